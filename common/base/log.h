@@ -1,0 +1,35 @@
+// Minimal leveled logging to stderr: "2026-11-26T16:20:00.123Z I musterd: ...".
+#pragma once
+
+#include <sstream>
+#include <string>
+
+namespace muster {
+
+enum class LogLevel { kDebug = 0, kInfo, kWarning, kError };
+
+void SetLogLevel(LogLevel level);
+void SetLogTag(std::string tag);  // program name in each line
+LogLevel GetLogLevel();
+
+class LogLine {
+ public:
+  explicit LogLine(LogLevel level) : level_(level) {}
+  ~LogLine();
+  template <typename T>
+  LogLine& operator<<(const T& v) {
+    os_ << v;
+    return *this;
+  }
+
+ private:
+  LogLevel level_;
+  std::ostringstream os_;
+};
+
+}  // namespace muster
+
+#define MLOG(level)                                                    \
+  if (::muster::LogLevel::k##level < ::muster::GetLogLevel()) {        \
+  } else                                                               \
+    ::muster::LogLine(::muster::LogLevel::k##level)

@@ -1,0 +1,497 @@
+// The only file that sees generated Cap'n Proto types (STYLE.md 8).
+#include "common/proto/codec.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cstring>
+
+#include "common/proto/muster.capnp.h"
+
+namespace muster::wire {
+namespace g = ::muster::capnp_gen;
+
+namespace {
+
+// ---- helpers ---------------------------------------------------------------
+
+std::string Str(::capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+
+template <typename Builder>
+void SetTextList(Builder list_init, const std::vector<std::string>& v) {
+  for (size_t i = 0; i < v.size(); ++i) list_init.set(i, v[i]);
+}
+
+void Fill(g::EnvVar::Builder b, const EnvVar& e) {
+  b.setName(e.name);
+  b.setValue(e.value);
+}
+
+void Fill(g::JobSpec::Builder b, const JobSpec& s) {
+  b.setName(s.name);
+  b.setTeam(s.team);
+  b.setQueue(s.queue);
+  b.setUser(s.user);
+  SetTextList(b.initArgv(s.argv.size()), s.argv);
+  auto env = b.initEnv(s.env.size());
+  for (size_t i = 0; i < s.env.size(); ++i) Fill(env[i], s.env[i]);
+  b.setWorkdir(s.workdir);
+  b.setNodes(s.nodes);
+  b.setGpusPerNode(s.gpus_per_node);
+  b.setTotalGpus(s.total_gpus);
+  b.setPriority(s.priority);
+  b.setTimeLimitUs(s.time_limit);
+  auto after = b.initAfter(s.after.size());
+  for (size_t i = 0; i < s.after.size(); ++i) after.set(i, s.after[i]);
+  b.setMaxRestarts(s.max_restarts);
+  b.setPreemptible(s.preemptible);
+  b.setWindow(static_cast<uint8_t>(s.window));
+  b.setDeadlineUs(s.deadline);
+  b.setKind(static_cast<uint8_t>(s.kind));
+  b.setModel(s.model);
+  b.setRanksPerNode(static_cast<uint8_t>(s.ranks_per_node));
+  b.setGraceSeconds(s.grace_seconds);
+}
+
+// Enums arrive as integers; an out-of-range value is malformed input.
+template <typename E>
+E CheckedEnum(uint8_t v, uint8_t max_value, const char* what) {
+  if (v > max_value) KJ_FAIL_REQUIRE("enum out of range", what, v);
+  return static_cast<E>(v);
+}
+
+JobSpec Read(g::JobSpec::Reader r) {
+  JobSpec s;
+  s.name = Str(r.getName());
+  s.team = Str(r.getTeam());
+  s.queue = Str(r.getQueue());
+  s.user = Str(r.getUser());
+  for (auto a : r.getArgv()) s.argv.push_back(Str(a));
+  for (auto e : r.getEnv()) s.env.push_back({Str(e.getName()), Str(e.getValue())});
+  s.workdir = Str(r.getWorkdir());
+  s.nodes = r.getNodes();
+  s.gpus_per_node = r.getGpusPerNode();
+  s.total_gpus = r.getTotalGpus();
+  s.priority = r.getPriority();
+  s.time_limit = r.getTimeLimitUs();
+  for (auto a : r.getAfter()) s.after.push_back(a);
+  s.max_restarts = r.getMaxRestarts();
+  s.preemptible = r.getPreemptible();
+  s.window = CheckedEnum<Window>(r.getWindow(), 2, "window");
+  s.deadline = r.getDeadlineUs();
+  s.kind = CheckedEnum<JobKind>(r.getKind(), 1, "kind");
+  s.model = Str(r.getModel());
+  s.ranks_per_node = CheckedEnum<RanksPerNode>(r.getRanksPerNode(), 1, "ranksPerNode");
+  s.grace_seconds = r.getGraceSeconds();
+  return s;
+}
+
+void Fill(g::Job::Builder b, const Job& j) {
+  b.setId(j.id);
+  Fill(b.initSpec(), j.spec);
+  b.setState(static_cast<uint8_t>(j.state));
+  b.setReason(static_cast<uint8_t>(j.reason));
+  b.setReasonDetail(j.reason_detail);
+  b.setSubmitTimeUs(j.submit_time);
+  b.setStartTimeUs(j.start_time);
+  b.setEndTimeUs(j.end_time);
+  b.setExitCode(j.exit_code);
+  b.setRestarts(j.restarts);
+  b.setAttempt(j.attempt);
+  auto pl = b.initPlacement(j.placement.size());
+  for (size_t i = 0; i < j.placement.size(); ++i) {
+    pl[i].setNode(j.placement[i].node);
+    auto gpus = pl[i].initGpus(j.placement[i].gpus.size());
+    for (size_t k = 0; k < j.placement[i].gpus.size(); ++k) gpus.set(k, j.placement[i].gpus[k]);
+  }
+  b.setMasterPort(j.master_port);
+  b.setHasEnding(j.ending.has_value());
+  b.setEnding(static_cast<uint8_t>(j.ending.value_or(JobState::kPending)));
+  b.setRequeueOnEnd(j.requeue_on_end);
+}
+
+constexpr uint8_t kMaxJobState = static_cast<uint8_t>(JobState::kNodeFail);
+constexpr uint8_t kMaxReason = static_cast<uint8_t>(PendingReason::kPreempted);
+
+Job Read(g::Job::Reader r) {
+  Job j;
+  j.id = r.getId();
+  j.spec = Read(r.getSpec());
+  j.state = CheckedEnum<JobState>(r.getState(), kMaxJobState, "state");
+  j.reason = CheckedEnum<PendingReason>(r.getReason(), kMaxReason, "reason");
+  j.reason_detail = Str(r.getReasonDetail());
+  j.submit_time = r.getSubmitTimeUs();
+  j.start_time = r.getStartTimeUs();
+  j.end_time = r.getEndTimeUs();
+  j.exit_code = r.getExitCode();
+  j.restarts = r.getRestarts();
+  j.attempt = r.getAttempt();
+  for (auto p : r.getPlacement()) {
+    NodeAllocation a;
+    a.node = Str(p.getNode());
+    for (auto g : p.getGpus()) a.gpus.push_back(g);
+    j.placement.push_back(std::move(a));
+  }
+  j.master_port = r.getMasterPort();
+  if (r.getHasEnding()) j.ending = CheckedEnum<JobState>(r.getEnding(), kMaxJobState, "ending");
+  j.requeue_on_end = r.getRequeueOnEnd();
+  return j;
+}
+
+void Fill(g::Node::Builder b, const Node& n) {
+  b.setName(n.name);
+  b.setAddress(n.address);
+  auto gpus = b.initGpus(n.gpus.size());
+  for (size_t i = 0; i < n.gpus.size(); ++i) {
+    gpus[i].setIndex(n.gpus[i].index);
+    gpus[i].setUuid(n.gpus[i].uuid);
+    gpus[i].setModel(n.gpus[i].model);
+    gpus[i].setMemoryBytes(n.gpus[i].memory_bytes);
+  }
+  auto labels = b.initLabels(n.labels.size());
+  size_t i = 0;
+  for (const auto& [k, v] : n.labels) {
+    labels[i].setKey(k);
+    labels[i].setValue(v);
+    ++i;
+  }
+  b.setState(static_cast<uint8_t>(n.state));
+  b.setLastHeartbeatUs(n.last_heartbeat);
+}
+
+Node Read(g::Node::Reader r) {
+  Node n;
+  n.name = Str(r.getName());
+  n.address = Str(r.getAddress());
+  for (auto g : r.getGpus())
+    n.gpus.push_back({g.getIndex(), Str(g.getUuid()), Str(g.getModel()), g.getMemoryBytes()});
+  for (auto l : r.getLabels()) n.labels[Str(l.getKey())] = Str(l.getValue());
+  n.state = CheckedEnum<NodeState>(r.getState(), 2, "node state");
+  n.last_heartbeat = r.getLastHeartbeatUs();
+  return n;
+}
+
+void Fill(g::RankRef::Builder b, const RankRef& r) {
+  b.setJob(r.job);
+  b.setAttempt(r.attempt);
+  b.setRank(r.rank);
+}
+RankRef Read(g::RankRef::Reader r) { return {r.getJob(), r.getAttempt(), r.getRank()}; }
+
+void Fill(g::RankExit::Builder b, const RankExit& e) {
+  Fill(b.initRef(), e.ref);
+  b.setExitCode(e.exit_code);
+  b.setSignal(e.signal);
+  b.setFailedToStart(e.failed_to_start);
+  b.setMessage(e.message);
+}
+RankExit Read(g::RankExit::Reader r) {
+  return {Read(r.getRef()), r.getExitCode(), r.getSignal(), r.getFailedToStart(), Str(r.getMessage())};
+}
+
+void FillJobEvent(g::JobEvent::Builder b, const JobEvent& e) {
+  b.setJob(e.job);
+  b.setTimeUs(e.time);
+  b.setFrom(static_cast<uint8_t>(e.from));
+  b.setTo(static_cast<uint8_t>(e.to));
+  b.setCause(e.cause);
+}
+
+// ---- body dispatch ----------------------------------------------------------
+
+struct BodyFiller {
+  g::Envelope::Body::Builder b;
+  void operator()(const Error& m) {
+    auto e = b.initError();
+    e.setCode(static_cast<uint16_t>(m.code));
+    e.setMessage(m.message);
+  }
+  void operator()(const Ok&) { b.initOk(); }
+  void operator()(const SubmitJob& m) { Fill(b.initSubmitJob().initSpec(), m.spec); }
+  void operator()(const SubmitReply& m) { b.initSubmitReply().setId(m.id); }
+  void operator()(const ListJobs& m) {
+    auto l = b.initListJobs();
+    auto ids = l.initIds(m.ids.size());
+    for (size_t i = 0; i < m.ids.size(); ++i) ids.set(i, m.ids[i]);
+    auto st = l.initStates(m.states.size());
+    for (size_t i = 0; i < m.states.size(); ++i) st.set(i, static_cast<uint8_t>(m.states[i]));
+    l.setTeam(m.team);
+    l.setQueue(m.queue);
+  }
+  void operator()(const JobList& m) {
+    auto jobs = b.initJobList().initJobs(m.jobs.size());
+    for (size_t i = 0; i < m.jobs.size(); ++i) Fill(jobs[i], m.jobs[i]);
+  }
+  void operator()(const CancelJob& m) { b.initCancelJob().setId(m.id); }
+  void operator()(const ListNodes&) { b.initListNodes(); }
+  void operator()(const NodeList& m) {
+    auto nodes = b.initNodeList().initNodes(m.nodes.size());
+    for (size_t i = 0; i < m.nodes.size(); ++i) {
+      Fill(nodes[i].initNode(), m.nodes[i].node);
+      nodes[i].setGpusFree(m.nodes[i].gpus_free);
+      auto jobs = nodes[i].initJobs(m.nodes[i].jobs.size());
+      for (size_t k = 0; k < m.nodes[i].jobs.size(); ++k) jobs.set(k, m.nodes[i].jobs[k]);
+    }
+  }
+  void operator()(const ReadLog& m) {
+    auto r = b.initReadLog();
+    r.setJob(m.job);
+    r.setRank(m.rank);
+    r.setOffset(m.offset);
+    r.setMaxBytes(m.max_bytes);
+  }
+  void operator()(const LogChunk& m) {
+    auto c = b.initLogChunk();
+    c.setData(kj::arrayPtr(reinterpret_cast<const kj::byte*>(m.data.data()), m.data.size()));
+    c.setNextOffset(m.next_offset);
+    c.setEof(m.eof);
+    c.setJobFinished(m.job_finished);
+  }
+  void operator()(const Register& m) {
+    auto r = b.initRegister();
+    Fill(r.initNode(), m.node);
+    auto run = r.initRunning(m.running.size());
+    for (size_t i = 0; i < m.running.size(); ++i) Fill(run[i], m.running[i]);
+    auto ex = r.initExited(m.exited.size());
+    for (size_t i = 0; i < m.exited.size(); ++i) Fill(ex[i], m.exited[i]);
+  }
+  void operator()(const RegisterReply& m) {
+    auto r = b.initRegisterReply();
+    r.setHeartbeatIntervalMs(m.heartbeat_interval_ms);
+    auto kill = r.initKill(m.kill.size());
+    for (size_t i = 0; i < m.kill.size(); ++i) Fill(kill[i], m.kill[i]);
+  }
+  void operator()(const Heartbeat& m) { b.initHeartbeat().setNode(m.node); }
+  void operator()(const LaunchRanks& m) {
+    auto l = b.initLaunchRanks();
+    l.setJob(m.job);
+    l.setAttempt(m.attempt);
+    SetTextList(l.initArgv(m.argv.size()), m.argv);
+    l.setWorkdir(m.workdir);
+    auto env = l.initEnv(m.env.size());
+    for (size_t i = 0; i < m.env.size(); ++i) Fill(env[i], m.env[i]);
+    auto ranks = l.initRanks(m.ranks.size());
+    for (size_t i = 0; i < m.ranks.size(); ++i) {
+      ranks[i].setRank(m.ranks[i].rank);
+      ranks[i].setLocalRank(m.ranks[i].local_rank);
+      auto gpus = ranks[i].initGpus(m.ranks[i].gpus.size());
+      for (size_t k = 0; k < m.ranks[i].gpus.size(); ++k) gpus.set(k, m.ranks[i].gpus[k]);
+    }
+    l.setNodeRank(m.node_rank);
+    l.setLocalWorldSize(m.local_world_size);
+  }
+  void operator()(const RankStarted& m) {
+    auto r = b.initRankStarted();
+    Fill(r.initRef(), m.ref);
+    r.setPid(m.pid);
+  }
+  void operator()(const RankExited& m) { Fill(b.initRankExited().initExit(), m.exit); }
+  void operator()(const AckExit& m) { Fill(b.initAckExit().initRef(), m.ref); }
+  void operator()(const KillJob& m) {
+    auto k = b.initKillJob();
+    k.setJob(m.job);
+    k.setAttempt(m.attempt);
+    k.setGraceMs(m.grace_ms);
+  }
+};
+
+Body ReadBody(g::Envelope::Body::Reader b) {
+  switch (b.which()) {
+    case g::Envelope::Body::ERROR: {
+      auto e = b.getError();
+      uint16_t code = e.getCode();
+      if (code > static_cast<uint16_t>(ErrorCode::kNotRegistered)) code = 0;
+      return Error{static_cast<ErrorCode>(code), Str(e.getMessage())};
+    }
+    case g::Envelope::Body::OK: return Ok{};
+    case g::Envelope::Body::SUBMIT_JOB: return SubmitJob{Read(b.getSubmitJob().getSpec())};
+    case g::Envelope::Body::SUBMIT_REPLY: return SubmitReply{b.getSubmitReply().getId()};
+    case g::Envelope::Body::LIST_JOBS: {
+      auto l = b.getListJobs();
+      ListJobs m;
+      for (auto id : l.getIds()) m.ids.push_back(id);
+      for (auto s : l.getStates()) m.states.push_back(CheckedEnum<JobState>(s, kMaxJobState, "state"));
+      m.team = Str(l.getTeam());
+      m.queue = Str(l.getQueue());
+      return m;
+    }
+    case g::Envelope::Body::JOB_LIST: {
+      JobList m;
+      for (auto j : b.getJobList().getJobs()) m.jobs.push_back(Read(j));
+      return m;
+    }
+    case g::Envelope::Body::CANCEL_JOB: return CancelJob{b.getCancelJob().getId()};
+    case g::Envelope::Body::LIST_NODES: return ListNodes{};
+    case g::Envelope::Body::NODE_LIST: {
+      NodeList m;
+      for (auto n : b.getNodeList().getNodes()) {
+        NodeStatus s;
+        s.node = Read(n.getNode());
+        s.gpus_free = n.getGpusFree();
+        for (auto j : n.getJobs()) s.jobs.push_back(j);
+        m.nodes.push_back(std::move(s));
+      }
+      return m;
+    }
+    case g::Envelope::Body::READ_LOG: {
+      auto r = b.getReadLog();
+      return ReadLog{r.getJob(), r.getRank(), r.getOffset(), r.getMaxBytes()};
+    }
+    case g::Envelope::Body::LOG_CHUNK: {
+      auto c = b.getLogChunk();
+      auto d = c.getData();
+      return LogChunk{std::string(reinterpret_cast<const char*>(d.begin()), d.size()),
+                      c.getNextOffset(), c.getEof(), c.getJobFinished()};
+    }
+    case g::Envelope::Body::REGISTER: {
+      auto r = b.getRegister();
+      Register m;
+      m.node = Read(r.getNode());
+      for (auto x : r.getRunning()) m.running.push_back(Read(x));
+      for (auto x : r.getExited()) m.exited.push_back(Read(x));
+      return m;
+    }
+    case g::Envelope::Body::REGISTER_REPLY: {
+      auto r = b.getRegisterReply();
+      RegisterReply m;
+      m.heartbeat_interval_ms = r.getHeartbeatIntervalMs();
+      for (auto x : r.getKill()) m.kill.push_back(Read(x));
+      return m;
+    }
+    case g::Envelope::Body::HEARTBEAT: return Heartbeat{Str(b.getHeartbeat().getNode())};
+    case g::Envelope::Body::LAUNCH_RANKS: {
+      auto l = b.getLaunchRanks();
+      LaunchRanks m;
+      m.job = l.getJob();
+      m.attempt = l.getAttempt();
+      for (auto a : l.getArgv()) m.argv.push_back(Str(a));
+      m.workdir = Str(l.getWorkdir());
+      for (auto e : l.getEnv()) m.env.push_back({Str(e.getName()), Str(e.getValue())});
+      for (auto r : l.getRanks()) {
+        RankLaunch rl;
+        rl.rank = r.getRank();
+        rl.local_rank = r.getLocalRank();
+        for (auto g : r.getGpus()) rl.gpus.push_back(g);
+        m.ranks.push_back(std::move(rl));
+      }
+      m.node_rank = l.getNodeRank();
+      m.local_world_size = l.getLocalWorldSize();
+      return m;
+    }
+    case g::Envelope::Body::RANK_STARTED: {
+      auto r = b.getRankStarted();
+      return RankStarted{Read(r.getRef()), r.getPid()};
+    }
+    case g::Envelope::Body::RANK_EXITED: return RankExited{Read(b.getRankExited().getExit())};
+    case g::Envelope::Body::ACK_EXIT: return AckExit{Read(b.getAckExit().getRef())};
+    case g::Envelope::Body::KILL_JOB: {
+      auto k = b.getKillJob();
+      return KillJob{k.getJob(), k.getAttempt(), k.getGraceMs()};
+    }
+  }
+  KJ_FAIL_REQUIRE("unknown message type");
+}
+
+std::string ToBytes(::capnp::MessageBuilder& mb) {
+  auto words = ::capnp::messageToFlatArray(mb);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+::capnp::ReaderOptions Limits() {
+  ::capnp::ReaderOptions o;
+  o.traversalLimitInWords = kMaxFrameBytes / sizeof(::capnp::word) * 2;
+  o.nestingLimit = 16;
+  return o;
+}
+
+// Decodes `bytes` as a message whose root is T and hands its reader to `fn`.
+// Every failure (truncated, misaligned, garbage, traversal limit, enum out of
+// range) becomes a Corruption status: kj exceptions stop here.
+template <typename T, typename Fn>
+auto DecodeRoot(std::string_view bytes, const char* what, Fn&& fn)
+    -> Result<decltype(fn(std::declval<typename T::Reader>()))> {
+  if (bytes.size() > kMaxFrameBytes)
+    return Status::ResourceExhausted(std::string(what) + " of " + std::to_string(bytes.size()) +
+                                     " bytes is over the limit");
+  if (bytes.empty() || bytes.size() % sizeof(::capnp::word) != 0)
+    return Status::Corruption(std::string(what) + ": not a Cap'n Proto message (" +
+                              std::to_string(bytes.size()) + " bytes)");
+  // Copy into word-aligned storage: ZeroMQ and RocksDB give no alignment promise.
+  kj::Array<::capnp::word> words = kj::heapArray<::capnp::word>(bytes.size() / sizeof(::capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    ::capnp::FlatArrayMessageReader reader(words.asPtr(), Limits());
+    return fn(reader.getRoot<T>());
+  } catch (const kj::Exception& e) {
+    return Status::Corruption(std::string(what) + ": " + e.getDescription().cStr());
+  }
+}
+
+}  // namespace
+
+const char* BodyName(const Body& body) {
+  static const char* kNames[] = {"Error",      "Ok",         "SubmitJob",   "SubmitReply",
+                                 "ListJobs",   "JobList",    "CancelJob",   "ListNodes",
+                                 "NodeList",   "ReadLog",    "LogChunk",    "Register",
+                                 "RegisterReply", "Heartbeat", "LaunchRanks", "RankStarted",
+                                 "RankExited", "AckExit",    "KillJob"};
+  static_assert(std::size(kNames) == std::variant_size_v<Body>);
+  return kNames[body.index()];
+}
+
+std::string Encode(const Envelope& env) {
+  ::capnp::MallocMessageBuilder mb;
+  auto root = mb.initRoot<g::Envelope>();
+  root.setVersion(env.version);
+  root.setRequestId(env.request_id);
+  std::visit(BodyFiller{root.initBody()}, env.body);
+  return ToBytes(mb);
+}
+
+Result<Envelope> Decode(std::string_view bytes) {
+  auto r = DecodeRoot<g::Envelope>(bytes, "message", [](g::Envelope::Reader root) {
+    Envelope env;
+    env.version = root.getVersion();
+    env.request_id = root.getRequestId();
+    // Check the version before reading a body whose layout may differ.
+    if (env.version == kProtocolVersion) env.body = ReadBody(root.getBody());
+    return env;
+  });
+  if (r.ok() && r->version != kProtocolVersion)
+    return Status(StatusCode::kVersionMismatch,
+                  "protocol version " + std::to_string(r->version) + " (this side speaks " +
+                      std::to_string(kProtocolVersion) + ")");
+  return r;
+}
+
+std::string EncodeJob(const Job& job) {
+  ::capnp::MallocMessageBuilder mb;
+  Fill(mb.initRoot<g::Job>(), job);
+  return ToBytes(mb);
+}
+Result<Job> DecodeJob(std::string_view bytes) {
+  return DecodeRoot<g::Job>(bytes, "job record", [](g::Job::Reader r) { return Read(r); });
+}
+std::string EncodeNode(const Node& node) {
+  ::capnp::MallocMessageBuilder mb;
+  Fill(mb.initRoot<g::Node>(), node);
+  return ToBytes(mb);
+}
+Result<Node> DecodeNode(std::string_view bytes) {
+  return DecodeRoot<g::Node>(bytes, "node record", [](g::Node::Reader r) { return Read(r); });
+}
+std::string EncodeJobEvent(const JobEvent& ev) {
+  ::capnp::MallocMessageBuilder mb;
+  FillJobEvent(mb.initRoot<g::JobEvent>(), ev);
+  return ToBytes(mb);
+}
+Result<JobEvent> DecodeJobEvent(std::string_view bytes) {
+  return DecodeRoot<g::JobEvent>(bytes, "event record", [](g::JobEvent::Reader r) {
+    return JobEvent{r.getJob(), r.getTimeUs(), CheckedEnum<JobState>(r.getFrom(), kMaxJobState, "from"),
+                    CheckedEnum<JobState>(r.getTo(), kMaxJobState, "to"), Str(r.getCause())};
+  });
+}
+
+}  // namespace muster::wire

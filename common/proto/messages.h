@@ -1,0 +1,174 @@
+// The wire messages as plain C++ values. The Cap'n Proto schema
+// (muster.capnp) is the contract between processes; this header is what the
+// rest of the code sees of it: codec.cc is the only file that touches
+// generated Cap'n Proto types.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "muster/types.h"
+
+namespace muster::wire {
+
+constexpr uint16_t kProtocolVersion = 1;
+constexpr size_t kMaxFrameBytes = 8 * 1024 * 1024;
+
+enum class ErrorCode : uint16_t {
+  kUnknown = 0,
+  kBadRequest,       // malformed bytes, bad fields
+  kVersionMismatch,
+  kNotFound,
+  kInvalidSpec,
+  kFailedPrecondition,
+  kTooLarge,
+  kUnavailable,      // e.g. the node holding a log is down
+  kInternal,
+  kNotRegistered,    // agent: register again (musterd restarted)
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kUnknown;
+  std::string message;
+  bool operator==(const Error&) const = default;
+};
+struct Ok {
+  bool operator==(const Ok&) const = default;
+};
+
+// ---- client -> musterd ----------------------------------------------------
+struct SubmitJob {
+  JobSpec spec;
+  bool operator==(const SubmitJob&) const = default;
+};
+struct SubmitReply {
+  JobId id = kNoJob;
+  bool operator==(const SubmitReply&) const = default;
+};
+struct ListJobs {
+  std::vector<JobId> ids;          // empty: all that match
+  std::vector<JobState> states;    // empty: active + recently finished
+  std::string team;
+  std::string queue;
+  bool operator==(const ListJobs&) const = default;
+};
+struct JobList {
+  std::vector<Job> jobs;
+  bool operator==(const JobList&) const = default;
+};
+struct CancelJob {
+  JobId id = kNoJob;
+  bool operator==(const CancelJob&) const = default;
+};
+struct ListNodes {
+  bool operator==(const ListNodes&) const = default;
+};
+struct NodeStatus {
+  Node node;
+  int32_t gpus_free = 0;
+  std::vector<JobId> jobs;  // jobs with ranks on it
+  bool operator==(const NodeStatus&) const = default;
+};
+struct NodeList {
+  std::vector<NodeStatus> nodes;
+  bool operator==(const NodeList&) const = default;
+};
+// Also sent musterd -> agent, with musterd's own request id.
+struct ReadLog {
+  JobId job = kNoJob;
+  int32_t rank = 0;
+  uint64_t offset = 0;
+  uint32_t max_bytes = 64 * 1024;
+  bool operator==(const ReadLog&) const = default;
+};
+struct LogChunk {
+  std::string data;
+  uint64_t next_offset = 0;
+  bool eof = false;           // no more bytes now
+  bool job_finished = false;  // and none will come
+  bool operator==(const LogChunk&) const = default;
+};
+
+// ---- agent <-> musterd ----------------------------------------------------
+struct RankRef {
+  JobId job = kNoJob;
+  int32_t attempt = 0;
+  int32_t rank = 0;
+  bool operator==(const RankRef&) const = default;
+};
+struct RankExit {
+  RankRef ref;
+  int32_t exit_code = 0;  // valid when signal == 0
+  int32_t signal = 0;
+  bool failed_to_start = false;
+  std::string message;
+  bool operator==(const RankExit&) const = default;
+};
+struct Register {
+  Node node;
+  std::vector<RankRef> running;
+  std::vector<RankExit> exited;  // not yet acknowledged by musterd
+  bool operator==(const Register&) const = default;
+};
+struct RegisterReply {
+  int32_t heartbeat_interval_ms = 1000;
+  std::vector<RankRef> kill;  // ranks musterd does not know: the agent kills them
+  bool operator==(const RegisterReply&) const = default;
+};
+struct Heartbeat {
+  std::string node;
+  bool operator==(const Heartbeat&) const = default;
+};
+struct RankLaunch {
+  int32_t rank = 0;
+  int32_t local_rank = 0;
+  std::vector<int32_t> gpus;
+  bool operator==(const RankLaunch&) const = default;
+};
+struct LaunchRanks {
+  JobId job = kNoJob;
+  int32_t attempt = 0;
+  std::vector<std::string> argv;
+  std::string workdir;
+  std::vector<EnvVar> env;  // job env plus the gang variables common to all ranks
+  std::vector<RankLaunch> ranks;
+  int32_t node_rank = 0;
+  int32_t local_world_size = 0;
+  bool operator==(const LaunchRanks&) const = default;
+};
+struct RankStarted {
+  RankRef ref;
+  int32_t pid = 0;
+  bool operator==(const RankStarted&) const = default;
+};
+struct RankExited {
+  RankExit exit;
+  bool operator==(const RankExited&) const = default;
+};
+struct AckExit {
+  RankRef ref;
+  bool operator==(const AckExit&) const = default;
+};
+struct KillJob {
+  JobId job = kNoJob;
+  int32_t attempt = 0;
+  int32_t grace_ms = 30000;
+  bool operator==(const KillJob&) const = default;
+};
+
+using Body = std::variant<Error, Ok, SubmitJob, SubmitReply, ListJobs, JobList, CancelJob,
+                          ListNodes, NodeList, ReadLog, LogChunk, Register, RegisterReply,
+                          Heartbeat, LaunchRanks, RankStarted, RankExited, AckExit, KillJob>;
+
+struct Envelope {
+  uint16_t version = kProtocolVersion;
+  uint64_t request_id = 0;
+  Body body;
+  bool operator==(const Envelope&) const = default;
+};
+
+const char* BodyName(const Body& body);
+
+}  // namespace muster::wire

@@ -1,0 +1,141 @@
+# The one contract between Muster's processes (and the format of records in
+# the store). Add fields only at the end of a struct, never renumber: old
+# readers skip what they do not know.
+@0xe57b32098c0ede74;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("muster::capnp_gen");
+
+struct EnvVar { name @0 :Text; value @1 :Text; }
+
+struct JobSpec {
+  name @0 :Text;
+  team @1 :Text;
+  queue @2 :Text;
+  user @3 :Text;
+  argv @4 :List(Text);
+  env @5 :List(EnvVar);
+  workdir @6 :Text;
+  nodes @7 :Int32;
+  gpusPerNode @8 :Int32;
+  totalGpus @9 :Int32;
+  priority @10 :Int32;
+  timeLimitUs @11 :Int64;
+  after @12 :List(UInt64);
+  maxRestarts @13 :Int32;
+  preemptible @14 :Bool;
+  window @15 :UInt8;
+  deadlineUs @16 :Int64;
+  kind @17 :UInt8;
+  model @18 :Text;
+  ranksPerNode @19 :UInt8;
+  graceSeconds @20 :Int32;
+}
+
+struct NodeAllocation { node @0 :Text; gpus @1 :List(Int32); }
+
+struct Job {
+  id @0 :UInt64;
+  spec @1 :JobSpec;
+  state @2 :UInt8;
+  reason @3 :UInt8;
+  reasonDetail @4 :Text;
+  submitTimeUs @5 :Int64;
+  startTimeUs @6 :Int64;
+  endTimeUs @7 :Int64;
+  exitCode @8 :Int32;
+  restarts @9 :Int32;
+  attempt @10 :Int32;
+  placement @11 :List(NodeAllocation);
+  masterPort @12 :Int32;
+  hasEnding @13 :Bool;
+  ending @14 :UInt8;
+  requeueOnEnd @15 :Bool;
+}
+
+struct Label { key @0 :Text; value @1 :Text; }
+
+struct Gpu { index @0 :Int32; uuid @1 :Text; model @2 :Text; memoryBytes @3 :UInt64; }
+
+struct Node {
+  name @0 :Text;
+  address @1 :Text;
+  gpus @2 :List(Gpu);
+  labels @3 :List(Label);
+  state @4 :UInt8;
+  lastHeartbeatUs @5 :Int64;
+}
+
+struct JobEvent {
+  job @0 :UInt64;
+  timeUs @1 :Int64;
+  from @2 :UInt8;
+  to @3 :UInt8;
+  cause @4 :Text;
+}
+
+struct Error { code @0 :UInt16; message @1 :Text; }
+struct Ok {}
+struct SubmitJob { spec @0 :JobSpec; }
+struct SubmitReply { id @0 :UInt64; }
+struct ListJobs { ids @0 :List(UInt64); states @1 :List(UInt8); team @2 :Text; queue @3 :Text; }
+struct JobList { jobs @0 :List(Job); }
+struct CancelJob { id @0 :UInt64; }
+struct ListNodes {}
+struct NodeStatus { node @0 :Node; gpusFree @1 :Int32; jobs @2 :List(UInt64); }
+struct NodeList { nodes @0 :List(NodeStatus); }
+struct ReadLog { job @0 :UInt64; rank @1 :Int32; offset @2 :UInt64; maxBytes @3 :UInt32; }
+struct LogChunk { data @0 :Data; nextOffset @1 :UInt64; eof @2 :Bool; jobFinished @3 :Bool; }
+
+struct RankRef { job @0 :UInt64; attempt @1 :Int32; rank @2 :Int32; }
+struct RankExit {
+  ref @0 :RankRef;
+  exitCode @1 :Int32;
+  signal @2 :Int32;
+  failedToStart @3 :Bool;
+  message @4 :Text;
+}
+struct Register { node @0 :Node; running @1 :List(RankRef); exited @2 :List(RankExit); }
+struct RegisterReply { heartbeatIntervalMs @0 :Int32; kill @1 :List(RankRef); }
+struct Heartbeat { node @0 :Text; }
+struct RankLaunch { rank @0 :Int32; localRank @1 :Int32; gpus @2 :List(Int32); }
+struct LaunchRanks {
+  job @0 :UInt64;
+  attempt @1 :Int32;
+  argv @2 :List(Text);
+  workdir @3 :Text;
+  env @4 :List(EnvVar);
+  ranks @5 :List(RankLaunch);
+  nodeRank @6 :Int32;
+  localWorldSize @7 :Int32;
+}
+struct RankStarted { ref @0 :RankRef; pid @1 :Int32; }
+struct RankExited { exit @0 :RankExit; }
+struct AckExit { ref @0 :RankRef; }
+struct KillJob { job @0 :UInt64; attempt @1 :Int32; graceMs @2 :Int32; }
+
+struct Envelope {
+  version @0 :UInt16;
+  requestId @1 :UInt64;
+  body :union {
+    error @2 :Error;
+    ok @3 :Ok;
+    submitJob @4 :SubmitJob;
+    submitReply @5 :SubmitReply;
+    listJobs @6 :ListJobs;
+    jobList @7 :JobList;
+    cancelJob @8 :CancelJob;
+    listNodes @9 :ListNodes;
+    nodeList @10 :NodeList;
+    readLog @11 :ReadLog;
+    logChunk @12 :LogChunk;
+    register @13 :Register;
+    registerReply @14 :RegisterReply;
+    heartbeat @15 :Heartbeat;
+    launchRanks @16 :LaunchRanks;
+    rankStarted @17 :RankStarted;
+    rankExited @18 :RankExited;
+    ackExit @19 :AckExit;
+    killJob @20 :KillJob;
+  }
+}

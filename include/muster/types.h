@@ -1,0 +1,165 @@
+// The domain types every module shares. Plain structs, std only: no Cap'n
+// Proto or RocksDB types ever appear here (STYLE.md 8, 12).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "muster/time.h"
+
+namespace muster {
+
+using JobId = uint64_t;
+constexpr JobId kNoJob = 0;  // ids start at 1
+
+enum class JobState : uint8_t {
+  kPending = 0,
+  kStarting,   // placed, ranks dispatched
+  kRunning,    // every rank reported started
+  kCompleted,
+  kFailed,
+  kCancelled,
+  kTimeout,
+  kPreempted,  // transitional: recorded as an event, the job requeues to PENDING
+  kNodeFail,   // transitional, likewise
+};
+
+const char* JobStateName(JobState s);                      // "PENDING", ...
+std::optional<JobState> ParseJobState(std::string_view s);  // case-insensitive
+bool IsFinal(JobState s);  // COMPLETED FAILED CANCELLED TIMEOUT
+
+// Why a pending job is not running (DESIGN.md "States").
+enum class PendingReason : uint8_t {
+  kNone = 0,
+  kPriority,        // others go first
+  kResources,       // not enough free GPUs in a shape that fits
+  kQuota,
+  kOffPeakWindow,
+  kDependency,
+  kDependencyNeverSatisfied,
+  kQueuePaused,
+  kHeld,
+  kReserved,
+  kNodeFail,        // requeued after a node was lost
+  kPreempted,
+};
+const char* PendingReasonName(PendingReason r);
+
+enum class Window : uint8_t { kAnytime = 0, kOffpeak, kOffpeakPreferred };
+const char* WindowName(Window w);
+std::optional<Window> ParseWindow(std::string_view s);
+
+enum class JobKind : uint8_t { kTrain = 0, kRetrain };
+
+enum class RanksPerNode : uint8_t { kPerGpu = 0, kOne };
+
+struct EnvVar {
+  std::string name;
+  std::string value;
+  bool operator==(const EnvVar&) const = default;
+};
+
+// What a user asked for. Validated once at submit (ValidateJobSpec).
+struct JobSpec {
+  std::string name;
+  std::string team;
+  std::string queue;
+  std::string user;
+  std::vector<std::string> argv;
+  std::vector<EnvVar> env;
+  std::string workdir;  // empty: the agent's work dir for the job
+  // Shape: nodes x gpus_per_node, or total_gpus with nodes == 0 and the
+  // scheduler picks the shape with the fewest nodes.
+  int32_t nodes = 0;
+  int32_t gpus_per_node = 0;
+  int32_t total_gpus = 0;
+  int32_t priority = 0;
+  Duration time_limit = 0;  // 0: none
+  std::vector<JobId> after;  // afterok
+  int32_t max_restarts = 3;
+  bool preemptible = false;
+  Window window = Window::kAnytime;
+  Time deadline = kNoTime;
+  JobKind kind = JobKind::kTrain;
+  std::string model;
+  RanksPerNode ranks_per_node = RanksPerNode::kPerGpu;
+  int32_t grace_seconds = 30;
+
+  bool operator==(const JobSpec&) const = default;
+};
+
+// GPUs of one node given to one job.
+struct NodeAllocation {
+  std::string node;
+  std::vector<int32_t> gpus;  // GPU indices on that node
+  bool operator==(const NodeAllocation&) const = default;
+};
+
+struct Job {
+  JobId id = kNoJob;
+  JobSpec spec;
+  JobState state = JobState::kPending;
+  PendingReason reason = PendingReason::kNone;
+  std::string reason_detail;  // human text, e.g. "needs 16 GPUs, 8 free"
+  Time submit_time = kNoTime;
+  Time start_time = kNoTime;   // of the current/last attempt
+  Time end_time = kNoTime;
+  int32_t exit_code = 0;       // of the first failing rank, else 0
+  int32_t restarts = 0;
+  int32_t attempt = 0;         // bumped at each placement; ranks carry it
+  std::vector<NodeAllocation> placement;
+  int32_t master_port = 0;
+  // Set while a running gang is being torn down: the state it ends in.
+  std::optional<JobState> ending;
+  bool requeue_on_end = false;  // teardown requeues instead of ending
+
+  int32_t NodeCount() const { return static_cast<int32_t>(placement.size()); }
+  bool operator==(const Job&) const = default;
+};
+
+// Total shape helpers: a spec asks for GPUs in one of two forms.
+int32_t TotalGpus(const JobSpec& spec);
+
+struct GpuInfo {
+  int32_t index = 0;
+  std::string uuid;
+  std::string model;
+  uint64_t memory_bytes = 0;
+  bool operator==(const GpuInfo&) const = default;
+};
+
+enum class NodeState : uint8_t { kUp = 0, kDown, kDrain };
+const char* NodeStateName(NodeState s);
+
+struct Node {
+  std::string name;
+  std::string address;  // what ranks on other nodes use to reach this one
+  std::vector<GpuInfo> gpus;
+  std::map<std::string, std::string> labels;
+  NodeState state = NodeState::kUp;
+  Time last_heartbeat = kNoTime;
+  bool operator==(const Node&) const = default;
+};
+
+// One transition of a job, kept for `muster history`.
+struct JobEvent {
+  JobId job = kNoJob;
+  Time time = kNoTime;
+  JobState from = JobState::kPending;
+  JobState to = JobState::kPending;
+  std::string cause;
+  bool operator==(const JobEvent&) const = default;
+};
+
+// Limits of what one request may carry; enforced at the edges.
+constexpr size_t kMaxArgv = 4096;
+constexpr size_t kMaxEnv = 4096;
+constexpr size_t kMaxStringBytes = 64 * 1024;
+constexpr int32_t kMaxNodesPerJob = 4096;
+constexpr int32_t kMaxGpusPerNode = 64;
+
+}  // namespace muster
