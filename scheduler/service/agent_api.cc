@@ -1,0 +1,165 @@
+// Agents: registration and reconciliation, liveness, rank reports.
+#include "common/base/job_spec.h"
+#include "common/base/log.h"
+#include "scheduler/service/server.h"
+
+namespace muster::service {
+
+Server::NodeEntry* Server::NodeByIdentity(const std::string& identity) {
+  for (auto& [name, n] : nodes_)
+    if (n.identity == identity) return &n;
+  return nullptr;
+}
+
+void Server::OnRegister(const std::string& from, uint64_t rid, const wire::Register& m) {
+  const std::string& name = m.node.name;
+  if (!IsValidName(name))
+    return ReplyError(from, rid, wire::ErrorCode::kBadRequest,
+                      "bad node name '" + name + "': 1-64 of letters, digits, . _ -");
+  if (m.node.gpus.size() > static_cast<size_t>(kMaxGpusPerNode))
+    return ReplyError(from, rid, wire::ErrorCode::kBadRequest, "too many GPUs on one node");
+  for (size_t i = 0; i < m.node.gpus.size(); ++i)
+    if (m.node.gpus[i].index != static_cast<int32_t>(i))
+      return ReplyError(from, rid, wire::ErrorCode::kBadRequest, "GPU indices must be 0..N-1 in order");
+
+  auto [it, is_new] = nodes_.try_emplace(name);
+  NodeEntry& n = it->second;
+  NodeState previous = is_new ? NodeState::kDown : n.node.state;
+  n.node.name = name;
+  n.node.address = m.node.address.empty() ? "127.0.0.1" : m.node.address;
+  n.node.gpus = m.node.gpus;
+  n.node.labels = m.node.labels;
+  n.node.state = previous == NodeState::kDrain ? NodeState::kDrain : NodeState::kUp;
+  n.node.last_heartbeat = clock_.Now();
+  n.gpu_owner.resize(n.node.gpus.size(), kNoJob);
+  n.identity = from;
+  n.last_heartbeat_mono = MonotonicMs();
+  ws_.Put(n.node);
+  MLOG(Info) << "node " << name << " registered: " << n.node.gpus.size() << " GPUs, "
+             << m.running.size() << " running ranks, " << m.exited.size() << " unreported exits"
+             << (is_new ? " (new)" : "");
+
+  // Reconcile: ranks the agent runs that we do not want are killed; ranks we
+  // expect there that it neither runs nor reports as exited are lost.
+  wire::RegisterReply reply;
+  reply.heartbeat_interval_ms = options_.heartbeat_interval_ms;
+  std::set<std::pair<JobId, int32_t>> accounted;
+  for (const auto& r : m.running) {
+    auto jt = active_.find(r.job);
+    bool wanted = jt != active_.end() && jt->second.job.attempt == r.attempt &&
+                  !jt->second.job.placement.empty() && r.rank >= 0 &&
+                  r.rank < static_cast<int32_t>(jt->second.ranks.size()) &&
+                  jt->second.job.placement[NodeIndexOfRank(jt->second.job, r.rank)].node == name &&
+                  !jt->second.ranks[r.rank].exited;
+    if (!wanted) {
+      reply.kill.push_back(r);
+      continue;
+    }
+    accounted.insert({r.job, r.rank});
+    if (!jt->second.ranks[r.rank].started) {
+      jt->second.ranks[r.rank].started = true;
+      OnRankStarted(from, wire::RankStarted{r, 0});
+    }
+  }
+  for (const auto& e : m.exited) {
+    accounted.insert({e.ref.job, e.ref.rank});
+    OnRankExited(from, e, /*ack=*/true);
+  }
+  std::vector<std::pair<JobId, int32_t>> lost;
+  for (auto& [id, e] : active_) {
+    if (e.job.state != JobState::kStarting && e.job.state != JobState::kRunning) continue;
+    for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r) {
+      if (e.ranks[r].exited || accounted.count({id, r})) continue;
+      if (e.job.placement[NodeIndexOfRank(e.job, r)].node == name) lost.push_back({id, r});
+    }
+  }
+  for (auto [id, r] : lost) {
+    auto jt = active_.find(id);
+    if (jt == active_.end()) continue;
+    MarkRankExited(jt->second, r);
+    TearDown(jt->second, JobState::kNodeFail, /*requeue=*/true,
+             "rank " + std::to_string(r) + " was lost on node " + name);
+  }
+  schedule_needed_ = true;
+  Reply(from, rid, std::move(reply));
+}
+
+void Server::OnHeartbeat(const std::string& from, uint64_t rid, const wire::Heartbeat& m) {
+  auto it = nodes_.find(m.node);
+  if (it == nodes_.end() || it->second.identity.empty() || it->second.node.state == NodeState::kDown)
+    return ReplyError(from, rid, wire::ErrorCode::kNotRegistered, "register first");
+  NodeEntry& n = it->second;
+  if (n.identity != from) n.identity = from;  // the agent reconnected
+  n.last_heartbeat_mono = MonotonicMs();
+  n.node.last_heartbeat = clock_.Now();       // shown, not persisted (DESIGN.md)
+}
+
+void Server::OnRankStarted(const std::string& from, const wire::RankStarted& m) {
+  auto it = active_.find(m.ref.job);
+  if (it == active_.end() || it->second.job.attempt != m.ref.attempt ||
+      m.ref.rank < 0 || m.ref.rank >= static_cast<int32_t>(it->second.ranks.size())) {
+    // A rank of a job or attempt that is over: it must not keep GPUs busy.
+    Reply(from, 0, wire::KillJob{m.ref.job, m.ref.attempt, 0});
+    return;
+  }
+  JobEntry& e = it->second;
+  e.ranks[m.ref.rank].started = true;
+  if (e.job.state != JobState::kStarting) return;
+  for (const auto& r : e.ranks)
+    if (!r.started) return;
+  Transition(e, JobState::kRunning, "all " + std::to_string(e.ranks.size()) + " ranks started");
+}
+
+void Server::OnRankExited(const std::string& from, const wire::RankExit& x, bool ack) {
+  if (ack) Reply(from, 0, wire::AckExit{x.ref});
+  auto it = active_.find(x.ref.job);
+  if (it == active_.end() || it->second.job.attempt != x.ref.attempt || x.ref.rank < 0 ||
+      x.ref.rank >= static_cast<int32_t>(it->second.ranks.size()))
+    return;  // an earlier attempt or a finished job: nothing to decide
+  JobEntry& e = it->second;
+  if (e.ranks[x.ref.rank].exited) return;  // a resend
+  MarkRankExited(e, x.ref.rank);
+  bool failed = x.failed_to_start || x.signal != 0 || x.exit_code != 0;
+  if (failed && !e.job.ending) {
+    std::string why = "rank " + std::to_string(x.ref.rank);
+    if (x.failed_to_start) why += " failed to start: " + x.message;
+    else if (x.signal) why += " was killed by signal " + std::to_string(x.signal);
+    else why += " exited with code " + std::to_string(x.exit_code);
+    e.job.exit_code = x.signal ? 128 + x.signal : (x.exit_code ? x.exit_code : 127);
+    TearDown(e, JobState::kFailed, /*requeue=*/false, why);
+    return;
+  }
+  MaybeFinish(e);
+}
+
+void Server::CheckHeartbeats(int64_t now_mono) {
+  int64_t timeout_ms = options_.heartbeat_timeout / kMillisecond;
+  for (auto& [name, n] : nodes_) {
+    if (n.node.state == NodeState::kDown) continue;
+    if (now_mono - n.last_heartbeat_mono > timeout_ms)
+      MarkNodeDown(n, "no heartbeat for " + std::to_string(timeout_ms / 1000) + "s");
+  }
+}
+
+void Server::MarkNodeDown(NodeEntry& n, const std::string& why) {
+  MLOG(Warning) << "node " << n.node.name << " is DOWN: " << why;
+  n.node.state = NodeState::kDown;
+  n.identity.clear();
+  ws_.Put(n.node);
+  std::vector<JobId> touched;
+  for (auto& [id, e] : active_) {
+    if (e.job.state != JobState::kStarting && e.job.state != JobState::kRunning) continue;
+    for (const auto& a : e.job.placement)
+      if (a.node == n.node.name) touched.push_back(id);
+  }
+  for (JobId id : touched) {
+    JobEntry& e = active_.at(id);
+    for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r)
+      if (!e.ranks[r].exited && e.job.placement[NodeIndexOfRank(e.job, r)].node == n.node.name)
+        MarkRankExited(e, r);
+    TearDown(e, JobState::kNodeFail, /*requeue=*/true, "node " + n.node.name + " is down (" + why + ")");
+  }
+  schedule_needed_ = true;
+}
+
+}  // namespace muster::service

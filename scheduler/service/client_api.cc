@@ -1,0 +1,169 @@
+// Requests from the CLI and other clients.
+#include <algorithm>
+
+#include "common/base/job_spec.h"
+#include "common/base/log.h"
+#include "scheduler/service/server.h"
+
+namespace muster::service {
+
+namespace {
+// Only "default" exists until operators can create queues.
+bool QueueExists(const std::string& q) { return q == "default"; }
+}  // namespace
+
+void Server::OnSubmit(const std::string& from, uint64_t rid, wire::SubmitJob& m) {
+  JobSpec& spec = m.spec;
+  if (spec.queue.empty()) spec.queue = "default";
+  if (spec.team.empty()) spec.team = spec.user;
+  Status st = ValidateJobSpec(spec);
+  if (!st.ok()) return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec, st.message());
+  if (!QueueExists(spec.queue))
+    return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec,
+                      "unknown queue '" + spec.queue + "' (queues: default)");
+  for (JobId dep : spec.after) {
+    if (dep >= next_job_id_ || !FindJob(dep))
+      return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec,
+                        "dependency on job " + std::to_string(dep) + ", which does not exist");
+  }
+  JobEntry e;
+  e.job.id = next_job_id_++;
+  e.job.spec = std::move(spec);
+  e.job.state = JobState::kPending;
+  e.job.submit_time = clock_.Now();
+  ws_.SetNextId(next_job_id_);
+  ws_.Append({e.job.id, e.job.submit_time, JobState::kPending, JobState::kPending, "submitted"});
+  Persist(e.job);
+  JobId id = e.job.id;
+  active_.emplace(id, std::move(e));
+  schedule_needed_ = true;
+  Reply(from, rid, wire::SubmitReply{id});
+}
+
+std::optional<Job> Server::FindJob(JobId id) {
+  if (auto it = active_.find(id); it != active_.end()) return it->second.job;
+  if (auto it = recent_.find(id); it != recent_.end()) return it->second;
+  auto r = store_->GetJob(id);
+  if (!r.ok()) {
+    MLOG(Error) << "reading job " << id << ": " << r.status().ToString();
+    return std::nullopt;
+  }
+  return *r;
+}
+
+void Server::OnListJobs(const std::string& from, uint64_t rid, const wire::ListJobs& m) {
+  auto matches = [&](const Job& j) {
+    if (!m.team.empty() && j.spec.team != m.team) return false;
+    if (!m.queue.empty() && j.spec.queue != m.queue) return false;
+    if (!m.states.empty() && std::find(m.states.begin(), m.states.end(), j.state) == m.states.end())
+      return false;
+    return true;
+  };
+  wire::JobList out;
+  if (!m.ids.empty()) {
+    for (JobId id : m.ids) {
+      auto j = FindJob(id);
+      if (!j) return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no job " + std::to_string(id));
+      out.jobs.push_back(std::move(*j));
+    }
+    return Reply(from, rid, std::move(out));
+  }
+  for (const auto& [id, e] : active_)
+    if (matches(e.job)) out.jobs.push_back(e.job);
+  bool wants_final = m.states.empty() ||
+                     std::any_of(m.states.begin(), m.states.end(), [](JobState s) { return IsFinal(s); });
+  if (wants_final) {
+    // Finished jobs held in memory (the newest ones); older history is read
+    // through `ids` or, later, paged from the store.
+    for (const auto& [id, j] : recent_)
+      if (matches(j)) out.jobs.push_back(j);
+    std::sort(out.jobs.begin(), out.jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
+  }
+  Reply(from, rid, std::move(out));
+}
+
+void Server::OnCancel(const std::string& from, uint64_t rid, const wire::CancelJob& m) {
+  auto it = active_.find(m.id);
+  if (it == active_.end()) {
+    auto j = FindJob(m.id);
+    if (!j) return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no job " + std::to_string(m.id));
+    return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
+                      "job " + std::to_string(m.id) + " already ended " + JobStateName(j->state));
+  }
+  JobEntry& e = it->second;
+  if (e.job.state == JobState::kPending) {
+    e.job.end_time = clock_.Now();
+    Transition(e, JobState::kCancelled, "cancelled by user while pending");
+    Finish(m.id);
+  } else if (!e.job.ending || *e.job.ending != JobState::kCancelled) {
+    TearDown(e, JobState::kCancelled, /*requeue=*/false, "cancelled by user");
+  }
+  Reply(from, rid, wire::Ok{});
+}
+
+void Server::OnListNodes(const std::string& from, uint64_t rid) {
+  wire::NodeList out;
+  for (const auto& [name, n] : nodes_) {
+    wire::NodeStatus s;
+    s.node = n.node;
+    std::set<JobId> jobs;
+    for (JobId owner : n.gpu_owner) {
+      if (owner == kNoJob) ++s.gpus_free;
+      else jobs.insert(owner);
+    }
+    if (n.node.state != NodeState::kUp) s.gpus_free = 0;
+    s.jobs.assign(jobs.begin(), jobs.end());
+    out.nodes.push_back(std::move(s));
+  }
+  Reply(from, rid, std::move(out));
+}
+
+void Server::OnReadLog(const std::string& from, uint64_t rid, const wire::ReadLog& m) {
+  auto job = FindJob(m.job);
+  if (!job) return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no job " + std::to_string(m.job));
+  if (job->placement.empty())
+    return ReplyError(from, rid, wire::ErrorCode::kNotFound,
+                      "job " + std::to_string(m.job) + " has not started yet: no log");
+  int32_t world = WorldSizeOf(*job);
+  if (m.rank < 0 || m.rank >= world)
+    return ReplyError(from, rid, wire::ErrorCode::kNotFound,
+                      "job " + std::to_string(m.job) + " has ranks 0.." + std::to_string(world - 1));
+  const std::string& node_name = job->placement[NodeIndexOfRank(*job, m.rank)].node;
+  auto it = nodes_.find(node_name);
+  if (it == nodes_.end() || it->second.identity.empty() || it->second.node.state == NodeState::kDown)
+    return ReplyError(from, rid, wire::ErrorCode::kUnavailable,
+                      "node " + node_name + ", which holds the log, is not connected");
+  uint64_t agent_rid = next_agent_request_++;
+  log_reads_[agent_rid] = {from, rid, MonotonicMs() + options_.log_forward_timeout / kMillisecond, m.job};
+  wire::ReadLog fwd = m;
+  fwd.max_bytes = std::min<uint32_t>(m.max_bytes ? m.max_bytes : 64 * 1024, 1024 * 1024);
+  Reply(it->second.identity, agent_rid, fwd);
+}
+
+void Server::OnLogReply(uint64_t rid, wire::Body body) {
+  auto it = log_reads_.find(rid);
+  if (it == log_reads_.end()) return;  // late: the client already got a timeout
+  PendingLogRead p = it->second;
+  log_reads_.erase(it);
+  if (auto* chunk = std::get_if<wire::LogChunk>(&body)) {
+    // "finished" for the reader means no more output will ever come: the job
+    // is over, not merely absent from this node (it may be requeued).
+    auto job = FindJob(p.job);
+    chunk->job_finished = chunk->job_finished && job && IsFinal(job->state);
+  }
+  Reply(p.client, p.client_request, std::move(body));
+}
+
+void Server::ExpireLogReads(int64_t now_mono) {
+  for (auto it = log_reads_.begin(); it != log_reads_.end();) {
+    if (it->second.deadline_mono <= now_mono) {
+      ReplyError(it->second.client, it->second.client_request, wire::ErrorCode::kUnavailable,
+                 "the node holding the log did not answer");
+      it = log_reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace muster::service

@@ -1,0 +1,288 @@
+// Jobs from placement to their end: scheduling cycles, launch, teardown of
+// whole gangs, time limits, requeue.
+#include <algorithm>
+
+#include "common/base/log.h"
+#include "common/base/strings.h"
+#include "scheduler/core/policy.h"
+#include "scheduler/service/server.h"
+
+namespace muster::service {
+
+int32_t Server::RanksPerNodeOf(const Job& job) const {
+  if (job.spec.ranks_per_node == RanksPerNode::kOne) return 1;
+  if (!job.placement.empty()) return static_cast<int32_t>(job.placement[0].gpus.size());
+  return job.spec.nodes > 0 ? job.spec.gpus_per_node : job.spec.total_gpus;
+}
+
+int32_t Server::WorldSizeOf(const Job& job) const {
+  int32_t nodes = job.placement.empty() ? std::max(job.spec.nodes, 1) : job.NodeCount();
+  return nodes * RanksPerNodeOf(job);
+}
+
+int32_t Server::NodeIndexOfRank(const Job& job, int32_t rank) const {
+  int32_t per_node = RanksPerNodeOf(job);
+  if (per_node <= 0 || rank < 0) return -1;
+  int32_t idx = rank / per_node;
+  return idx < job.NodeCount() ? idx : -1;
+}
+
+void Server::Transition(JobEntry& e, JobState to, const std::string& cause) {
+  ws_.Append({e.job.id, clock_.Now(), e.job.state, to, cause});
+  MLOG(Debug) << "job " << e.job.id << " " << JobStateName(e.job.state) << " -> " << JobStateName(to)
+              << ": " << cause;
+  e.job.state = to;
+  Persist(e.job);
+}
+
+core::DependencyState Server::DependencyStateOf(const Job& job) {
+  for (JobId dep : job.spec.after) {
+    if (active_.count(dep)) return core::DependencyState::kWaiting;
+    auto d = FindJob(dep);
+    if (!d || d->state != JobState::kCompleted) return core::DependencyState::kNeverSatisfied;
+  }
+  return core::DependencyState::kMet;
+}
+
+core::ClusterSnapshot Server::BuildClusterSnapshot() const {
+  core::ClusterSnapshot c;
+  c.nodes.reserve(nodes_.size());
+  for (const auto& [name, n] : nodes_) {
+    core::NodeView v;
+    v.name = name;
+    v.labels = n.node.labels;
+    v.gpus_total = static_cast<int32_t>(n.gpu_owner.size());
+    for (int32_t g = 0; g < v.gpus_total; ++g)
+      if (n.gpu_owner[g] == kNoJob) v.free_gpus.push_back(g);
+    v.schedulable = n.node.state == NodeState::kUp && !n.identity.empty();
+    c.nodes.push_back(std::move(v));
+  }
+  return c;
+}
+
+void Server::Schedule() {
+  schedule_needed_ = false;
+  core::QueueSnapshot queue;
+  for (auto& [id, e] : active_) {
+    if (e.job.state != JobState::kPending) continue;
+    const JobSpec& s = e.job.spec;
+    queue.pending.push_back({id, s.priority, e.job.submit_time, s.nodes, s.gpus_per_node, s.total_gpus,
+                             DependencyStateOf(e.job)});
+  }
+  if (queue.pending.empty()) return;
+  core::Plan plan = core::Decide(BuildClusterSnapshot(), queue, clock_.Now());
+  for (JobId id : plan.never_runnable) FailNeverRunnable(id);
+  for (auto& p : plan.placements) {
+    auto it = active_.find(p.job);
+    if (it == active_.end() || it->second.job.state != JobState::kPending) continue;
+    // Re-check the plan against the state it will change (STYLE.md 2).
+    bool still_free = true;
+    for (const auto& a : p.nodes) {
+      auto nt = nodes_.find(a.node);
+      if (nt == nodes_.end() || nt->second.identity.empty() || nt->second.node.state != NodeState::kUp) {
+        still_free = false;
+        break;
+      }
+      for (int32_t g : a.gpus)
+        if (g < 0 || g >= static_cast<int32_t>(nt->second.gpu_owner.size()) || nt->second.gpu_owner[g] != kNoJob)
+          still_free = false;
+    }
+    if (!still_free) {
+      schedule_needed_ = true;  // stale: retry next turn
+      continue;
+    }
+    Launch(it->second, std::move(p.nodes));
+  }
+  for (const auto& v : plan.pending) {
+    auto it = active_.find(v.job);
+    if (it == active_.end()) continue;
+    it->second.job.reason = v.reason;  // derived, recomputed each cycle: not persisted
+    it->second.job.reason_detail = v.detail;
+  }
+}
+
+void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
+  Job& j = e.job;
+  j.attempt += 1;
+  j.placement = std::move(placement);
+  j.start_time = clock_.Now();
+  j.end_time = kNoTime;
+  j.reason = PendingReason::kNone;
+  j.reason_detail.clear();
+  j.ending.reset();
+  j.requeue_on_end = false;
+  j.exit_code = 0;
+  for (const auto& a : j.placement) {
+    NodeEntry& n = nodes_.at(a.node);
+    for (int32_t g : a.gpus) n.gpu_owner[g] = j.id;
+  }
+  NodeEntry& head = nodes_.at(j.placement[0].node);
+  j.master_port = options_.port_range_begin;
+  while (head.ports.count(j.master_port) && j.master_port < options_.port_range_end) ++j.master_port;
+  head.ports.insert(j.master_port);
+
+  int32_t per_node = RanksPerNodeOf(j);
+  int32_t world = WorldSizeOf(j);
+  e.ranks.assign(world, RankStatus{});
+  e.ranks_exited = 0;
+  e.failure.clear();
+  if (j.spec.time_limit > 0) time_limits_.insert({j.start_time + j.spec.time_limit, j.id});
+
+  std::vector<std::string> names;
+  for (const auto& a : j.placement) names.push_back(a.node);
+  Transition(e, JobState::kStarting, "placed on " + Join(names, ","));
+
+  std::vector<EnvVar> env = j.spec.env;
+  bool user_checkpoint_dir = std::any_of(env.begin(), env.end(), [](const EnvVar& v) {
+    return v.name == "MUSTER_CHECKPOINT_DIR";
+  });
+  env.push_back({"WORLD_SIZE", std::to_string(world)});
+  env.push_back({"NNODES", std::to_string(j.NodeCount())});
+  env.push_back({"MASTER_ADDR", head.node.address});
+  env.push_back({"MASTER_PORT", std::to_string(j.master_port)});
+  env.push_back({"MUSTER_JOB_ID", std::to_string(j.id)});
+  env.push_back({"MUSTER_ATTEMPT", std::to_string(j.attempt)});
+  env.push_back({"MUSTER_RDZV", endpoint_});
+  if (!user_checkpoint_dir)
+    env.push_back({"MUSTER_CHECKPOINT_DIR", options_.checkpoint_root + "/" + std::to_string(j.id)});
+
+  for (int32_t k = 0; k < j.NodeCount(); ++k) {
+    const NodeAllocation& a = j.placement[k];
+    wire::LaunchRanks m;
+    m.job = j.id;
+    m.attempt = j.attempt;
+    m.argv = j.spec.argv;
+    m.workdir = j.spec.workdir;
+    m.env = env;
+    m.node_rank = k;
+    m.local_world_size = per_node;
+    for (int32_t l = 0; l < per_node; ++l) {
+      wire::RankLaunch r;
+      r.rank = k * per_node + l;
+      r.local_rank = l;
+      if (j.spec.ranks_per_node == RanksPerNode::kOne) r.gpus = a.gpus;
+      else r.gpus = {a.gpus[l]};
+      m.ranks.push_back(std::move(r));
+    }
+    SendToNode(nodes_.at(a.node), std::move(m));
+  }
+}
+
+void Server::MarkRankExited(JobEntry& e, int32_t rank) {
+  if (rank < 0 || rank >= static_cast<int32_t>(e.ranks.size()) || e.ranks[rank].exited) return;
+  e.ranks[rank].exited = true;
+  ++e.ranks_exited;
+}
+
+void Server::TearDown(JobEntry& e, JobState ending, bool requeue, const std::string& why) {
+  bool first = !e.job.ending.has_value();
+  // A user's cancel overrides any other ending; otherwise the first cause wins.
+  if (first || ending == JobState::kCancelled) {
+    e.job.ending = ending;
+    e.job.requeue_on_end = requeue;
+    e.failure = why;
+    Persist(e.job);
+  }
+  if (first || ending == JobState::kCancelled) {
+    MLOG(Info) << "job " << e.job.id << ": tearing down the gang: " << why;
+    // Every node that still has ranks of this attempt gets SIGTERM, then
+    // SIGKILL after the job's grace period (the agent escalates).
+    std::set<std::string> with_live_ranks;
+    for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r)
+      if (!e.ranks[r].exited) with_live_ranks.insert(e.job.placement[NodeIndexOfRank(e.job, r)].node);
+    for (const auto& name : with_live_ranks) {
+      auto it = nodes_.find(name);
+      if (it != nodes_.end())
+        SendToNode(it->second, wire::KillJob{e.job.id, e.job.attempt, e.job.spec.grace_seconds * 1000});
+    }
+  }
+  MaybeFinish(e);
+}
+
+void Server::ReleaseResources(const Job& job) {
+  for (const auto& a : job.placement) {
+    auto it = nodes_.find(a.node);
+    if (it == nodes_.end()) continue;
+    for (int32_t g : a.gpus)
+      if (g >= 0 && g < static_cast<int32_t>(it->second.gpu_owner.size()) && it->second.gpu_owner[g] == job.id)
+        it->second.gpu_owner[g] = kNoJob;
+  }
+  if (!job.placement.empty()) {
+    auto it = nodes_.find(job.placement[0].node);
+    if (it != nodes_.end()) it->second.ports.erase(job.master_port);
+  }
+  if (job.spec.time_limit > 0) time_limits_.erase({job.start_time + job.spec.time_limit, job.id});
+  schedule_needed_ = true;
+}
+
+void Server::MaybeFinish(JobEntry& e) {
+  if (e.ranks_exited < static_cast<int32_t>(e.ranks.size())) return;
+  Job& j = e.job;
+  ReleaseResources(j);
+  JobState ending = j.ending.value_or(JobState::kCompleted);
+  std::string cause = e.failure.empty() ? "all ranks exited 0" : e.failure;
+  if (j.requeue_on_end) {
+    Transition(e, ending, cause);  // NODE_FAIL / PREEMPTED, kept in history
+    if (j.restarts < j.spec.max_restarts) {
+      j.restarts += 1;
+      j.placement.clear();
+      j.master_port = 0;
+      j.start_time = kNoTime;
+      j.ending.reset();
+      j.requeue_on_end = false;
+      j.reason = ending == JobState::kPreempted ? PendingReason::kPreempted : PendingReason::kNodeFail;
+      j.reason_detail = cause;
+      e.ranks.clear();
+      e.ranks_exited = 0;
+      Transition(e, JobState::kPending,
+                 "requeued (restart " + std::to_string(j.restarts) + " of " +
+                     std::to_string(j.spec.max_restarts) + ")");
+      return;
+    }
+    ending = JobState::kFailed;
+    cause += "; no restarts left";
+  }
+  j.end_time = clock_.Now();
+  if (ending == JobState::kFailed && j.exit_code == 0) j.exit_code = 1;
+  Transition(e, ending, cause);
+  Finish(j.id);
+}
+
+void Server::CheckTimeLimits() {
+  Time now = clock_.Now();
+  while (!time_limits_.empty() && time_limits_.begin()->first <= now) {
+    JobId id = time_limits_.begin()->second;
+    time_limits_.erase(time_limits_.begin());
+    auto it = active_.find(id);
+    if (it == active_.end() || it->second.job.placement.empty()) continue;
+    TearDown(it->second, JobState::kTimeout, /*requeue=*/false,
+             "time limit " + FormatDuration(it->second.job.spec.time_limit) + " reached");
+  }
+}
+
+void Server::FailNeverRunnable(JobId id) {
+  auto it = active_.find(id);
+  if (it == active_.end()) return;
+  JobEntry& e = it->second;
+  e.job.reason = PendingReason::kDependencyNeverSatisfied;
+  e.job.reason_detail = "a job it depends on (afterok) did not complete";
+  e.job.end_time = clock_.Now();
+  e.job.exit_code = 1;
+  Transition(e, JobState::kFailed, "DependencyNeverSatisfied");
+  Finish(id);
+  schedule_needed_ = true;  // its own dependents fail next
+}
+
+void Server::Finish(JobId id) {
+  auto it = active_.find(id);
+  if (it == active_.end()) return;
+  Job job = std::move(it->second.job);
+  active_.erase(it);
+  ws_.Put(job);
+  dirty_.erase(id);
+  recent_[id] = std::move(job);
+  while (recent_.size() > options_.recent_finished) recent_.erase(recent_.begin());
+  schedule_needed_ = true;
+}
+
+}  // namespace muster::service

@@ -1,0 +1,126 @@
+// musterd: the Muster scheduler daemon.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "common/base/clock.h"
+#include "common/base/log.h"
+#include "common/base/strings.h"
+#include "common/config/options.h"
+#include "scheduler/service/server.h"
+#include "scheduler/store/state_store.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
+
+std::string DefaultStateDir() {
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/state/muster";
+}
+
+bool ParseLogLevel(const std::string& s, muster::LogLevel* out) {
+  if (s == "debug") *out = muster::LogLevel::kDebug;
+  else if (s == "info") *out = muster::LogLevel::kInfo;
+  else if (s == "warning") *out = muster::LogLevel::kWarning;
+  else if (s == "error") *out = muster::LogLevel::kError;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace po = boost::program_options;
+  using namespace muster;
+  SetLogTag("musterd");
+
+  po::options_description desc("musterd options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("config", po::value<std::string>(), "config file (key = value lines; the command line wins)")
+      ("state-dir", po::value<std::string>()->default_value(DefaultStateDir()), "where the RocksDB state lives")
+      ("listen", po::value<std::string>()->default_value("tcp://127.0.0.1:7600"),
+       "ZeroMQ endpoint for clients and agents (port 0: any free port)")
+      ("heartbeat-timeout", po::value<std::string>()->default_value("10s"),
+       "a node with no heartbeat for this long is DOWN and its gangs are requeued")
+      ("heartbeat-interval", po::value<std::string>()->default_value("1s"), "heartbeat period told to agents")
+      ("checkpoint-root", po::value<std::string>(),
+       "MUSTER_CHECKPOINT_DIR is <root>/<job id> (default <state-dir>/checkpoints; use a shared filesystem)")
+      ("recent-finished", po::value<size_t>()->default_value(10000), "finished jobs kept in memory")
+      ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warning | error");
+  po::variables_map vm;
+  switch (config::ParseCommandLine(argc, argv, "musterd", "[--state-dir DIR] [--listen ENDPOINT] [--config FILE]",
+                                   desc, vm)) {
+    case config::ParseOutcome::kExitOk: return 0;
+    case config::ParseOutcome::kUsageError: return 2;
+    case config::ParseOutcome::kRun: break;
+  }
+
+  LogLevel level;
+  if (!ParseLogLevel(vm["log-level"].as<std::string>(), &level)) {
+    std::cerr << "musterd: --log-level must be debug, info, warning or error\n";
+    return 2;
+  }
+  SetLogLevel(level);
+
+  service::ServerOptions options;
+  options.state_dir = vm["state-dir"].as<std::string>();
+  options.listen = vm["listen"].as<std::string>();
+  options.recent_finished = vm["recent-finished"].as<size_t>();
+  if (vm.count("checkpoint-root")) options.checkpoint_root = vm["checkpoint-root"].as<std::string>();
+  for (auto [flag, target] : {std::pair{"heartbeat-timeout", &options.heartbeat_timeout}}) {
+    auto d = ParseDuration(vm[flag].as<std::string>());
+    if (!d.ok() || *d <= 0) {
+      std::cerr << "musterd: --" << flag << ": " << (d.ok() ? "must be positive" : d.status().message()) << "\n";
+      return 2;
+    }
+    *target = *d;
+  }
+  auto interval = ParseDuration(vm["heartbeat-interval"].as<std::string>());
+  if (!interval.ok() || *interval < 10 * kMillisecond) {
+    std::cerr << "musterd: --heartbeat-interval: use e.g. 1s or 200ms-or-more as 0:00:01\n";
+    return 2;
+  }
+  options.heartbeat_interval_ms = static_cast<int32_t>(*interval / kMillisecond);
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.state_dir, ec);
+  if (ec) {
+    std::cerr << "musterd: cannot create state dir " << options.state_dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  auto store = store::OpenRocksDbStore({options.state_dir + "/db", true});
+  if (!store.ok()) {
+    std::cerr << "musterd: " << store.status().message() << "\n";
+    return 1;
+  }
+  SystemClock clock;
+  auto server = service::Server::Create(options, std::move(*store), clock);
+  if (!server.ok()) {
+    std::cerr << "musterd: " << server.status().message() << "\n";
+    return 1;
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::printf("musterd listening on %s\n", (*server)->endpoint().c_str());
+  std::fflush(stdout);
+  MLOG(Info) << "state in " << options.state_dir << ", listening on " << (*server)->endpoint();
+  Status st = (*server)->Run(g_stop);
+  if (!st.ok()) {
+    std::cerr << "musterd: " << st.ToString() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,222 @@
+#include "scheduler/service/server.h"
+
+#include "common/base/log.h"
+#include "common/transport/zmq_util.h"
+
+namespace muster::service {
+
+Server::Server(const ServerOptions& options, std::unique_ptr<store::StateStore> store, const Clock& clock)
+    : options_(options), store_(std::move(store)), clock_(clock) {
+  if (options_.checkpoint_root.empty()) options_.checkpoint_root = options_.state_dir + "/checkpoints";
+}
+
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
+                                               std::unique_ptr<store::StateStore> store,
+                                               const Clock& clock) {
+  std::unique_ptr<Server> s(new Server(options, std::move(store), clock));
+  MUSTER_RETURN_IF_ERROR(s->Recover());
+  MUSTER_RETURN_IF_ERROR(s->Bind());
+  return s;
+}
+
+Status Server::Recover() {
+  auto loaded = store_->Load(options_.recent_finished);
+  if (!loaded.ok()) return loaded.status();
+  next_job_id_ = loaded->next_job_id;
+  int64_t now_mono = MonotonicMs();
+  for (auto& n : loaded->nodes) {
+    NodeEntry e;
+    e.node = std::move(n);
+    e.gpu_owner.assign(e.node.gpus.size(), kNoJob);
+    // Known nodes get one heartbeat timeout from now to re-register before
+    // they are declared DOWN and their gangs requeued.
+    e.last_heartbeat_mono = now_mono;
+    nodes_.emplace(e.node.name, std::move(e));
+  }
+  size_t placed = 0;
+  for (auto& j : loaded->active_jobs) {
+    JobEntry e;
+    e.job = std::move(j);
+    if (e.job.state == JobState::kStarting || e.job.state == JobState::kRunning) {
+      ++placed;
+      e.ranks.assign(WorldSizeOf(e.job), RankStatus{});
+      // Ranks that were running are presumed started until their agent says
+      // otherwise at re-registration.
+      if (e.job.state == JobState::kRunning)
+        for (auto& r : e.ranks) r.started = true;
+      for (const auto& a : e.job.placement) {
+        auto it = nodes_.find(a.node);
+        if (it == nodes_.end()) continue;
+        for (int32_t g : a.gpus)
+          if (g >= 0 && g < static_cast<int32_t>(it->second.gpu_owner.size())) it->second.gpu_owner[g] = e.job.id;
+      }
+      if (!e.job.placement.empty() && e.job.master_port) {
+        auto it = nodes_.find(e.job.placement[0].node);
+        if (it != nodes_.end()) it->second.ports.insert(e.job.master_port);
+      }
+      if (e.job.spec.time_limit > 0) time_limits_.insert({e.job.start_time + e.job.spec.time_limit, e.job.id});
+    }
+    active_.emplace(e.job.id, std::move(e));
+  }
+  for (auto& j : loaded->recent_finished) recent_.emplace(j.id, std::move(j));
+  MLOG(Info) << "recovered " << active_.size() << " active jobs (" << placed << " placed), "
+             << recent_.size() << " recent finished, " << nodes_.size() << " nodes; next job id "
+             << next_job_id_;
+  return Status::Ok();
+}
+
+Status Server::Bind() {
+  std::string ep = options_.listen;
+  // "tcp://host:0" means "any free port", which ZeroMQ spells "*".
+  if (ep.size() > 2 && ep.compare(ep.size() - 2, 2, ":0") == 0) ep = ep.substr(0, ep.size() - 1) + "*";
+  try {
+    router_ = zmq::socket_t(ctx_, zmq::socket_type::router);
+    router_.set(zmq::sockopt::linger, 0);
+    router_.set(zmq::sockopt::router_mandatory, 1);
+    router_.set(zmq::sockopt::sndhwm, 1000000);
+    router_.set(zmq::sockopt::rcvhwm, 1000000);
+    // Frames past this are dropped by ZeroMQ itself (no reply possible);
+    // frames under it but over the protocol limit get an error reply.
+    router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * wire::kMaxFrameBytes));
+    router_.bind(ep);
+    endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot listen on " + options_.listen + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Server::Run(const std::atomic<bool>& stop) {
+  int64_t next_liveness_check = 0;
+  while (!stop.load()) {
+    zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}};
+    long timeout_ms = 100;
+    if (!time_limits_.empty()) {
+      Duration until = time_limits_.begin()->first - clock_.Now();
+      timeout_ms = std::clamp<long>(until / kMillisecond + 1, 0, 100);
+    }
+    try {
+      zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      return Status::Internal(std::string("poll: ") + e.what());
+    }
+    ++stats_.turns;
+    size_t n = 0;
+    while (n < options_.max_batch) {
+      std::optional<transport::Incoming> in;
+      try {
+        in = transport::TryRecv(router_, true);
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;
+        throw;
+      }
+      if (!in) break;
+      ++n;
+      HandleFrame(in->identity, in->payload, in->extra_frames);
+    }
+    stats_.messages += n;
+    int64_t now_mono = MonotonicMs();
+    if (now_mono >= next_liveness_check) {
+      CheckHeartbeats(now_mono);
+      ExpireLogReads(now_mono);
+      next_liveness_check = now_mono + 200;
+    }
+    CheckTimeLimits();
+    if (schedule_needed_) Schedule();
+    MUSTER_RETURN_IF_ERROR(CommitAndFlush());
+  }
+  MLOG(Info) << "stopping: " << stats_.commits << " commits, " << stats_.messages << " messages";
+  return Status::Ok();
+}
+
+void Server::HandleFrame(const std::string& identity, const std::string& payload, bool extra_frames) {
+  if (extra_frames) {
+    ReplyError(identity, 0, wire::ErrorCode::kBadRequest, "a message is exactly one frame");
+    return;
+  }
+  auto env = wire::Decode(payload);
+  if (!env.ok()) {
+    auto code = env.status().code() == StatusCode::kVersionMismatch ? wire::ErrorCode::kVersionMismatch
+                : env.status().code() == StatusCode::kResourceExhausted ? wire::ErrorCode::kTooLarge
+                                                                           : wire::ErrorCode::kBadRequest;
+    MLOG(Warning) << "rejected a message of " << payload.size() << " bytes: " << env.status().ToString();
+    ReplyError(identity, 0, code, env.status().message());
+    return;
+  }
+  Dispatch(identity, std::move(*env));
+}
+
+void Server::Dispatch(const std::string& from, wire::Envelope env) {
+  uint64_t rid = env.request_id;
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, wire::SubmitJob>) OnSubmit(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::ListJobs>) OnListJobs(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::CancelJob>) OnCancel(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::ListNodes>) OnListNodes(from, rid);
+        else if constexpr (std::is_same_v<T, wire::ReadLog>) OnReadLog(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::Register>) OnRegister(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::Heartbeat>) OnHeartbeat(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::RankStarted>) OnRankStarted(from, m);
+        else if constexpr (std::is_same_v<T, wire::RankExited>) OnRankExited(from, m.exit, true);
+        else if constexpr (std::is_same_v<T, wire::LogChunk>) OnLogReply(rid, std::move(m));
+        else if constexpr (std::is_same_v<T, wire::Error>) {
+          if (log_reads_.count(rid)) OnLogReply(rid, std::move(m));
+          else MLOG(Warning) << "error from a peer: " << m.message;
+        } else if constexpr (std::is_same_v<T, wire::Ok>) {
+        } else {
+          ReplyError(from, rid, wire::ErrorCode::kBadRequest,
+                     std::string("musterd does not accept ") + wire::BodyName(env.body));
+        }
+      },
+      env.body);
+}
+
+Status Server::CommitAndFlush() {
+  for (JobId id : dirty_) {
+    if (auto it = active_.find(id); it != active_.end()) ws_.Put(it->second.job);
+    else if (auto rt = recent_.find(id); rt != recent_.end()) ws_.Put(rt->second);
+  }
+  dirty_.clear();
+  if (!ws_.empty()) {
+    Status st = store_->Commit(ws_);
+    if (!st.ok()) {
+      // The disk refused a write: memory is ahead of the disk and nothing may
+      // be acknowledged. Stop; a restart recovers from what is durable.
+      MLOG(Error) << "store commit failed, stopping: " << st.ToString();
+      return st;
+    }
+    ++stats_.commits;
+    stats_.max_commit_batch = std::max<uint64_t>(stats_.max_commit_batch, ws_.size());
+    ws_.Clear();
+  }
+  for (auto& o : outbox_) {
+    if (!transport::SendTo(router_, o.identity, o.env))
+      MLOG(Debug) << "peer gone, dropped " << wire::BodyName(o.env.body);
+  }
+  outbox_.clear();
+  return Status::Ok();
+}
+
+void Server::Reply(const std::string& identity, uint64_t request_id, wire::Body body) {
+  wire::Envelope env;
+  env.request_id = request_id;
+  env.body = std::move(body);
+  outbox_.push_back({identity, std::move(env)});
+}
+
+void Server::ReplyError(const std::string& identity, uint64_t request_id, wire::ErrorCode code,
+                        std::string message) {
+  Reply(identity, request_id, wire::Error{code, std::move(message)});
+}
+
+void Server::SendToNode(const NodeEntry& node, wire::Body body) {
+  if (node.identity.empty()) return;  // not connected; reconciliation at Register covers it
+  Reply(node.identity, next_agent_request_++, std::move(body));
+}
+
+}  // namespace muster::service

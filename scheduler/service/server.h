@@ -1,0 +1,171 @@
+// musterd: one event loop that owns all scheduler state (DESIGN.md
+// "Durability and the event loop"). Each turn: drain up to a bound of ready
+// messages -> apply them to memory, collecting one WriteSet -> schedule ->
+// commit the WriteSet with one synced write -> only then send the replies and
+// dispatches collected on the way. A client told "accepted" has its job on disk.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/base/clock.h"
+#include "common/proto/messages.h"
+#include "muster/status.h"
+#include "muster/types.h"
+#include "scheduler/core/snapshot.h"
+#include "scheduler/store/state_store.h"
+
+namespace muster::service {
+
+struct ServerOptions {
+  std::string listen = "tcp://127.0.0.1:7600";  // port 0 or * picks a free port
+  std::string state_dir;
+  Duration heartbeat_timeout = 10 * kSecond;
+  int32_t heartbeat_interval_ms = 1000;         // told to agents at registration
+  size_t max_batch = 1024;                      // messages applied per commit
+  size_t recent_finished = 10000;               // finished jobs kept in memory
+  std::string checkpoint_root;                  // default <state_dir>/checkpoints
+  int32_t port_range_begin = 29500;             // MASTER_PORT allocation, per node
+  int32_t port_range_end = 30500;
+  Duration log_forward_timeout = 5 * kSecond;
+};
+
+// Statistics for tests, the bench and `--log-level debug`.
+struct ServerStats {
+  uint64_t turns = 0;
+  uint64_t commits = 0;
+  uint64_t messages = 0;
+  uint64_t max_commit_batch = 0;
+};
+
+class Server {
+ public:
+  // Opens the store, loads state and binds the socket. Does not loop yet.
+  static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
+                                                std::unique_ptr<store::StateStore> store,
+                                                const Clock& clock);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The endpoint actually bound (with the real port).
+  const std::string& endpoint() const { return endpoint_; }
+  // Runs until `stop` becomes true (checked at least every 100 ms).
+  Status Run(const std::atomic<bool>& stop);
+  const ServerStats& stats() const { return stats_; }
+
+ private:
+  struct RankStatus {
+    bool started = false;
+    bool exited = false;
+  };
+  // A job in memory: the persisted record plus what only this process knows.
+  struct JobEntry {
+    Job job;
+    std::vector<RankStatus> ranks;  // current attempt; rebuilt from agent reports
+    int32_t ranks_exited = 0;
+    std::string failure;            // why the gang failed, for the event
+  };
+  struct NodeEntry {
+    Node node;
+    std::string identity;           // ZeroMQ routing id; empty: not registered in this process
+    int64_t last_heartbeat_mono = 0;
+    std::vector<JobId> gpu_owner;   // by GPU index; kNoJob = free
+    std::set<int32_t> ports;        // MASTER_PORTs in use on this node
+  };
+  struct PendingLogRead {
+    std::string client;
+    uint64_t client_request = 0;
+    int64_t deadline_mono = 0;
+    JobId job = kNoJob;
+  };
+  struct Outgoing {
+    std::string identity;
+    wire::Envelope env;
+  };
+
+  Server(const ServerOptions& options, std::unique_ptr<store::StateStore> store, const Clock& clock);
+  Status Recover();
+  Status Bind();
+
+  // One turn of the loop.
+  void HandleFrame(const std::string& identity, const std::string& payload, bool extra_frames);
+  void Dispatch(const std::string& identity, wire::Envelope env);
+  Status CommitAndFlush();
+  void Reply(const std::string& identity, uint64_t request_id, wire::Body body);
+  void ReplyError(const std::string& identity, uint64_t request_id, wire::ErrorCode code,
+                  std::string message);
+  void SendToNode(const NodeEntry& node, wire::Body body);
+
+  // Client API (client_api.cc).
+  void OnSubmit(const std::string& from, uint64_t rid, wire::SubmitJob& m);
+  void OnListJobs(const std::string& from, uint64_t rid, const wire::ListJobs& m);
+  void OnCancel(const std::string& from, uint64_t rid, const wire::CancelJob& m);
+  void OnListNodes(const std::string& from, uint64_t rid);
+  void OnReadLog(const std::string& from, uint64_t rid, const wire::ReadLog& m);
+  void OnLogReply(uint64_t rid, wire::Body body);
+  void ExpireLogReads(int64_t now_mono);
+  std::optional<Job> FindJob(JobId id);  // active, recent, then the store
+
+  // Agents (agent_api.cc).
+  void OnRegister(const std::string& from, uint64_t rid, const wire::Register& m);
+  void OnHeartbeat(const std::string& from, uint64_t rid, const wire::Heartbeat& m);
+  void OnRankStarted(const std::string& from, const wire::RankStarted& m);
+  void OnRankExited(const std::string& from, const wire::RankExit& e, bool ack);
+  void CheckHeartbeats(int64_t now_mono);
+  void MarkNodeDown(NodeEntry& node, const std::string& why);
+  NodeEntry* NodeByIdentity(const std::string& identity);
+
+  // Jobs (job_lifecycle.cc).
+  void Schedule();
+  core::ClusterSnapshot BuildClusterSnapshot() const;
+  core::DependencyState DependencyStateOf(const Job& job);
+  void Launch(JobEntry& e, std::vector<NodeAllocation> placement);
+  int32_t RanksPerNodeOf(const Job& job) const;
+  int32_t WorldSizeOf(const Job& job) const;
+  // Node index in the placement that runs `rank`, or -1.
+  int32_t NodeIndexOfRank(const Job& job, int32_t rank) const;
+  void Transition(JobEntry& e, JobState to, const std::string& cause);
+  // Marks the job for writing at this turn's commit (once, however often it changed).
+  void Persist(const Job& job) { dirty_.insert(job.id); }
+  void TearDown(JobEntry& e, JobState ending, bool requeue, const std::string& why);
+  void MarkRankExited(JobEntry& e, int32_t rank);
+  void MaybeFinish(JobEntry& e);
+  void ReleaseResources(const Job& job);
+  void CheckTimeLimits();
+  void Finish(JobId id);  // moves a final job out of the active set
+  void FailNeverRunnable(JobId id);
+
+  ServerOptions options_;
+  std::unique_ptr<store::StateStore> store_;
+  const Clock& clock_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t router_;
+  std::string endpoint_;
+
+  std::map<JobId, JobEntry> active_;            // every job not final
+  std::map<JobId, Job> recent_;                 // newest finished, bounded
+  std::map<std::string, NodeEntry> nodes_;
+  std::set<std::pair<Time, JobId>> time_limits_;  // (deadline, job) of placed jobs
+  std::map<uint64_t, PendingLogRead> log_reads_;
+  JobId next_job_id_ = 1;
+  uint64_t next_agent_request_ = 1;
+
+  // The current turn's effects.
+  store::WriteSet ws_;
+  std::set<JobId> dirty_;
+  std::vector<Outgoing> outbox_;
+  bool schedule_needed_ = true;
+
+  ServerStats stats_;
+};
+
+}  // namespace muster::service
