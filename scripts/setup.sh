@@ -10,7 +10,7 @@ packages=(
   librocksdb-dev
   libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev procps
+  nlohmann-json3-dev libhowardhinnant-date-dev tzdata procps
 )
 
 missing=()

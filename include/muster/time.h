@@ -19,3 +19,15 @@ constexpr Duration kDay = 24 * kHour;
 constexpr Time kNoTime = 0;  // "not set" for start/end/deadline fields
 
 }  // namespace muster
+
+namespace muster {
+
+// [begin, end) in UTC.
+struct TimeInterval {
+  Time begin = 0;
+  Time end = 0;
+  bool Contains(Time t) const { return t >= begin && t < end; }
+  bool operator==(const TimeInterval&) const = default;
+};
+
+}  // namespace muster
