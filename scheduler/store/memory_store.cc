@@ -1,0 +1,184 @@
+// StateStore in memory: the twin of rocksdb_store.cc for tests and the
+// simulator. It keeps the same semantics (active/finished split, newest-first
+// history paging, per-job event order, all-or-nothing commits) and stores
+// records in their encoded form, so whatever the codec would lose on disk is
+// lost here too and a simulator run cannot look better than musterd.
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "common/proto/codec.h"
+#include "scheduler/store/state_store.h"
+
+namespace muster::store {
+namespace {
+
+// Same check as in rocksdb_store.cc: ops that the RocksDB backend refuses are
+// refused here too, before anything changes. (Both copies should move to one
+// store-internal helper; the interface header is not ours to change here.)
+Status ValidateWriteSet(const WriteSet& ws) {
+  for (const WriteSet::Op& op : ws.ops()) {
+    if (const auto* p = std::get_if<WriteSet::PutJob>(&op); p && p->job.id == kNoJob) {
+      return Status::InvalidArgument("store: job without an id");
+    }
+    if (const auto* p = std::get_if<WriteSet::PutNode>(&op); p && p->node.name.empty()) {
+      return Status::InvalidArgument("store: node without a name");
+    }
+    if (const auto* p = std::get_if<WriteSet::DeleteNode>(&op); p && p->name.empty()) {
+      return Status::InvalidArgument("store: delete of a node without a name");
+    }
+    if (const auto* p = std::get_if<WriteSet::AppendEvent>(&op); p && p->event.job == kNoJob) {
+      return Status::InvalidArgument("store: event without a job id");
+    }
+    if (const auto* p = std::get_if<WriteSet::SetNextJobId>(&op); p && p->next == kNoJob) {
+      return Status::InvalidArgument("store: next job id 0 (ids start at 1)");
+    }
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+Result<T> DecodeRecord(const std::string& bytes, Result<T> (*decode)(std::string_view),
+                       const std::string& what) {
+  Result<T> r = decode(bytes);
+  if (!r.ok()) return Status::Corruption(what + ": " + r.status().message());
+  return r;
+}
+
+Result<Job> DecodeJobRecord(const std::string& bytes, JobId id, const char* where) {
+  return DecodeRecord<Job>(bytes, &wire::DecodeJob, std::string(where) + " job " + std::to_string(id));
+}
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+class MemoryStore final : public StateStore {
+ public:
+  Result<RecoveredState> Load(size_t recent_finished_limit) override;
+  Status Commit(const WriteSet& ws) override;
+  Result<std::optional<Job>> GetJob(JobId id) override;
+  Result<std::vector<Job>> ListFinished(const HistoryQuery& q) override;
+  Result<std::vector<JobEvent>> Events(JobId id) override;
+
+ private:
+  void ApplyPutJob(const Job& job);
+
+  // Guards everything below: the simulator is single-threaded, but tests of
+  // musterd may read from another thread, as RocksDB would allow.
+  std::mutex mu_;
+  std::map<JobId, std::string> active_;    // encoded Job, state not final
+  std::map<JobId, std::string> finished_;  // encoded Job, state final
+  std::map<std::string, std::string> nodes_;
+  std::map<JobId, std::vector<std::string>> events_;  // encoded, append order
+  JobId next_job_id_ = 1;
+};
+
+Result<RecoveredState> MemoryStore::Load(size_t recent_finished_limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RecoveredState state;
+  state.active_jobs.reserve(active_.size());
+  for (const auto& [id, bytes] : active_) {
+    Result<Job> job = DecodeJobRecord(bytes, id, "active");
+    if (!job.ok()) return job.status();
+    state.active_jobs.push_back(std::move(job).value());
+  }
+  // Only the tail of history, like the RocksDB backend's reverse scan.
+  size_t n = 0;
+  for (auto it = finished_.rbegin(); it != finished_.rend() && n < recent_finished_limit; ++it, ++n) {
+    Result<Job> job = DecodeJobRecord(it->second, it->first, "finished");
+    if (!job.ok()) return job.status();
+    state.recent_finished.push_back(std::move(job).value());
+  }
+  std::reverse(state.recent_finished.begin(), state.recent_finished.end());
+  for (const auto& [name, bytes] : nodes_) {
+    Result<Node> node = DecodeRecord<Node>(bytes, &wire::DecodeNode, "node '" + name + "'");
+    if (!node.ok()) return node.status();
+    state.nodes.push_back(std::move(node).value());
+  }
+  state.next_job_id = next_job_id_;
+  return state;
+}
+
+Status MemoryStore::Commit(const WriteSet& ws) {
+  // Validation is the only way a commit can fail, and it runs before the first
+  // change: all or nothing.
+  MUSTER_RETURN_IF_ERROR(ValidateWriteSet(ws));
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const WriteSet::Op& op : ws.ops()) {
+    std::visit(Overloaded{
+                   [&](const WriteSet::PutJob& p) { ApplyPutJob(p.job); },
+                   [&](const WriteSet::PutNode& p) { nodes_[p.node.name] = wire::EncodeNode(p.node); },
+                   [&](const WriteSet::DeleteNode& p) { nodes_.erase(p.name); },
+                   [&](const WriteSet::AppendEvent& p) {
+                     events_[p.event.job].push_back(wire::EncodeJobEvent(p.event));
+                   },
+                   [&](const WriteSet::SetNextJobId& p) { next_job_id_ = p.next; },
+               },
+               op);
+  }
+  return Status::Ok();
+}
+
+// A job is in exactly one of the two maps, as it is under exactly one of the
+// ja/ and jf/ prefixes on disk.
+void MemoryStore::ApplyPutJob(const Job& job) {
+  const bool final = IsFinal(job.state);
+  (final ? active_ : finished_).erase(job.id);
+  (final ? finished_ : active_)[job.id] = wire::EncodeJob(job);
+}
+
+Result<std::optional<Job>> MemoryStore::GetJob(JobId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const char* where = "active";
+  auto it = active_.find(id);
+  if (it == active_.end()) {
+    where = "finished";
+    it = finished_.find(id);
+    if (it == finished_.end()) return std::optional<Job>();
+  }
+  Result<Job> job = DecodeJobRecord(it->second, id, where);
+  if (!job.ok()) return job.status();
+  return std::optional<Job>(std::move(job).value());
+}
+
+Result<std::vector<Job>> MemoryStore::ListFinished(const HistoryQuery& q) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Job> jobs;
+  // Newest first from just below `before`.
+  auto end = q.before == 0 ? finished_.end() : finished_.lower_bound(q.before);
+  for (auto it = std::make_reverse_iterator(end); it != finished_.rend() && jobs.size() < q.limit; ++it) {
+    Result<Job> job = DecodeJobRecord(it->second, it->first, "finished");
+    if (!job.ok()) return job.status();
+    jobs.push_back(std::move(job).value());
+  }
+  return jobs;
+}
+
+Result<std::vector<JobEvent>> MemoryStore::Events(JobId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<JobEvent> events;
+  auto it = events_.find(id);
+  if (it == events_.end()) return events;
+  events.reserve(it->second.size());
+  for (size_t i = 0; i < it->second.size(); ++i) {
+    Result<JobEvent> ev = DecodeRecord<JobEvent>(
+        it->second[i], &wire::DecodeJobEvent, "event " + std::to_string(i) + " of job " + std::to_string(id));
+    if (!ev.ok()) return ev.status();
+    events.push_back(std::move(ev).value());
+  }
+  return events;
+}
+
+}  // namespace
+
+std::unique_ptr<StateStore> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace muster::store
