@@ -17,8 +17,15 @@ Status ValidateJobSpec(const JobSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) return bad("the job has no command (give it after --)");
   if (spec.argv.size() > kMaxArgv) return bad("too many arguments (max " + std::to_string(kMaxArgv) + ")");
   if (spec.env.size() > kMaxEnv) return bad("too many environment variables");
-  for (const auto& a : spec.argv)
+  auto has_nul = [](const std::string& v) { return v.find('\0') != std::string::npos; };
+  for (const auto& a : spec.argv) {
     if (a.size() > kMaxStringBytes) return bad("an argument is longer than 64 KiB");
+    if (has_nul(a)) return bad("an argument contains a NUL byte");
+  }
+  for (const auto& e : spec.env)
+    if (has_nul(e.name) || has_nul(e.value)) return bad("environment variable '" + e.name.substr(0, e.name.find('\0')) + "' contains a NUL byte");
+  if (has_nul(spec.name) || has_nul(spec.workdir) || has_nul(spec.user) || has_nul(spec.model))
+    return bad("name, workdir, user and model cannot contain NUL bytes");
   for (const auto& e : spec.env) {
     if (e.name.empty() || e.name.find('=') != std::string::npos)
       return bad("bad environment variable name '" + e.name + "'");

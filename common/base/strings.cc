@@ -50,21 +50,29 @@ Result<Duration> ParseDuration(std::string_view s) {
                                    "': use 90s, 10m, 2h, 1d, 1h30m or HH:MM:SS");
   };
   if (s.empty() || s.size() > 64) return bad();
+  // Durations are capped at 100 years: anything larger is a typo, and the cap
+  // keeps every sum below far from int64 overflow.
+  constexpr int64_t kMaxSeconds = 100LL * 366 * 86400;
+  auto too_big = [&] {
+    return Status::InvalidArgument("duration '" + std::string(s) + "' is longer than 100 years");
+  };
   int64_t total = 0;
   if (s.find(':') != std::string_view::npos) {
     auto parts = Split(s, ':');
     if (parts.size() < 2 || parts.size() > 3) return bad();
     for (const auto& p : parts) {
       int64_t v;
-      if (!ParseInt64(p, &v) || v < 0) return bad();
-      total = total * 60 + v;
+      if (p.empty() || p[0] == '-' || p[0] == '+' || !ParseInt64(p, &v)) return bad();
+      if (v > kMaxSeconds || total > kMaxSeconds / 60) return too_big();
+      total = total * 60 + v;  // HH:MM:SS or MM:SS
     }
-    if (parts.size() == 2) total *= 1;  // MM:SS
+    if (total > kMaxSeconds) return too_big();
     return total * kSecond;
   }
   int64_t plain;
   if (ParseInt64(s, &plain)) {
-    if (plain < 0) return bad();
+    if (plain < 0 || s[0] == '+') return bad();
+    if (plain > kMaxSeconds) return too_big();
     return plain * kSecond;
   }
   size_t i = 0;
@@ -74,7 +82,8 @@ Result<Duration> ParseDuration(std::string_view s) {
     while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
     if (j == i || j == s.size()) return bad();
     int64_t v;
-    if (!ParseInt64(s.substr(i, j - i), &v) || v > 1'000'000'000) return bad();
+    if (!ParseInt64(s.substr(i, j - i), &v)) return bad();
+    if (v > kMaxSeconds) return too_big();
     Duration unit;
     switch (s[j]) {
       case 's': unit = kSecond; break;
@@ -83,7 +92,9 @@ Result<Duration> ParseDuration(std::string_view s) {
       case 'd': unit = kDay; break;
       default: return bad();
     }
+    if (v > kMaxSeconds * kSecond / unit) return too_big();
     total += v * unit;
+    if (total > kMaxSeconds * kSecond) return too_big();
     any = true;
     i = j + 1;
   }
@@ -123,13 +134,22 @@ Result<Time> ParseRfc3339(std::string_view s) {
   };
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
   if (s.size() < 20) return bad();
-  auto num = [&](size_t pos, size_t len, int64_t* v) { return ParseInt64(s.substr(pos, len), v); };
+  // Fixed-width, digits only: from_chars alone would take a sign.
+  auto num = [&](size_t pos, size_t len, int64_t* v) {
+    if (pos + len > s.size()) return false;
+    for (size_t k = pos; k < pos + len; ++k)
+      if (!std::isdigit(static_cast<unsigned char>(s[k]))) return false;
+    return ParseInt64(s.substr(pos, len), v);
+  };
   int64_t Y, M, D, h, m, sec;
   if (!num(0, 4, &Y) || s[4] != '-' || !num(5, 2, &M) || s[7] != '-' || !num(8, 2, &D) ||
       (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !num(11, 2, &h) || s[13] != ':' ||
       !num(14, 2, &m) || s[16] != ':' || !num(17, 2, &sec))
     return bad();
-  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return bad();
+  bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (M < 1 || M > 12 || D < 1 || D > kDays[M - 1] + (M == 2 && leap) || h > 23 || m > 59 || sec > 60)
+    return bad();
   size_t i = 19;
   int64_t frac_us = 0;
   if (i < s.size() && s[i] == '.') {
@@ -148,7 +168,7 @@ Result<Time> ParseRfc3339(std::string_view s) {
     ++i;
   } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
     int64_t oh, om;
-    if (!num(i + 1, 2, &oh) || !num(i + 4, 2, &om)) return bad();
+    if (!num(i + 1, 2, &oh) || !num(i + 4, 2, &om) || oh > 23 || om > 59) return bad();
     offset_s = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
     i += 6;
   } else {

@@ -18,25 +18,29 @@ namespace {
 
 std::string Str(::capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
+// std::string -> Text with its full length: the implicit conversion goes
+// through c_str() and would cut the text at an embedded NUL.
+::capnp::Text::Reader T(const std::string& s) { return ::capnp::Text::Reader(s.data(), s.size()); }
+
 template <typename Builder>
 void SetTextList(Builder list_init, const std::vector<std::string>& v) {
-  for (size_t i = 0; i < v.size(); ++i) list_init.set(i, v[i]);
+  for (size_t i = 0; i < v.size(); ++i) list_init.set(i, T(v[i]));
 }
 
 void Fill(g::EnvVar::Builder b, const EnvVar& e) {
-  b.setName(e.name);
-  b.setValue(e.value);
+  b.setName(T(e.name));
+  b.setValue(T(e.value));
 }
 
 void Fill(g::JobSpec::Builder b, const JobSpec& s) {
-  b.setName(s.name);
-  b.setTeam(s.team);
-  b.setQueue(s.queue);
-  b.setUser(s.user);
+  b.setName(T(s.name));
+  b.setTeam(T(s.team));
+  b.setQueue(T(s.queue));
+  b.setUser(T(s.user));
   SetTextList(b.initArgv(s.argv.size()), s.argv);
   auto env = b.initEnv(s.env.size());
   for (size_t i = 0; i < s.env.size(); ++i) Fill(env[i], s.env[i]);
-  b.setWorkdir(s.workdir);
+  b.setWorkdir(T(s.workdir));
   b.setNodes(s.nodes);
   b.setGpusPerNode(s.gpus_per_node);
   b.setTotalGpus(s.total_gpus);
@@ -49,7 +53,7 @@ void Fill(g::JobSpec::Builder b, const JobSpec& s) {
   b.setWindow(static_cast<uint8_t>(s.window));
   b.setDeadlineUs(s.deadline);
   b.setKind(static_cast<uint8_t>(s.kind));
-  b.setModel(s.model);
+  b.setModel(T(s.model));
   b.setRanksPerNode(static_cast<uint8_t>(s.ranks_per_node));
   b.setGraceSeconds(s.grace_seconds);
 }
@@ -92,7 +96,7 @@ void Fill(g::Job::Builder b, const Job& j) {
   Fill(b.initSpec(), j.spec);
   b.setState(static_cast<uint8_t>(j.state));
   b.setReason(static_cast<uint8_t>(j.reason));
-  b.setReasonDetail(j.reason_detail);
+  b.setReasonDetail(T(j.reason_detail));
   b.setSubmitTimeUs(j.submit_time);
   b.setStartTimeUs(j.start_time);
   b.setEndTimeUs(j.end_time);
@@ -101,7 +105,7 @@ void Fill(g::Job::Builder b, const Job& j) {
   b.setAttempt(j.attempt);
   auto pl = b.initPlacement(j.placement.size());
   for (size_t i = 0; i < j.placement.size(); ++i) {
-    pl[i].setNode(j.placement[i].node);
+    pl[i].setNode(T(j.placement[i].node));
     auto gpus = pl[i].initGpus(j.placement[i].gpus.size());
     for (size_t k = 0; k < j.placement[i].gpus.size(); ++k) gpus.set(k, j.placement[i].gpus[k]);
   }
@@ -140,20 +144,20 @@ Job Read(g::Job::Reader r) {
 }
 
 void Fill(g::Node::Builder b, const Node& n) {
-  b.setName(n.name);
-  b.setAddress(n.address);
+  b.setName(T(n.name));
+  b.setAddress(T(n.address));
   auto gpus = b.initGpus(n.gpus.size());
   for (size_t i = 0; i < n.gpus.size(); ++i) {
     gpus[i].setIndex(n.gpus[i].index);
-    gpus[i].setUuid(n.gpus[i].uuid);
-    gpus[i].setModel(n.gpus[i].model);
+    gpus[i].setUuid(T(n.gpus[i].uuid));
+    gpus[i].setModel(T(n.gpus[i].model));
     gpus[i].setMemoryBytes(n.gpus[i].memory_bytes);
   }
   auto labels = b.initLabels(n.labels.size());
   size_t i = 0;
   for (const auto& [k, v] : n.labels) {
-    labels[i].setKey(k);
-    labels[i].setValue(v);
+    labels[i].setKey(T(k));
+    labels[i].setValue(T(v));
     ++i;
   }
   b.setState(static_cast<uint8_t>(n.state));
@@ -184,7 +188,7 @@ void Fill(g::RankExit::Builder b, const RankExit& e) {
   b.setExitCode(e.exit_code);
   b.setSignal(e.signal);
   b.setFailedToStart(e.failed_to_start);
-  b.setMessage(e.message);
+  b.setMessage(T(e.message));
 }
 RankExit Read(g::RankExit::Reader r) {
   return {Read(r.getRef()), r.getExitCode(), r.getSignal(), r.getFailedToStart(), Str(r.getMessage())};
@@ -195,7 +199,7 @@ void FillJobEvent(g::JobEvent::Builder b, const JobEvent& e) {
   b.setTimeUs(e.time);
   b.setFrom(static_cast<uint8_t>(e.from));
   b.setTo(static_cast<uint8_t>(e.to));
-  b.setCause(e.cause);
+  b.setCause(T(e.cause));
 }
 
 // ---- body dispatch ----------------------------------------------------------
@@ -205,7 +209,7 @@ struct BodyFiller {
   void operator()(const Error& m) {
     auto e = b.initError();
     e.setCode(static_cast<uint16_t>(m.code));
-    e.setMessage(m.message);
+    e.setMessage(T(m.message));
   }
   void operator()(const Ok&) { b.initOk(); }
   void operator()(const SubmitJob& m) { Fill(b.initSubmitJob().initSpec(), m.spec); }
@@ -216,8 +220,8 @@ struct BodyFiller {
     for (size_t i = 0; i < m.ids.size(); ++i) ids.set(i, m.ids[i]);
     auto st = l.initStates(m.states.size());
     for (size_t i = 0; i < m.states.size(); ++i) st.set(i, static_cast<uint8_t>(m.states[i]));
-    l.setTeam(m.team);
-    l.setQueue(m.queue);
+    l.setTeam(T(m.team));
+    l.setQueue(T(m.queue));
   }
   void operator()(const JobList& m) {
     auto jobs = b.initJobList().initJobs(m.jobs.size());
@@ -262,13 +266,13 @@ struct BodyFiller {
     auto kill = r.initKill(m.kill.size());
     for (size_t i = 0; i < m.kill.size(); ++i) Fill(kill[i], m.kill[i]);
   }
-  void operator()(const Heartbeat& m) { b.initHeartbeat().setNode(m.node); }
+  void operator()(const Heartbeat& m) { b.initHeartbeat().setNode(T(m.node)); }
   void operator()(const LaunchRanks& m) {
     auto l = b.initLaunchRanks();
     l.setJob(m.job);
     l.setAttempt(m.attempt);
     SetTextList(l.initArgv(m.argv.size()), m.argv);
-    l.setWorkdir(m.workdir);
+    l.setWorkdir(T(m.workdir));
     auto env = l.initEnv(m.env.size());
     for (size_t i = 0; i < m.env.size(); ++i) Fill(env[i], m.env[i]);
     auto ranks = l.initRanks(m.ranks.size());
