@@ -1,0 +1,187 @@
+// muster-agent: one per GPU node. Discovers GPUs, registers with musterd,
+// heartbeats, launches and supervises ranks (docs/protocol.md).
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "agent/gpu/fake_gpu_probe.h"
+#include "agent/gpu/nvml_gpu_probe.h"
+#include "agent/runtime/process_launcher.h"
+#include "agent/service/agent_service.h"
+#include "common/base/job_spec.h"
+#include "common/base/log.h"
+#include "common/base/strings.h"
+#include "common/config/options.h"
+
+namespace po = boost::program_options;
+using namespace muster;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr const char* kProgram = "muster-agent";
+
+std::string DefaultScheduler() {
+  const char* env = std::getenv("MUSTER_SCHEDULER");
+  return env && *env ? env : "tcp://127.0.0.1:7600";
+}
+
+std::string Hostname() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::string DefaultWorkDir(const std::string& name) {
+  const char* home = std::getenv("HOME");
+  std::filesystem::path base = home && *home ? home : "/tmp";
+  return (base / ".local" / "state" / "muster-agent" / name).string();
+}
+
+int Usage(const std::string& message) {
+  std::cerr << kProgram << ": " << message << "\n(try " << kProgram << " --help)\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SetLogTag(kProgram);
+  const std::string hostname = Hostname();
+
+  po::options_description desc("Options");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "show this help")
+    ("scheduler", po::value<std::string>()->default_value(DefaultScheduler()),
+     "musterd endpoint (env MUSTER_SCHEDULER)")
+    ("name", po::value<std::string>()->default_value(hostname), "node name")
+    ("fake-gpus", po::value<int>()->default_value(0),
+     "pretend to have N GPUs instead of asking NVML (no driver needed)")
+    ("labels", po::value<std::string>()->default_value(""),
+     "node labels for placement, e.g. rack=r1,switch=s1")
+    ("work-dir", po::value<std::string>(),
+     "rank logs and job dirs (default $HOME/.local/state/muster-agent/<name>)")
+    ("address", po::value<std::string>()->default_value("127.0.0.1"),
+     "address other nodes reach this one at (MASTER_ADDR when it hosts rank 0)")
+    ("heartbeat-ms", po::value<int>()->default_value(0),
+     "heartbeat interval in ms; 0: the interval musterd asks for (1000)")
+    ("config", po::value<std::string>(), "config file (key = value; the command line wins)")
+    ("log-level", po::value<std::string>()->default_value("info"), "debug|info|warning|error");
+  // clang-format on
+  po::variables_map vm;
+  switch (config::ParseCommandLine(
+      argc, argv, kProgram, "[--scheduler ENDPOINT] [--name NODE] [--fake-gpus N] [options]", desc, vm)) {
+    case config::ParseOutcome::kExitOk:
+      return kExitOk;
+    case config::ParseOutcome::kUsageError:
+      return kExitUsage;
+    case config::ParseOutcome::kRun:
+      break;
+  }
+
+  const std::string level = ToLower(vm["log-level"].as<std::string>());
+  if (level == "debug")
+    SetLogLevel(LogLevel::kDebug);
+  else if (level == "info")
+    SetLogLevel(LogLevel::kInfo);
+  else if (level == "warning")
+    SetLogLevel(LogLevel::kWarning);
+  else if (level == "error")
+    SetLogLevel(LogLevel::kError);
+  else
+    return Usage("bad --log-level '" + level + "' (debug|info|warning|error)");
+
+  agent::AgentOptions opt;
+  opt.scheduler_endpoint = vm["scheduler"].as<std::string>();
+  opt.node_name = vm["name"].as<std::string>();
+  opt.address = vm["address"].as<std::string>();
+  if (!IsValidName(opt.node_name))
+    return Usage("bad node name '" + opt.node_name + "': 1 to 64 of A-Z a-z 0-9 . _ - (pass --name)");
+  if (opt.address.empty()) return Usage("--address must not be empty");
+  auto labels = ParseKeyValues(vm["labels"].as<std::string>());
+  if (!labels.ok()) return Usage("bad --labels: " + labels.status().message());
+  for (const auto& [key, value] : *labels) {
+    if (!IsValidName(key))
+      return Usage("bad --labels: key '" + key + "' must be 1 to 64 of A-Z a-z 0-9 . _ -");
+    opt.labels[key] = value;
+  }
+  const int fake_gpus = vm["fake-gpus"].as<int>();
+  if (fake_gpus < 0 || fake_gpus > kMaxGpusPerNode)
+    return Usage("--fake-gpus must be 0.." + std::to_string(kMaxGpusPerNode));
+  opt.heartbeat_ms = vm["heartbeat-ms"].as<int>();
+  if (opt.heartbeat_ms < 0) return Usage("--heartbeat-ms must be >= 0");
+  opt.work_dir = vm.count("work-dir") ? vm["work-dir"].as<std::string>() : DefaultWorkDir(opt.node_name);
+
+  // Block the signals we read through signalfds before any thread exists, so
+  // every thread inherits the mask: ZeroMQ starts I/O threads, and NVML
+  // leaves threads behind that would otherwise take a SIGTERM's default
+  // action (seen on an H100 node: the agent died instead of stopping).
+  sigset_t stop_mask, all_mask;
+  sigemptyset(&stop_mask);
+  sigaddset(&stop_mask, SIGTERM);
+  sigaddset(&stop_mask, SIGINT);
+  all_mask = stop_mask;
+  sigaddset(&all_mask, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &all_mask, nullptr);
+  signal(SIGCHLD, SIG_DFL);  // an inherited SIG_IGN would auto-reap our ranks
+  signal(SIGPIPE, SIG_IGN);  // a closed stdout must not kill the agent (ranks get it back)
+  int stop_fd = signalfd(-1, &stop_mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (stop_fd < 0) {
+    std::cerr << kProgram << ": signalfd: " << std::strerror(errno) << "\n";
+    return kExitFailure;
+  }
+  opt.stop_fd = stop_fd;
+
+  // GPUs: fake when asked, NVML otherwise; none is an error, not a 0-GPU node.
+  std::unique_ptr<agent::GpuProbe> probe;
+  if (fake_gpus > 0)
+    probe = std::make_unique<agent::FakeGpuProbe>(fake_gpus, opt.node_name);
+  else
+    probe = std::make_unique<agent::NvmlGpuProbe>();
+  auto gpus = probe->Discover();
+  if (!gpus.ok() || gpus->empty()) {
+    std::cerr << kProgram << ": no GPUs found ("
+              << (gpus.ok() ? std::string("NVML lists none") : gpus.status().message())
+              << "); pass --fake-gpus N to run without GPUs\n";
+    return kExitFailure;
+  }
+  const size_t gpu_count = gpus->size();
+
+  auto launcher = agent::ProcessLauncher::Create();
+  if (!launcher.ok()) {
+    std::cerr << kProgram << ": " << launcher.status().message() << "\n";
+    return kExitFailure;
+  }
+  const std::string endpoint = opt.scheduler_endpoint;
+  const std::string name = opt.node_name;
+  opt.on_registered = [&] {
+    std::cout << kProgram << " " << name << " registered with " << endpoint << " (" << gpu_count << " GPUs)"
+              << std::endl;
+  };
+  const std::string work_dir = opt.work_dir;
+  auto service = agent::AgentService::Create(std::move(opt), std::move(*gpus), **launcher);
+  if (!service.ok()) {
+    std::cerr << kProgram << ": " << service.status().message() << "\n";
+    return service.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  MLOG(Info) << "node " << name << " with " << gpu_count << " GPUs, work dir " << work_dir << ", musterd at "
+             << endpoint;
+  Status st = (*service)->Run();
+  service->reset();
+  close(stop_fd);
+  if (!st.ok()) {
+    MLOG(Error) << st.ToString();
+    return kExitFailure;
+  }
+  MLOG(Info) << "stopped";
+  return kExitOk;
+}

@@ -1,0 +1,48 @@
+// Starting and supervising rank processes behind a narrow interface
+// (STYLE.md 7): fork/exec for real, a fake for tests of the agent service.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "muster/status.h"
+
+namespace muster::agent {
+
+struct ProcessSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in the PATH of `env`
+  std::vector<std::string> env;   // the complete environment, "NAME=value"
+  std::string workdir;            // must exist
+  std::string log_path;           // stdout and stderr are appended here (created)
+};
+
+// A supervised process that ended: it was reaped and its process group killed.
+struct ProcessExit {
+  int32_t pid = 0;
+  int32_t exit_code = 0;  // WEXITSTATUS, when signal == 0
+  int32_t signal = 0;     // WTERMSIG, 0 when it exited
+  bool operator==(const ProcessExit&) const = default;
+};
+
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+
+  // Starts one process as the leader of its own process group (so its pgid
+  // is its pid). An error means it never ran: the message names what failed
+  // ("exec 'nosuchcmd': No such file or directory").
+  virtual Result<int32_t> Start(const ProcessSpec& spec) = 0;
+
+  // Sends `sig` to the whole process group `pgid`. A group that is gone is not an error.
+  virtual void SignalGroup(int32_t pgid, int sig) = 0;
+
+  // Non-blocking: every started process that has ended since the last call.
+  virtual std::vector<ProcessExit> Reap() = 0;
+
+  // A file descriptor that becomes readable when Reap() has something to
+  // return (poll it with the sockets), or -1: then call Reap() periodically.
+  virtual int wake_fd() const = 0;
+};
+
+}  // namespace muster::agent

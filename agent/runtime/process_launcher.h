@@ -1,0 +1,35 @@
+#pragma once
+
+#include <memory>
+
+#include "agent/runtime/launcher.h"
+
+namespace muster::agent {
+
+// fork/exec. Each process leads its own process group, dies with the thread
+// that started it (PR_SET_PDEATHSIG), and is reaped through a SIGCHLD
+// signalfd. When a leader ends, the rest of its group is SIGKILLed so no
+// grandchild outlives its rank.
+//
+// SIGCHLD must be blocked in every thread for the signalfd to see it: Create()
+// blocks it in the calling thread, and programs should block it in main()
+// before starting any thread (ZeroMQ's included). A SIGCHLD delivered
+// elsewhere is not lost for good: Reap() checks for ended children anyway.
+class ProcessLauncher final : public Launcher {
+ public:
+  static Result<std::unique_ptr<ProcessLauncher>> Create();
+  ~ProcessLauncher() override;
+  ProcessLauncher(const ProcessLauncher&) = delete;
+  ProcessLauncher& operator=(const ProcessLauncher&) = delete;
+
+  Result<int32_t> Start(const ProcessSpec& spec) override;
+  void SignalGroup(int32_t pgid, int sig) override;
+  std::vector<ProcessExit> Reap() override;
+  int wake_fd() const override { return signal_fd_; }
+
+ private:
+  explicit ProcessLauncher(int signal_fd) : signal_fd_(signal_fd) {}
+  int signal_fd_;
+};
+
+}  // namespace muster::agent

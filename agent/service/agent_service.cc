@@ -1,0 +1,396 @@
+#include "agent/service/agent_service.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+
+#include "agent/core/rank_env.h"
+#include "agent/service/log_reader.h"
+#include "common/base/clock.h"
+#include "common/base/log.h"
+#include "common/transport/zmq_util.h"
+
+extern char** environ;
+
+namespace muster::agent {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int64_t kMaxPollMs = 100;  // also how late a missed SIGCHLD is noticed
+constexpr int kMaxMessagesPerTurn = 1000;
+constexpr int64_t kRegisterRetryMs = 1000;  // Register again even if one is still unanswered
+constexpr int kMinHeartbeatMs = 10;
+constexpr int kMaxHeartbeatMs = 60000;
+constexpr int kFlushLingerMs = 1000;  // on shutdown, time for the last exits to leave
+
+std::string RefText(const wire::RankRef& r) {
+  return "job " + std::to_string(r.job) + " attempt " + std::to_string(r.attempt) + " rank " +
+         std::to_string(r.rank);
+}
+
+std::vector<std::string> OwnEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+// Puts the reason a rank never ran into its log, where `muster logs` shows it.
+void AppendToLog(const std::string& path, const std::string& line) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  std::string text = "muster-agent: " + line + "\n";
+  ssize_t n = write(fd, text.data(), text.size());
+  (void)n;
+  close(fd);
+}
+
+wire::ErrorCode WireCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kVersionMismatch:
+      return wire::ErrorCode::kVersionMismatch;
+    case StatusCode::kResourceExhausted:
+      return wire::ErrorCode::kTooLarge;
+    case StatusCode::kNotFound:
+      return wire::ErrorCode::kNotFound;
+    default:
+      return wire::ErrorCode::kBadRequest;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AgentService>> AgentService::Create(AgentOptions options, std::vector<GpuInfo> gpus,
+                                                           Launcher& launcher) {
+  if (options.node_name.empty()) return Status::InvalidArgument("agent needs a node name");
+  if (options.work_dir.empty()) return Status::InvalidArgument("agent needs a work dir");
+  std::error_code ec;
+  fs::create_directories(fs::path(options.work_dir) / "logs", ec);
+  if (ec) return Status::IoError("cannot create work dir '" + options.work_dir + "': " + ec.message());
+  const std::string endpoint = options.scheduler_endpoint;
+  try {
+    return std::unique_ptr<AgentService>(new AgentService(std::move(options), std::move(gpus), launcher));
+  } catch (const zmq::error_t& e) {
+    return Status::InvalidArgument("bad scheduler endpoint '" + endpoint + "': " + e.what());
+  }
+}
+
+AgentService::AgentService(AgentOptions options, std::vector<GpuInfo> gpus, Launcher& launcher)
+    : opt_(std::move(options)), gpus_(std::move(gpus)), launcher_(launcher) {
+  sock_ = transport::MakeDealer(ctx_, opt_.scheduler_endpoint);
+}
+
+AgentService::~AgentService() = default;
+
+// ---------------------------------------------------------------- messages
+
+void AgentService::Send(wire::Body body, uint64_t request_id) {
+  wire::Envelope env;
+  env.request_id = request_id ? request_id : next_request_id_++;
+  env.body = std::move(body);
+  try {
+    transport::Send(sock_, env);
+  } catch (const zmq::error_t& e) {
+    // The DEALER queues while disconnected; failing here means a full queue
+    // or a closing context. Unacked exits are re-sent anyway.
+    MLOG(Warning) << "send " << wire::BodyName(env.body) << ": " << e.what();
+  }
+}
+
+void AgentService::SendRegister() {
+  wire::Register reg;
+  reg.node.name = opt_.node_name;
+  reg.node.address = opt_.address;
+  reg.node.gpus = gpus_;
+  reg.node.labels = opt_.labels;
+  reg.running = ranks_.RunningRefs();
+  reg.exited = ranks_.Unacked();
+  const int64_t now = MonotonicMs();
+  ranks_.MarkAllSent(now);
+  register_pending_ = true;
+  last_register_ms_ = now;
+  MLOG(Info) << "registering with " << opt_.scheduler_endpoint << " (" << gpus_.size() << " GPUs, "
+             << reg.running.size() << " running ranks, " << reg.exited.size() << " unacknowledged exits)";
+  Send(std::move(reg));
+}
+
+void AgentService::HandleIncoming(const std::string& payload, bool extra_frames) {
+  auto decoded = wire::Decode(payload);
+  if (!decoded.ok() || extra_frames) {
+    wire::Error err;
+    if (extra_frames) {
+      err = {wire::ErrorCode::kBadRequest, "one frame per message expected"};
+    } else {
+      err = {WireCode(decoded.status().code()), decoded.status().message()};
+    }
+    MLOG(Warning) << "bad message from musterd: " << err.message;
+    Send(err);
+    return;
+  }
+  const wire::Envelope& env = *decoded;
+  const uint64_t id = env.request_id;
+  MLOG(Debug) << "got " << wire::BodyName(env.body);
+  if (auto* m = std::get_if<wire::RegisterReply>(&env.body)) {
+    HandleRegisterReply(*m);
+  } else if (auto* m = std::get_if<wire::Error>(&env.body)) {
+    HandleError(*m);
+  } else if (auto* m = std::get_if<wire::LaunchRanks>(&env.body)) {
+    if (m->job == kNoJob || m->ranks.empty()) {
+      Send(wire::Error{wire::ErrorCode::kBadRequest, "LaunchRanks needs a job and ranks"}, id);
+      return;
+    }
+    HandleLaunch(*m);
+  } else if (auto* m = std::get_if<wire::KillJob>(&env.body)) {
+    HandleKill(*m);
+  } else if (auto* m = std::get_if<wire::AckExit>(&env.body)) {
+    if (!ranks_.Ack(m->ref)) {
+      MLOG(Debug) << "ack of an exit not pending: " << RefText(m->ref);
+    }
+  } else if (auto* m = std::get_if<wire::ReadLog>(&env.body)) {
+    HandleReadLog(id, *m);
+  } else if (std::holds_alternative<wire::Ok>(env.body)) {
+    // Nothing we sent asks for an Ok; harmless.
+  } else {
+    Send(wire::Error{wire::ErrorCode::kBadRequest,
+                     std::string("muster-agent does not handle ") + wire::BodyName(env.body)},
+         id);
+  }
+}
+
+void AgentService::HandleRegisterReply(const wire::RegisterReply& m) {
+  register_pending_ = false;
+  if (m.heartbeat_interval_ms > 0)
+    musterd_heartbeat_ms_ = std::clamp(m.heartbeat_interval_ms, kMinHeartbeatMs, kMaxHeartbeatMs);
+  const int64_t now = MonotonicMs();
+  for (const auto& ref : m.kill) {
+    // musterd does not want it: kill it and report nothing about it.
+    ranks_.Ack(ref);
+    for (int32_t pid : ranks_.TerminateRank(ref, now, opt_.kill_grace_ms, /*report_exit=*/false)) {
+      MLOG(Info) << "killing " << RefText(ref) << " (pid " << pid << "): unknown to musterd";
+      launcher_.SignalGroup(pid, SIGTERM);
+    }
+  }
+  MLOG(Info) << "registered with " << opt_.scheduler_endpoint << " (heartbeat every " << HeartbeatIntervalMs()
+             << " ms)";
+  if (!ever_registered_) {
+    ever_registered_ = true;
+    if (opt_.on_registered) opt_.on_registered();
+  }
+}
+
+void AgentService::HandleError(const wire::Error& m) {
+  if (m.code != wire::ErrorCode::kNotRegistered) {
+    MLOG(Warning) << "musterd: " << m.message;
+    return;
+  }
+  // Several heartbeats sent while musterd did not know us are all answered
+  // with kNotRegistered: one Register for them is enough.
+  if (register_pending_ && MonotonicMs() - last_register_ms_ < kRegisterRetryMs) return;
+  MLOG(Info) << "musterd does not know this node: registering again";
+  SendRegister();
+}
+
+void AgentService::HandleLaunch(const wire::LaunchRanks& m) {
+  if (ranks_.IsDuplicateLaunch(m.job, m.attempt)) {
+    MLOG(Info) << "ignoring duplicate launch of job " << m.job << " attempt " << m.attempt;
+    return;
+  }
+  ranks_.NoteLaunch(m.job, m.attempt);
+
+  std::string setup_error;
+  std::error_code ec;
+  std::string workdir = m.workdir;
+  if (workdir.empty()) {
+    workdir = (fs::path(opt_.work_dir) / "jobs" / std::to_string(m.job)).string();
+    fs::create_directories(workdir, ec);
+    if (ec) setup_error = "create work dir '" + workdir + "': " + ec.message();
+  }
+  const fs::path log_dir = fs::path(opt_.work_dir) / "logs" / std::to_string(m.job);
+  fs::create_directories(log_dir, ec);
+  if (ec && setup_error.empty()) setup_error = "create log dir '" + log_dir.string() + "': " + ec.message();
+  if (m.argv.empty() || m.argv[0].empty()) setup_error = "empty argv";
+  const std::vector<std::string> own_env = OwnEnvironment();
+
+  MLOG(Info) << "launching job " << m.job << " attempt " << m.attempt << ": " << m.ranks.size() << " ranks";
+  for (const auto& r : m.ranks) {
+    const wire::RankRef ref{m.job, m.attempt, r.rank};
+    if (ranks_.Find(ref)) {
+      MLOG(Warning) << "launch lists " << RefText(ref) << " twice; started once";
+      continue;
+    }
+    std::string error = setup_error;
+    for (int32_t g : r.gpus) {
+      if (error.empty() && (g < 0 || g >= static_cast<int32_t>(gpus_.size())))
+        error = "GPU " + std::to_string(g) + " is not on node " + opt_.node_name + " (" +
+                std::to_string(gpus_.size()) + " GPUs)";
+    }
+    const std::string log_path = LogPath(m.job, r.rank);
+    if (error.empty()) {
+      ProcessSpec spec{m.argv, RankEnvironment(own_env, m, r), workdir, log_path};
+      auto pid = launcher_.Start(spec);
+      if (pid.ok()) {
+        ranks_.AddRunning(ref, *pid);
+        MLOG(Info) << "started " << RefText(ref) << " as pid " << *pid;
+        Send(wire::RankStarted{ref, *pid});
+        continue;
+      }
+      error = pid.status().message();
+    }
+    MLOG(Warning) << RefText(ref) << " failed to start: " << error;
+    AppendToLog(log_path, error);
+    wire::RankExit exit;
+    exit.ref = ref;
+    exit.exit_code = 127;
+    exit.failed_to_start = true;
+    exit.message = error;
+    ReportExit(exit);
+  }
+}
+
+void AgentService::HandleKill(const wire::KillJob& m) {
+  const int64_t now = MonotonicMs();
+  for (int32_t pid : ranks_.TerminateJob(m.job, m.attempt, now, m.grace_ms)) {
+    const RankEntry* e = ranks_.FindByPid(pid);
+    MLOG(Info) << "SIGTERM to " << (e ? RefText(e->ref) : "?") << " (pid " << pid << "), SIGKILL in "
+               << m.grace_ms << " ms";
+    launcher_.SignalGroup(pid, SIGTERM);
+  }
+  // grace_ms <= 0: SIGKILL now rather than at the next turn.
+  RunTimers(now);
+}
+
+void AgentService::HandleReadLog(uint64_t request_id, const wire::ReadLog& m) {
+  auto chunk = ReadLogChunk(LogPath(m.job, m.rank), m.offset, m.max_bytes);
+  if (!chunk.ok()) {
+    wire::ErrorCode code = chunk.status().code() == StatusCode::kNotFound ? wire::ErrorCode::kNotFound
+                                                                          : wire::ErrorCode::kInternal;
+    std::string why = chunk.status().code() == StatusCode::kNotFound
+                          ? "no log for job " + std::to_string(m.job) + " rank " + std::to_string(m.rank) +
+                                " on node " + opt_.node_name
+                          : chunk.status().message();
+    Send(wire::Error{code, why}, request_id);
+    return;
+  }
+  chunk->job_finished = !ranks_.JobHasRanks(m.job);
+  Send(std::move(*chunk), request_id);
+}
+
+// ------------------------------------------------------- processes, timers
+
+void AgentService::ReportExit(const wire::RankExit& exit) {
+  ranks_.AddUnacked(exit, MonotonicMs());
+  ++exits_reported_;
+  Send(wire::RankExited{exit});
+}
+
+void AgentService::ReapExits() {
+  for (const ProcessExit& pe : launcher_.Reap()) {
+    auto entry = ranks_.OnProcessExit(pe.pid);
+    if (!entry) {
+      MLOG(Debug) << "reaped pid " << pe.pid << " (not a rank)";
+      continue;
+    }
+    if (pe.signal) {
+      MLOG(Info) << RefText(entry->ref) << " (pid " << pe.pid << ") killed by signal " << pe.signal;
+    } else {
+      MLOG(Info) << RefText(entry->ref) << " (pid " << pe.pid << ") exited with " << pe.exit_code;
+    }
+    if (!entry->report_exit) continue;
+    wire::RankExit exit;
+    exit.ref = entry->ref;
+    exit.exit_code = pe.signal ? 0 : pe.exit_code;
+    exit.signal = pe.signal;
+    ReportExit(exit);
+  }
+}
+
+int64_t AgentService::HeartbeatIntervalMs() const {
+  return opt_.heartbeat_ms > 0 ? opt_.heartbeat_ms : musterd_heartbeat_ms_;
+}
+
+void AgentService::RunTimers(int64_t now_ms) {
+  for (int32_t pid : ranks_.TakeDueKills(now_ms)) {
+    MLOG(Info) << "SIGKILL to pid " << pid << " (grace over)";
+    launcher_.SignalGroup(pid, SIGKILL);
+  }
+  for (const auto& exit : ranks_.TakeDueResends(now_ms, opt_.resend_ms)) {
+    MLOG(Debug) << "re-sending exit of " << RefText(exit.ref);
+    Send(wire::RankExited{exit});
+  }
+  if (now_ms >= next_heartbeat_ms_) {
+    Send(wire::Heartbeat{opt_.node_name});
+    next_heartbeat_ms_ = now_ms + HeartbeatIntervalMs();
+  }
+}
+
+int64_t AgentService::NextTimerMs() const {
+  int64_t next = next_heartbeat_ms_;
+  if (auto t = ranks_.NextKillDeadline()) next = std::min(next, *t);
+  if (auto t = ranks_.NextResend(opt_.resend_ms)) next = std::min(next, *t);
+  return next;
+}
+
+std::string AgentService::LogPath(JobId job, int32_t rank) const {
+  return (fs::path(opt_.work_dir) / "logs" / std::to_string(job) / ("rank-" + std::to_string(rank) + ".log"))
+      .string();
+}
+
+Status AgentService::Run() {
+  SendRegister();
+  next_heartbeat_ms_ = MonotonicMs() + HeartbeatIntervalMs();
+  while (true) {
+    zmq::pollitem_t items[3] = {{sock_.handle(), 0, ZMQ_POLLIN, 0}};
+    int n = 1;
+    int stop_index = -1;
+    // The launcher's fd only wakes us early: exits are reaped every turn, so
+    // a SIGCHLD that another thread swallowed is late, never lost.
+    if (launcher_.wake_fd() >= 0) items[n++] = {nullptr, launcher_.wake_fd(), ZMQ_POLLIN, 0};
+    if (opt_.stop_fd >= 0) {
+      stop_index = n;
+      items[n++] = {nullptr, opt_.stop_fd, ZMQ_POLLIN, 0};
+    }
+    const int64_t timeout = std::clamp<int64_t>(NextTimerMs() - MonotonicMs(), 0, kMaxPollMs);
+    try {
+      zmq::poll(items, n, std::chrono::milliseconds(timeout));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) return Status::Internal(std::string("poll: ") + e.what());
+      continue;
+    }
+    if (stop_index >= 0 && (items[stop_index].revents & ZMQ_POLLIN)) {
+      Shutdown();
+      return Status::Ok();
+    }
+    for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
+      auto in = transport::TryRecv(sock_, /*is_router=*/false);
+      if (!in) break;
+      HandleIncoming(in->payload, in->extra_frames);
+    }
+    ReapExits();
+    RunTimers(MonotonicMs());
+  }
+}
+
+void AgentService::Shutdown() {
+  const int64_t start = MonotonicMs();
+  MLOG(Info) << "shutting down: stopping " << ranks_.running_count() << " ranks";
+  for (int32_t pid : ranks_.TerminateAll(start, opt_.shutdown_grace_ms)) launcher_.SignalGroup(pid, SIGTERM);
+  const uint64_t reported_before = exits_reported_;
+  const int64_t give_up = start + opt_.shutdown_grace_ms + 1000;
+  while (ranks_.running_count() > 0 && MonotonicMs() < give_up) {
+    pollfd pfd{launcher_.wake_fd(), POLLIN, 0};
+    ::poll(&pfd, launcher_.wake_fd() >= 0 ? 1 : 0, 20);
+    ReapExits();
+    for (int32_t pid : ranks_.TakeDueKills(MonotonicMs())) launcher_.SignalGroup(pid, SIGKILL);
+  }
+  if (ranks_.running_count() > 0) {
+    MLOG(Warning) << ranks_.running_count() << " ranks did not exit after SIGKILL";
+  }
+  // Give the last RankExited messages a moment to leave (MakeDealer sets no
+  // linger); with nothing to report, do not wait for an absent musterd.
+  if (exits_reported_ != reported_before) sock_.set(zmq::sockopt::linger, kFlushLingerMs);
+}
+
+}  // namespace muster::agent

@@ -1,0 +1,94 @@
+// muster-agent's event loop (docs/protocol.md, "Agent <-> musterd"): one
+// thread polls the DEALER to musterd, the launcher's child-exit fd and a stop
+// fd, and runs timers (heartbeat, SIGKILL deadlines, exit re-sends) off a
+// monotonic clock.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "agent/core/rank_table.h"
+#include "agent/runtime/launcher.h"
+#include "common/proto/messages.h"
+#include "muster/status.h"
+#include "muster/types.h"
+
+namespace muster::agent {
+
+struct AgentOptions {
+  std::string scheduler_endpoint = "tcp://127.0.0.1:7600";
+  std::string node_name;
+  std::string address = "127.0.0.1";  // what other nodes reach this one at
+  std::map<std::string, std::string> labels;
+  std::string work_dir;  // logs/<job>/rank-<r>.log and jobs/<job>/ live here
+  // > 0: heartbeat at this interval whatever musterd says (tests);
+  // 0: use RegisterReply.heartbeat_interval_ms (1000 until the first reply).
+  int heartbeat_ms = 0;
+  int resend_ms = 2000;          // re-send of unacknowledged RankExited
+  int kill_grace_ms = 2000;      // SIGTERM -> SIGKILL for RegisterReply.kill ranks
+  int shutdown_grace_ms = 2000;  // SIGTERM -> SIGKILL for own ranks on shutdown
+  // When readable, Run() kills the agent's ranks, reports their exits (best
+  // effort) and returns. A signalfd for SIGTERM/SIGINT in the program; an
+  // eventfd in tests. -1: none.
+  int stop_fd = -1;
+  // Called once, on the first RegisterReply (muster-agent prints its line).
+  std::function<void()> on_registered;
+};
+
+class AgentService {
+ public:
+  // `launcher` must outlive the service. Fails on an endpoint ZeroMQ rejects
+  // or a work dir that cannot be created.
+  static Result<std::unique_ptr<AgentService>> Create(AgentOptions options, std::vector<GpuInfo> gpus,
+                                                      Launcher& launcher);
+  ~AgentService();
+  AgentService(const AgentService&) = delete;
+  AgentService& operator=(const AgentService&) = delete;
+
+  // Runs until stop_fd becomes readable. Not thread-safe: one thread runs it.
+  Status Run();
+
+ private:
+  AgentService(AgentOptions options, std::vector<GpuInfo> gpus, Launcher& launcher);
+
+  // Messages.
+  void Send(wire::Body body, uint64_t request_id = 0);
+  void HandleIncoming(const std::string& payload, bool extra_frames);
+  void HandleRegisterReply(const wire::RegisterReply& m);
+  void HandleError(const wire::Error& m);
+  void HandleLaunch(const wire::LaunchRanks& m);
+  void HandleKill(const wire::KillJob& m);
+  void HandleReadLog(uint64_t request_id, const wire::ReadLog& m);
+  void SendRegister();
+
+  // Processes and timers.
+  void ReapExits();
+  void ReportExit(const wire::RankExit& exit);
+  void RunTimers(int64_t now_ms);
+  int64_t NextTimerMs() const;
+  int64_t HeartbeatIntervalMs() const;
+  void Shutdown();
+
+  std::string LogPath(JobId job, int32_t rank) const;
+
+  AgentOptions opt_;
+  std::vector<GpuInfo> gpus_;
+  Launcher& launcher_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t sock_;
+  RankTable ranks_;
+
+  bool ever_registered_ = false;
+  bool register_pending_ = false;  // a Register is out with no reply yet
+  int64_t last_register_ms_ = 0;
+  int musterd_heartbeat_ms_ = 1000;
+  int64_t next_heartbeat_ms_ = 0;
+  uint64_t next_request_id_ = 1;
+  uint64_t exits_reported_ = 0;
+};
+
+}  // namespace muster::agent

@@ -1,0 +1,67 @@
+// agent/gpu: the fake, and NVML where there is no driver.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "agent/gpu/fake_gpu_probe.h"
+#include "agent/gpu/nvml_gpu_probe.h"
+
+namespace muster::agent {
+namespace {
+
+TEST(FakeGpuProbeTest, ListsNamedGpus) {
+  FakeGpuProbe probe(3, "node-a");
+  auto gpus = probe.Discover();
+  ASSERT_TRUE(gpus.ok()) << gpus.status().ToString();
+  ASSERT_EQ(gpus->size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const GpuInfo& g = (*gpus)[i];
+    EXPECT_EQ(g.index, i);
+    EXPECT_EQ(g.uuid, "GPU-fake-node-a-" + std::to_string(i));
+    EXPECT_EQ(g.model, "Fake GPU");
+    EXPECT_EQ(g.memory_bytes, 80ull * 1024 * 1024 * 1024);
+  }
+  FakeGpuProbe none(0, "node-b");
+  auto empty = none.Discover();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(NvmlGpuProbeTest, NoDriverIsUnavailableNotACrash) {
+  NvmlGpuProbe probe;
+  auto gpus = probe.Discover();
+  if (gpus.ok()) GTEST_SKIP() << "NVML is present here: " << gpus->size() << " GPUs";
+  EXPECT_EQ(gpus.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(gpus.status().message().find("libnvidia-ml.so.1"), std::string::npos) << gpus.status().message();
+  // Probing twice is fine (nothing was left initialised or loaded).
+  EXPECT_FALSE(probe.Discover().ok());
+}
+
+TEST(NvmlGpuProbeTest, RealGpusHaveSaneFields) {
+  auto gpus = NvmlGpuProbe().Discover();
+  if (!gpus.ok()) GTEST_SKIP() << "no NVML here: " << gpus.status().message();
+  ASSERT_FALSE(gpus->empty()) << "NVML initialised but lists no GPU";
+  for (size_t i = 0; i < gpus->size(); ++i) {
+    const GpuInfo& g = (*gpus)[i];
+    std::cout << "GPU " << g.index << ": " << g.model << " " << g.uuid << " " << (g.memory_bytes >> 20)
+              << " MiB\n";
+    EXPECT_EQ(g.index, static_cast<int32_t>(i));
+    EXPECT_EQ(g.uuid.rfind("GPU-", 0), 0u) << g.uuid;
+    EXPECT_FALSE(g.model.empty());
+    EXPECT_GT(g.memory_bytes, 1ull << 30);
+  }
+}
+
+TEST(NvmlGpuProbeTest, MissingOrWrongLibraryIsUnavailable) {
+  auto missing = NvmlGpuProbe("libmuster-no-such-library.so.1").Discover();
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kUnavailable);
+  // A library that loads but is not NVML.
+  auto wrong = NvmlGpuProbe("libm.so.6").Discover();
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(wrong.status().message().find("symbol"), std::string::npos) << wrong.status().message();
+}
+
+}  // namespace
+}  // namespace muster::agent
