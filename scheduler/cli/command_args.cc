@@ -1,0 +1,135 @@
+#include "scheduler/cli/command_args.h"
+
+namespace muster::cli {
+namespace {
+
+// A hidden option that collects the positional arguments.
+struct Positionals {
+  po::options_description hidden;
+  po::positional_options_description positional;
+  Positionals() {
+    hidden.add_options()("args", po::value<std::vector<std::string>>());
+    positional.add("args", -1);
+  }
+};
+
+std::vector<std::string> PositionalArgs(const po::variables_map& vm) {
+  return vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+// Exactly one job id as the positional argument.
+Parsed<JobId> OneJobId(const po::variables_map& vm) {
+  auto args = PositionalArgs(vm);
+  if (args.empty()) return UsageError{"missing job ID"};
+  if (args.size() > 1) return UsageError{"unexpected argument '" + args[1] + "'"};
+  auto id = ParseJobId(args[0]);
+  if (!id.ok()) return UsageError{id.status().message()};
+  return *id;
+}
+
+Parsed<po::variables_map> ParseNoPositionals(const CommandHelp& help, const po::options_description& own,
+                                             const std::vector<std::string>& args, GlobalOptions* global) {
+  Positionals p;
+  auto vm = ParseCommandArgs(help, own, p.hidden, p.positional, args, global);
+  if (IsValue(vm)) {
+    auto extra = PositionalArgs(std::get<po::variables_map>(vm));
+    if (!extra.empty()) return UsageError{"unexpected argument '" + extra[0] + "'"};
+  }
+  return vm;
+}
+
+po::options_description JsonOnly(const char* title) {
+  po::options_description d(title);
+  d.add_options()("json", "print JSON");
+  return d;
+}
+
+}  // namespace
+
+const CommandHelp kJobsHelp{"jobs", "[--state S[,S]] [--team T] [--queue Q] [--json]",
+                            "List jobs (default: active and recently finished ones). For pending jobs\n"
+                            "NODELIST(REASON) says why they wait; TIME is the run time."};
+const CommandHelp kShowHelp{"show", "ID [--json]", "Show every field of one job."};
+const CommandHelp kCancelHelp{"cancel", "ID...",
+                              "Cancel jobs: pending ones end at once, running ones get SIGTERM, "
+                              "then SIGKILL after their grace."};
+const CommandHelp kLogsHelp{
+    "logs", "ID [--rank R] [-f|--follow]",
+    "Print a rank's output (stdout and stderr). --follow keeps printing until the job ends."};
+const CommandHelp kNodesHelp{"nodes", "[--json]", "List the GPU nodes."};
+
+Parsed<JobsArgs> ParseJobsArgs(const std::vector<std::string>& args, GlobalOptions* global) {
+  po::options_description d("Jobs flags");
+  // clang-format off
+  d.add_options()
+      ("state", po::value<std::string>()->value_name("S[,S]"),
+       "only these states (PENDING, RUNNING, ... or all)")
+      ("team", po::value<std::string>()->value_name("T"), "only this team's jobs")
+      ("queue", po::value<std::string>()->value_name("Q"), "only this queue's jobs")
+      ("json", "print a JSON array of jobs");
+  // clang-format on
+  auto vm = ParseNoPositionals(kJobsHelp, d, args, global);
+  if (!IsValue(vm)) return Forward<JobsArgs>(vm);
+  const auto& v = std::get<po::variables_map>(vm);
+  JobsArgs out;
+  out.json = v.count("json") > 0;
+  if (v.count("state")) {
+    auto states = ParseStates(v["state"].as<std::string>());
+    if (!states.ok()) return UsageError{states.status().message()};
+    out.request.states = std::move(*states);
+  }
+  if (v.count("team")) out.request.team = v["team"].as<std::string>();
+  if (v.count("queue")) out.request.queue = v["queue"].as<std::string>();
+  return out;
+}
+
+Parsed<ShowArgs> ParseShowArgs(const std::vector<std::string>& args, GlobalOptions* global) {
+  Positionals p;
+  auto vm = ParseCommandArgs(kShowHelp, JsonOnly("Show flags"), p.hidden, p.positional, args, global);
+  if (!IsValue(vm)) return Forward<ShowArgs>(vm);
+  const auto& v = std::get<po::variables_map>(vm);
+  auto id = OneJobId(v);
+  if (!IsValue(id)) return Forward<ShowArgs>(id);
+  return ShowArgs{std::get<JobId>(id), v.count("json") > 0};
+}
+
+Parsed<CancelArgs> ParseCancelArgs(const std::vector<std::string>& args, GlobalOptions* global) {
+  Positionals p;
+  po::options_description none("Cancel flags");
+  auto vm = ParseCommandArgs(kCancelHelp, none, p.hidden, p.positional, args, global);
+  if (!IsValue(vm)) return Forward<CancelArgs>(vm);
+  CancelArgs out;
+  for (const std::string& a : PositionalArgs(std::get<po::variables_map>(vm))) {
+    auto id = ParseJobId(a);
+    if (!id.ok()) return UsageError{id.status().message()};
+    out.ids.push_back(*id);
+  }
+  if (out.ids.empty()) return UsageError{"missing job ID"};
+  return out;
+}
+
+Parsed<LogsArgs> ParseLogsArgs(const std::vector<std::string>& args, GlobalOptions* global) {
+  Positionals p;
+  po::options_description d("Logs flags");
+  // clang-format off
+  d.add_options()
+      ("rank", po::value<int32_t>()->value_name("R")->default_value(0), "which rank")
+      ("follow,f", "keep printing new output until the job has finished");
+  // clang-format on
+  auto vm = ParseCommandArgs(kLogsHelp, d, p.hidden, p.positional, args, global);
+  if (!IsValue(vm)) return Forward<LogsArgs>(vm);
+  const auto& v = std::get<po::variables_map>(vm);
+  auto id = OneJobId(v);
+  if (!IsValue(id)) return Forward<LogsArgs>(id);
+  LogsArgs out{std::get<JobId>(id), v["rank"].as<int32_t>(), v.count("follow") > 0};
+  if (out.rank < 0) return UsageError{"--rank cannot be negative"};
+  return out;
+}
+
+Parsed<NodesArgs> ParseNodesArgs(const std::vector<std::string>& args, GlobalOptions* global) {
+  auto vm = ParseNoPositionals(kNodesHelp, JsonOnly("Nodes flags"), args, global);
+  if (!IsValue(vm)) return Forward<NodesArgs>(vm);
+  return NodesArgs{std::get<po::variables_map>(vm).count("json") > 0};
+}
+
+}  // namespace muster::cli

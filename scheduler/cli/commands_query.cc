@@ -1,0 +1,65 @@
+// Read-only commands: jobs, show, nodes.
+#include "scheduler/cli/command_args.h"
+#include "scheduler/cli/commands.h"
+#include "scheduler/cli/format.h"
+#include "scheduler/cli/rpc.h"
+
+namespace muster::cli {
+
+int RunJobs(Context& ctx, const std::vector<std::string>& args) {
+  auto parsed = ParseJobsArgs(args, &ctx.global);
+  if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "jobs");
+  const auto& a = std::get<JobsArgs>(parsed);
+  auto rpc = ctx.connect(ctx.global);
+  int exit_code = kExitOk;
+  auto reply = CallFor<wire::JobList>(*rpc, a.request, ctx.err, &exit_code);
+  if (!reply) return exit_code;
+  if (a.json) {
+    ctx.out << DumpJson(JobsToJson(std::move(reply->jobs))) << "\n";
+  } else {
+    ctx.out << FormatJobsTable(std::move(reply->jobs), ctx.clock.Now());
+  }
+  return kExitOk;
+}
+
+int RunShow(Context& ctx, const std::vector<std::string>& args) {
+  auto parsed = ParseShowArgs(args, &ctx.global);
+  if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "show");
+  const auto& a = std::get<ShowArgs>(parsed);
+  auto rpc = ctx.connect(ctx.global);
+  int exit_code = kExitOk;
+  wire::ListJobs request;
+  request.ids = {a.id};
+  auto reply = CallFor<wire::JobList>(*rpc, request, ctx.err, &exit_code);
+  if (!reply) return exit_code;
+  const Job* job = nullptr;
+  for (const Job& j : reply->jobs)
+    if (j.id == a.id) job = &j;
+  if (!job) {
+    ctx.err << "muster: job " << a.id << " not found\n";
+    return kExitRefused;
+  }
+  if (a.json) {
+    ctx.out << DumpJson(JobToJson(*job)) << "\n";
+  } else {
+    ctx.out << FormatJobDetails(*job, ctx.clock.Now());
+  }
+  return kExitOk;
+}
+
+int RunNodes(Context& ctx, const std::vector<std::string>& args) {
+  auto parsed = ParseNodesArgs(args, &ctx.global);
+  if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "nodes");
+  auto rpc = ctx.connect(ctx.global);
+  int exit_code = kExitOk;
+  auto reply = CallFor<wire::NodeList>(*rpc, wire::ListNodes{}, ctx.err, &exit_code);
+  if (!reply) return exit_code;
+  if (std::get<NodesArgs>(parsed).json) {
+    ctx.out << DumpJson(NodesToJson(std::move(reply->nodes))) << "\n";
+  } else {
+    ctx.out << FormatNodesTable(std::move(reply->nodes), ctx.clock.Now());
+  }
+  return kExitOk;
+}
+
+}  // namespace muster::cli

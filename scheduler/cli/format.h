@@ -1,0 +1,71 @@
+// What the CLI prints: tables, detail views and JSON, as pure functions of
+// the wire values (and `now` where elapsed times are shown).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/proto/messages.h"
+#include "muster/types.h"
+
+namespace muster::cli {
+
+// ---- building blocks --------------------------------------------------------
+
+// Left-aligned columns, two spaces apart; the last column is not padded.
+std::string RenderTable(const std::vector<std::string>& header,
+                        const std::vector<std::vector<std::string>>& rows);
+// "Key:" padded so the values line up; a value with newlines continues
+// under the first one.
+std::string RenderFields(const std::vector<std::pair<std::string, std::string>>& fields);
+
+// Indented JSON text. Invalid UTF-8 (a job's argv may hold any bytes) is
+// replaced rather than thrown on.
+std::string DumpJson(const nlohmann::json& j);
+// RFC 3339 UTC, or null when unset.
+nlohmann::json TimeToJson(Time t);
+// squeue's TIME: "0:00", "4:05", "1:02:03", "2-03:04:05".
+std::string FormatElapsed(Duration d);
+// Words that a POSIX shell reads back as `argv`.
+std::string ShellJoin(const std::vector<std::string>& argv);
+
+// ---- jobs -------------------------------------------------------------------
+
+// The shape a job has or asked for. Placed (not PENDING, with a placement):
+// nodes from the placement and GPUs per node from the spec (the largest
+// per-node count for a flexible shape).
+// Unplaced flexible shape (spec.nodes == 0): 0 nodes, 0 GPUs per node.
+struct JobShape {
+  int32_t nodes = 0;
+  int32_t gpus_per_node = 0;
+  int32_t gpus = 0;  // total
+};
+JobShape ShapeOf(const Job& job);
+
+// Run time of the current/last attempt: 0 while pending, `now - start` while
+// STARTING/RUNNING, `end - start` once it ended.
+Duration RunTime(const Job& job, Time now);
+// "node-a,node-b" (empty when not placed).
+std::string NodeListText(const Job& job);
+// "Resources" or "Resources: needs 16 GPUs, 8 free"; "None" when no reason.
+std::string ReasonText(const Job& job);
+
+// JOBID NAME TEAM QUEUE STATE TIME NODES GPUS NODELIST(REASON), by id.
+std::string FormatJobsTable(std::vector<Job> jobs, Time now);
+// `muster show`: one "Key: value" line per field.
+std::string FormatJobDetails(const Job& job, Time now);
+nlohmann::json JobToJson(const Job& job);
+// An array, by id.
+nlohmann::json JobsToJson(std::vector<Job> jobs);
+
+// ---- nodes ------------------------------------------------------------------
+
+// NAME STATE GPUS FREE LABELS LAST_HEARTBEAT, by name; the heartbeat as an age.
+std::string FormatNodesTable(std::vector<wire::NodeStatus> nodes, Time now);
+nlohmann::json NodeToJson(const wire::NodeStatus& node);
+// An array, by name.
+nlohmann::json NodesToJson(std::vector<wire::NodeStatus> nodes);
+
+}  // namespace muster::cli

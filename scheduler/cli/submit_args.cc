@@ -1,0 +1,174 @@
+#include "scheduler/cli/submit_args.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+
+#include "common/base/job_spec.h"
+#include "common/base/strings.h"
+
+namespace muster::cli {
+namespace {
+
+po::options_description SubmitOptions() {
+  po::options_description d("Submit flags");
+  // clang-format off
+  d.add_options()
+      ("name", po::value<std::string>()->value_name("N"), "job name (default: the command's base name)")
+      ("team", po::value<std::string>()->value_name("T"), "owning team (default: your user name)")
+      ("queue", po::value<std::string>()->value_name("Q")->default_value("default"), "queue")
+      ("gpus", po::value<int32_t>()->value_name("G"),
+       "total GPUs; the scheduler picks the shape with the fewest nodes (default 1)")
+      ("nodes", po::value<int32_t>()->value_name("N"), "number of nodes (with --gpus-per-node)")
+      ("gpus-per-node", po::value<int32_t>()->value_name("G"), "GPUs on each node (with --nodes)")
+      ("priority", po::value<int32_t>()->value_name("P")->default_value(0), "higher runs first within a queue")
+      ("time-limit", po::value<std::string>()->value_name("DUR"),
+       "walltime: 90s, 10m, 2h, 1d, 1h30m or HH:MM:SS (default: none)")
+      ("after", po::value<std::vector<std::string>>()->value_name("ID")->composing(),
+       "start after job ID completed successfully: ID, afterok:ID or a comma list; repeatable")
+      ("env", po::value<std::vector<std::string>>()->value_name("K=V")->composing(),
+       "environment variable for every rank; repeatable")
+      ("workdir", po::value<std::string>()->value_name("D"), "working directory (default: the current one)")
+      ("max-restarts", po::value<int32_t>()->value_name("K")->default_value(3),
+       "requeues after preemption or node failure")
+      ("grace", po::value<std::string>()->value_name("DUR")->default_value("30s"),
+       "time between SIGTERM and SIGKILL when preempted or cancelled")
+      ("preemptible", "may be preempted by higher-priority work")
+      ("window", po::value<std::string>()->value_name("W")->default_value("anytime"),
+       "anytime | offpeak | offpeak-preferred")
+      ("deadline", po::value<std::string>()->value_name("TIME"), "RFC 3339 time the job must be done by")
+      ("ranks-per-node", po::value<std::string>()->value_name("R")->default_value("gpus"),
+       "gpus (one process per GPU) | 1 (one launcher per node, e.g. torchrun)")
+      ("json", "print {\"id\": ID}");
+  // clang-format on
+  return d;
+}
+
+std::string AbsoluteDir(const std::string& dir, const std::string& cwd) {
+  std::filesystem::path p(dir);
+  if (p.is_relative()) p = std::filesystem::path(cwd) / p;
+  std::string out = p.lexically_normal().string();
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+int32_t ClampSeconds(Duration d) { return static_cast<int32_t>(std::min<Duration>(d / kSecond, INT32_MAX)); }
+
+// Fills the spec from parsed flags; InvalidArgument for a value no spec can hold.
+Status FillSpec(const po::variables_map& vm, const SubmitDefaults& defaults, JobSpec* spec) {
+  spec->user = defaults.user;
+  spec->team = vm.count("team") ? vm["team"].as<std::string>() : defaults.user;
+  spec->queue = vm["queue"].as<std::string>();
+  spec->workdir =
+      AbsoluteDir(vm.count("workdir") ? vm["workdir"].as<std::string>() : defaults.cwd, defaults.cwd);
+  if (vm.count("name")) {
+    spec->name = vm["name"].as<std::string>();
+  } else if (!spec->argv.empty()) {
+    spec->name = std::filesystem::path(spec->argv[0]).filename().string();
+  }
+
+  bool has_shape = vm.count("gpus") || vm.count("nodes") || vm.count("gpus-per-node");
+  spec->total_gpus = vm.count("gpus") ? vm["gpus"].as<int32_t>() : (has_shape ? 0 : 1);
+  spec->nodes = vm.count("nodes") ? vm["nodes"].as<int32_t>() : 0;
+  spec->gpus_per_node = vm.count("gpus-per-node") ? vm["gpus-per-node"].as<int32_t>() : 0;
+  spec->priority = vm["priority"].as<int32_t>();
+  spec->max_restarts = vm["max-restarts"].as<int32_t>();
+  spec->preemptible = vm.count("preemptible") > 0;
+
+  if (vm.count("time-limit")) {
+    auto d = ParseDuration(vm["time-limit"].as<std::string>());
+    if (!d.ok()) return Status::InvalidArgument("--time-limit: " + d.status().message());
+    spec->time_limit = *d;
+  }
+  auto grace = ParseDuration(vm["grace"].as<std::string>());
+  if (!grace.ok()) return Status::InvalidArgument("--grace: " + grace.status().message());
+  spec->grace_seconds = ClampSeconds(*grace);
+
+  if (vm.count("after")) {
+    for (const auto& s : vm["after"].as<std::vector<std::string>>()) {
+      auto ids = ParseAfter(s);
+      if (!ids.ok()) return ids.status();
+      for (JobId id : *ids)
+        if (std::find(spec->after.begin(), spec->after.end(), id) == spec->after.end())
+          spec->after.push_back(id);
+    }
+  }
+  if (vm.count("env")) {
+    for (const auto& s : vm["env"].as<std::vector<std::string>>()) {
+      auto var = ParseEnvVar(s);
+      if (!var.ok()) return var.status();
+      spec->env.push_back(std::move(*var));
+    }
+  }
+
+  auto window = ParseWindow(vm["window"].as<std::string>());
+  if (!window)
+    return Status::InvalidArgument("bad --window '" + vm["window"].as<std::string>() +
+                                   "': anytime, offpeak or offpeak-preferred");
+  spec->window = *window;
+  if (vm.count("deadline")) {
+    auto t = ParseRfc3339(vm["deadline"].as<std::string>());
+    if (!t.ok()) return Status::InvalidArgument("--deadline: " + t.status().message());
+    spec->deadline = *t;
+  }
+  const std::string& rpn = vm["ranks-per-node"].as<std::string>();
+  if (rpn == "gpus") {
+    spec->ranks_per_node = RanksPerNode::kPerGpu;
+  } else if (rpn == "1") {
+    spec->ranks_per_node = RanksPerNode::kOne;
+  } else {
+    return Status::InvalidArgument("bad --ranks-per-node '" + rpn + "': gpus or 1");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const CommandHelp kSubmitHelp{"submit", "[flags] -- CMD ARGS...",
+                              "Queue a job. Everything after -- is its command, verbatim. Prints "
+                              "\"Submitted job ID\".\nShapes: --gpus G (any nodes), or --nodes N "
+                              "--gpus-per-node G (a gang of N nodes); 1 GPU when neither is given."};
+
+SubmitDefaults SubmitDefaultsFromProcess() {
+  SubmitDefaults d;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) {
+    d.user = pw->pw_name;
+  } else if (const char* user = std::getenv("USER")) {
+    d.user = user;
+  }
+  std::error_code ec;
+  auto cwd = std::filesystem::current_path(ec);
+  d.cwd = ec ? "/" : cwd.string();
+  return d;
+}
+
+Parsed<SubmitArgs> ParseSubmitArgs(const std::vector<std::string>& args, const SubmitDefaults& defaults,
+                                   GlobalOptions* global) {
+  // Split at the first "--" ourselves: the command must reach the job
+  // untouched, whatever it looks like.
+  auto dashdash = std::find(args.begin(), args.end(), std::string("--"));
+  std::vector<std::string> flags(args.begin(), dashdash);
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("command", -1);
+  auto vm = ParseCommandArgs(kSubmitHelp, SubmitOptions(), hidden, positional, flags, global);
+  if (!IsValue(vm)) return Forward<SubmitArgs>(vm);
+  const auto& v = std::get<po::variables_map>(vm);
+  if (v.count("command"))
+    return UsageError{"unexpected argument '" + v["command"].as<std::vector<std::string>>().front() +
+                      "': put the job's command after --, e.g. muster submit --gpus 8 -- python train.py"};
+
+  SubmitArgs out;
+  out.json = v.count("json") > 0;
+  if (dashdash != args.end()) out.spec.argv.assign(dashdash + 1, args.end());
+  if (Status st = FillSpec(v, defaults, &out.spec); !st.ok()) return UsageError{st.message()};
+  if (Status st = ValidateJobSpec(out.spec); !st.ok()) return UsageError{st.message()};
+  return out;
+}
+
+}  // namespace muster::cli

@@ -1,0 +1,230 @@
+// Runs the built `muster` binary for what only a real process shows: exit
+// codes and messages when musterd cannot be reached, usage errors, and one
+// round trip over real ZeroMQ to a stub that answers like musterd.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/transport/zmq_util.h"
+
+namespace {
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs muster with `args` and extra environment entries; collects both streams.
+Outcome RunMuster(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+  // Everything the child needs is built before fork(): other threads may run.
+  std::vector<std::string> env_strings = env;
+  for (char** e = environ; *e; ++e)
+    if (std::string_view(*e).substr(0, 17) != "MUSTER_SCHEDULER=") env_strings.push_back(*e);
+  std::vector<char*> envp, argv{const_cast<char*>(MUSTER_CLI_BINARY)};
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return {};
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    execve(MUSTER_CLI_BINARY, argv.data(), envp.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  Outcome o;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&o.out, &o.err};
+  int open_fds = 2;
+  while (open_fds > 0 && poll(fds, 2, 10000) > 0) {
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return o;
+}
+
+// A loopback port that is bound but not listening: connecting to it is
+// refused, and nobody else can take it while the test runs.
+class DeadPort {
+ public:
+  DeadPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~DeadPort() { close(fd_); }
+  std::string Endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(MusterBinary, UnreachableSchedulerIsExitThreeNamingTheEndpoint) {
+  DeadPort port;
+  Outcome o = RunMuster({"--scheduler", port.Endpoint(), "--timeout-ms", "300", "jobs"});
+  EXPECT_EQ(o.exit_code, 3);
+  EXPECT_NE(o.err.find("muster: cannot reach musterd at " + port.Endpoint()), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "");
+}
+
+TEST(MusterBinary, GlobalFlagsAfterTheCommandAndFromTheEnvironment) {
+  DeadPort port;
+  Outcome after = RunMuster({"submit", "--gpus", "1", "--timeout-ms", "300", "--scheduler", port.Endpoint(),
+                             "--", "echo", "--timeout-ms", "999999"});
+  EXPECT_EQ(after.exit_code, 3);
+  EXPECT_NE(after.err.find(port.Endpoint()), std::string::npos) << after.err;
+
+  Outcome env =
+      RunMuster({"--timeout-ms", "300", "nodes", "--json"}, {"MUSTER_SCHEDULER=" + port.Endpoint()});
+  EXPECT_EQ(env.exit_code, 3);
+  EXPECT_NE(env.err.find(port.Endpoint()), std::string::npos) << env.err;
+}
+
+TEST(MusterBinary, UsageErrorsAreExitTwo) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {},
+           {"frobnicate"},
+           {"--bogus", "jobs"},
+           {"jobs", "--state", "sleeping"},
+           {"show"},
+           {"show", "abc"},
+           {"submit", "--time-limit", "2x", "--", "true"},
+           {"submit", "--gpus", "2"},
+           {"submit", "--nodes", "2", "--", "true"},
+           {"--scheduler", "not-an-endpoint", "--timeout-ms", "300", "nodes"},
+       }) {
+    Outcome o = RunMuster(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(o.exit_code, 2) << joined << "\n" << o.err;
+    EXPECT_NE(o.err.find("muster: "), std::string::npos) << joined;
+    EXPECT_EQ(o.out, "") << joined;
+  }
+}
+
+TEST(MusterBinary, HelpIsExitZeroOnStdout) {
+  Outcome top = RunMuster({"--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("usage: muster"), std::string::npos);
+  Outcome logs = RunMuster({"logs", "--help"});
+  EXPECT_EQ(logs.exit_code, 0);
+  EXPECT_NE(logs.out.find("--follow"), std::string::npos);
+}
+
+// A ROUTER on an ephemeral loopback port answering each request from a
+// function, on its own thread. Not musterd: just enough to see the binary's
+// bytes go out and the reply come back through the real transport.
+class StubScheduler {
+ public:
+  explicit StubScheduler(std::function<muster::wire::Body(const muster::wire::Body&)> answer)
+      : answer_(std::move(answer)), router_(ctx_, zmq::socket_type::router) {
+    router_.set(zmq::sockopt::linger, 0);
+    router_.bind("tcp://127.0.0.1:*");
+    endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~StubScheduler() {
+    stop_ = true;
+    thread_.join();
+  }
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 1, std::chrono::milliseconds(20));
+      while (auto in = muster::transport::TryRecv(router_, /*is_router=*/true)) {
+        auto env = muster::wire::Decode(in->payload);
+        if (!env.ok()) continue;
+        muster::wire::Envelope reply;
+        reply.request_id = env->request_id;
+        reply.body = answer_(env->body);
+        muster::transport::SendTo(router_, in->identity, reply);
+      }
+    }
+  }
+
+  std::function<muster::wire::Body(const muster::wire::Body&)> answer_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t router_;
+  std::string endpoint_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST(MusterBinary, RoundTripOverZeroMq) {
+  using namespace muster;
+  StubScheduler stub([](const wire::Body& request) -> wire::Body {
+    if (auto* submit = std::get_if<wire::SubmitJob>(&request)) {
+      bool ok =
+          submit->spec.argv == std::vector<std::string>{"echo", "-n", "hi"} && submit->spec.total_gpus == 2;
+      return ok ? wire::Body{wire::SubmitReply{99}}
+                : wire::Body{wire::Error{wire::ErrorCode::kInvalidSpec, "bad"}};
+    }
+    if (std::holds_alternative<wire::ListJobs>(request)) {
+      Job job;
+      job.id = 99;
+      job.spec.total_gpus = 2;
+      job.reason = PendingReason::kResources;
+      return wire::JobList{{job}};
+    }
+    return wire::Error{wire::ErrorCode::kNotFound, "job 5 not found"};
+  });
+  Outcome submit =
+      RunMuster({"--scheduler", stub.endpoint(), "submit", "--gpus", "2", "--", "echo", "-n", "hi"});
+  EXPECT_EQ(submit.exit_code, 0) << submit.err;
+  EXPECT_EQ(submit.out, "Submitted job 99\n");
+
+  Outcome jobs = RunMuster({"jobs", "--json", "--scheduler", stub.endpoint()});
+  EXPECT_EQ(jobs.exit_code, 0) << jobs.err;
+  auto arr = nlohmann::json::parse(jobs.out);
+  ASSERT_EQ(arr.size(), 1u);
+  EXPECT_EQ(arr[0]["id"], 99);
+  EXPECT_EQ(arr[0]["reason"], "Resources");
+
+  Outcome cancel = RunMuster({"--scheduler", stub.endpoint(), "cancel", "5"});
+  EXPECT_EQ(cancel.exit_code, 1);
+  EXPECT_EQ(cancel.err, "muster: job 5 not found\n");
+}
+
+}  // namespace

@@ -1,0 +1,221 @@
+// The commands end to end against a fake musterd behind the Rpc interface.
+#include "scheduler/cli/commands.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace muster::cli {
+namespace {
+
+using nlohmann::json;
+
+// Answers requests from a script and remembers them.
+class FakeRpc final : public Rpc {
+ public:
+  explicit FakeRpc(std::deque<Result<wire::Body>>* replies, std::vector<wire::Body>* requests)
+      : replies_(replies), requests_(requests) {}
+  Result<wire::Body> Call(const wire::Body& request) override {
+    requests_->push_back(request);
+    if (replies_->empty()) return Status::Unavailable("cannot reach musterd at fake (no reply in 1 ms)");
+    auto r = std::move(replies_->front());
+    replies_->pop_front();
+    return r;
+  }
+
+ private:
+  std::deque<Result<wire::Body>>* replies_;
+  std::vector<wire::Body>* requests_;
+};
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  int Run(std::vector<std::string> args) {
+    Context ctx{
+        .out = out_,
+        .err = err_,
+        .clock = clock_,
+        .connect =
+            [this](const GlobalOptions& g) {
+              connected_with_ = g;
+              return std::make_unique<FakeRpc>(&replies_, &requests_);
+            },
+        .sleep_ms = [this](int ms) { slept_ms_.push_back(ms); },
+        .global = DefaultGlobalOptions(nullptr),
+        .submit_defaults = {"alice", "/home/alice"},
+    };
+    return RunCli(ctx, args);
+  }
+  template <typename T>
+  const T& Request(size_t i) {
+    return std::get<T>(requests_.at(i));
+  }
+
+  std::ostringstream out_, err_;
+  ManualClock clock_{1'800'000'000 * kSecond};
+  std::deque<Result<wire::Body>> replies_;
+  std::vector<wire::Body> requests_;
+  std::vector<int> slept_ms_;
+  std::optional<GlobalOptions> connected_with_;
+};
+
+TEST_F(CommandsTest, SubmitSendsTheSpecAndPrintsTheId) {
+  replies_.push_back(wire::Body{wire::SubmitReply{7}});
+  EXPECT_EQ(Run({"submit", "--gpus", "4", "--", "python", "train.py", "-v"}), kExitOk);
+  EXPECT_EQ(out_.str(), "Submitted job 7\n");
+  const JobSpec& spec = Request<wire::SubmitJob>(0).spec;
+  EXPECT_EQ(spec.argv, (std::vector<std::string>{"python", "train.py", "-v"}));
+  EXPECT_EQ(spec.total_gpus, 4);
+  EXPECT_EQ(spec.team, "alice");
+  EXPECT_EQ(spec.workdir, "/home/alice");
+}
+
+TEST_F(CommandsTest, SubmitJson) {
+  replies_.push_back(wire::Body{wire::SubmitReply{8}});
+  EXPECT_EQ(Run({"submit", "--json", "--", "x"}), kExitOk);
+  EXPECT_EQ(out_.str(), "{\"id\": 8}\n");
+  EXPECT_EQ(json::parse(out_.str())["id"], 8);
+}
+
+TEST_F(CommandsTest, RefusalIsExitOneWithMusterdsMessage) {
+  replies_.push_back(wire::Body{wire::Error{wire::ErrorCode::kInvalidSpec, "queue 'gold' does not exist"}});
+  EXPECT_EQ(Run({"submit", "--queue", "gold", "--", "x"}), kExitRefused);
+  EXPECT_EQ(err_.str(), "muster: queue 'gold' does not exist\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, NoReplyIsExitThree) {
+  EXPECT_EQ(Run({"jobs"}), kExitUnavailable);
+  EXPECT_NE(err_.str().find("cannot reach musterd"), std::string::npos);
+}
+
+TEST_F(CommandsTest, InvalidSpecIsAUsageErrorAndSendsNothing) {
+  EXPECT_EQ(Run({"submit", "--nodes", "2", "--", "x"}), kExitUsage);
+  EXPECT_TRUE(requests_.empty());
+  EXPECT_FALSE(connected_with_.has_value());
+  EXPECT_NE(err_.str().find("--gpus-per-node"), std::string::npos);
+}
+
+TEST_F(CommandsTest, GlobalFlagsAfterTheCommandReachTheConnection) {
+  replies_.push_back(wire::Body{wire::NodeList{}});
+  EXPECT_EQ(Run({"--timeout-ms", "100", "nodes", "--scheduler", "tcp://h:1"}), kExitOk);
+  ASSERT_TRUE(connected_with_);
+  EXPECT_EQ(connected_with_->scheduler, "tcp://h:1");
+  EXPECT_EQ(connected_with_->timeout_ms, 100);
+}
+
+TEST_F(CommandsTest, JobsTableAndJson) {
+  Job j;
+  j.id = 3;
+  j.spec.name = "a";
+  j.spec.team = "t";
+  j.spec.queue = "default";
+  j.spec.total_gpus = 1;
+  j.reason = PendingReason::kPriority;
+  replies_.push_back(wire::Body{wire::JobList{{j}}});
+  replies_.push_back(wire::Body{wire::JobList{{j}}});
+  EXPECT_EQ(Run({"jobs", "--state", "pending", "--team", "t"}), kExitOk);
+  EXPECT_EQ(Request<wire::ListJobs>(0).states, std::vector<JobState>{JobState::kPending});
+  EXPECT_EQ(Request<wire::ListJobs>(0).team, "t");
+  EXPECT_NE(out_.str().find("(Priority)"), std::string::npos);
+  out_.str("");
+  EXPECT_EQ(Run({"jobs", "--json"}), kExitOk);
+  json arr = json::parse(out_.str());
+  ASSERT_TRUE(arr.is_array());
+  EXPECT_EQ(arr[0]["reason"], "Priority");
+}
+
+TEST_F(CommandsTest, ShowAsksForOneIdAndPrintsJson) {
+  Job j;
+  j.id = 5;
+  j.spec.total_gpus = 2;
+  replies_.push_back(wire::Body{wire::JobList{{j}}});
+  EXPECT_EQ(Run({"show", "5", "--json"}), kExitOk);
+  EXPECT_EQ(Request<wire::ListJobs>(0).ids, std::vector<JobId>{5});
+  EXPECT_EQ(json::parse(out_.str())["id"], 5);
+}
+
+TEST_F(CommandsTest, ShowUnknownJob) {
+  replies_.push_back(wire::Body{wire::Error{wire::ErrorCode::kNotFound, "no job 9"}});
+  EXPECT_EQ(Run({"show", "9"}), kExitRefused);
+  EXPECT_EQ(err_.str(), "muster: no job 9\n");
+}
+
+TEST_F(CommandsTest, Cancel) {
+  replies_.push_back(wire::Body{wire::Ok{}});
+  replies_.push_back(wire::Body{wire::Error{wire::ErrorCode::kFailedPrecondition, "job 6 already finished"}});
+  EXPECT_EQ(Run({"cancel", "5", "6"}), kExitRefused);
+  EXPECT_EQ(out_.str(), "Cancelled job 5\n");
+  EXPECT_EQ(err_.str(), "muster: job 6 already finished\n");
+  EXPECT_EQ(Request<wire::CancelJob>(1).id, 6u);
+}
+
+TEST_F(CommandsTest, UnexpectedReplyIsARefusal) {
+  replies_.push_back(wire::Body{wire::Ok{}});
+  EXPECT_EQ(Run({"nodes"}), kExitRefused);
+  EXPECT_NE(err_.str().find("unexpected reply"), std::string::npos);
+}
+
+TEST_F(CommandsTest, LogsPagesUntilEof) {
+  replies_.push_back(wire::Body{wire::LogChunk{"hello ", 6, false, false}});
+  replies_.push_back(wire::Body{wire::LogChunk{std::string("wor\0ld\n", 7), 13, true, false}});
+  EXPECT_EQ(Run({"logs", "4", "--rank", "1"}), kExitOk);
+  EXPECT_EQ(out_.str(), std::string("hello wor\0ld\n", 13));
+  ASSERT_EQ(requests_.size(), 2u);
+  EXPECT_EQ(Request<wire::ReadLog>(0).job, 4u);
+  EXPECT_EQ(Request<wire::ReadLog>(0).rank, 1);
+  EXPECT_EQ(Request<wire::ReadLog>(0).offset, 0u);
+  EXPECT_EQ(Request<wire::ReadLog>(1).offset, 6u);
+  EXPECT_TRUE(slept_ms_.empty());
+}
+
+TEST_F(CommandsTest, LogsFollowPollsUntilTheJobFinished) {
+  replies_.push_back(wire::Body{wire::LogChunk{"a", 1, true, false}});
+  replies_.push_back(wire::Body{wire::LogChunk{"", 1, true, false}});
+  replies_.push_back(wire::Body{wire::LogChunk{"b", 2, true, true}});
+  EXPECT_EQ(Run({"logs", "4", "-f"}), kExitOk);
+  EXPECT_EQ(out_.str(), "ab");
+  EXPECT_EQ(slept_ms_, (std::vector<int>{kFollowPollMs, kFollowPollMs}));
+  EXPECT_EQ(Request<wire::ReadLog>(2).offset, 1u);
+}
+
+TEST_F(CommandsTest, LogsNeverSpinsOnAChunkThatMovesNowhere) {
+  replies_.push_back(wire::Body{wire::LogChunk{"", 0, false, false}});
+  EXPECT_EQ(Run({"logs", "4"}), kExitOk);
+  EXPECT_EQ(requests_.size(), 1u);
+}
+
+TEST_F(CommandsTest, LogsErrorFromMusterd) {
+  replies_.push_back(wire::Body{wire::Error{wire::ErrorCode::kUnavailable, "node-a is not reachable"}});
+  EXPECT_EQ(Run({"logs", "4"}), kExitRefused);
+  EXPECT_EQ(err_.str(), "muster: node-a is not reachable\n");
+}
+
+TEST_F(CommandsTest, HelpEverywhere) {
+  EXPECT_EQ(Run({"--help"}), kExitOk);
+  EXPECT_NE(out_.str().find("Commands:"), std::string::npos);
+  for (const char* cmd : {"submit", "jobs", "show", "cancel", "logs", "nodes"}) {
+    out_.str("");
+    EXPECT_EQ(Run({cmd, "--help"}), kExitOk) << cmd;
+    EXPECT_NE(out_.str().find(std::string("usage: muster ") + cmd), std::string::npos) << cmd;
+    out_.str("");
+    EXPECT_EQ(Run({"help", cmd}), kExitOk) << cmd;
+    EXPECT_NE(out_.str().find(std::string("usage: muster ") + cmd), std::string::npos) << cmd;
+  }
+  EXPECT_TRUE(requests_.empty());
+}
+
+TEST_F(CommandsTest, UsageErrors) {
+  EXPECT_EQ(Run({}), kExitUsage);
+  EXPECT_EQ(Run({"frobnicate"}), kExitUsage);
+  EXPECT_NE(err_.str().find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_EQ(Run({"show"}), kExitUsage);
+  EXPECT_EQ(Run({"jobs", "--bogus"}), kExitUsage);
+  EXPECT_EQ(Run({"submit", "--time-limit", "forever", "--", "x"}), kExitUsage);
+  EXPECT_TRUE(requests_.empty());
+}
+
+}  // namespace
+}  // namespace muster::cli
