@@ -96,6 +96,25 @@ const char* NodeStateName(NodeState s) {
   return "UNKNOWN";
 }
 
+const char* TopologyName(TopologyConstraint t) {
+  switch (t) {
+    case TopologyConstraint::kAny: return "any";
+    case TopologyConstraint::kSameRack: return "same-rack";
+    case TopologyConstraint::kSameSwitch: return "same-switch";
+    case TopologyConstraint::kSameNode: return "same-node";
+  }
+  return "any";
+}
+
+std::optional<TopologyConstraint> ParseTopology(std::string_view s) {
+  std::string l = ToLower(s);
+  if (l == "any") return TopologyConstraint::kAny;
+  if (l == "same-rack") return TopologyConstraint::kSameRack;
+  if (l == "same-switch") return TopologyConstraint::kSameSwitch;
+  if (l == "same-node") return TopologyConstraint::kSameNode;
+  return std::nullopt;
+}
+
 int32_t TotalGpus(const JobSpec& spec) {
   return spec.nodes > 0 ? spec.nodes * spec.gpus_per_node : spec.total_gpus;
 }

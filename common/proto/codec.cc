@@ -56,6 +56,10 @@ void Fill(g::JobSpec::Builder b, const JobSpec& s) {
   b.setModel(T(s.model));
   b.setRanksPerNode(static_cast<uint8_t>(s.ranks_per_node));
   b.setGraceSeconds(s.grace_seconds);
+  b.setTopology(static_cast<uint8_t>(s.topology));
+  b.setWindowMayOverrun(s.window_may_overrun);
+  b.setHold(s.hold);
+  b.setArray(T(s.array));
 }
 
 // Enums arrive as integers; an out-of-range value is malformed input.
@@ -88,6 +92,10 @@ JobSpec Read(g::JobSpec::Reader r) {
   s.model = Str(r.getModel());
   s.ranks_per_node = CheckedEnum<RanksPerNode>(r.getRanksPerNode(), 1, "ranksPerNode");
   s.grace_seconds = r.getGraceSeconds();
+  s.topology = CheckedEnum<TopologyConstraint>(r.getTopology(), 3, "topology");
+  s.window_may_overrun = r.getWindowMayOverrun();
+  s.hold = r.getHold();
+  s.array = Str(r.getArray());
   return s;
 }
 
@@ -113,6 +121,34 @@ void Fill(g::Job::Builder b, const Job& j) {
   b.setHasEnding(j.ending.has_value());
   b.setEnding(static_cast<uint8_t>(j.ending.value_or(JobState::kPending)));
   b.setRequeueOnEnd(j.requeue_on_end);
+  b.setHeld(j.held);
+  b.setArrayJob(j.array_job);
+  b.setArrayTask(j.array_task);
+  b.setArrayPending(T(j.array_pending));
+}
+
+void Fill(g::QueueSpec::Builder b, const QueueSpec& q) {
+  b.setName(T(q.name));
+  b.setWeight(q.weight);
+  b.setGuaranteedGpus(q.guaranteed_gpus);
+  b.setMaxGpus(q.max_gpus);
+  b.setTier(q.tier);
+  b.setDefaultTimeLimitUs(q.default_time_limit);
+  b.setDefaultWindow(static_cast<uint8_t>(q.default_window));
+  b.setPaused(q.paused);
+}
+
+QueueSpec Read(g::QueueSpec::Reader r) {
+  QueueSpec q;
+  q.name = Str(r.getName());
+  q.weight = r.getWeight();
+  q.guaranteed_gpus = r.getGuaranteedGpus();
+  q.max_gpus = r.getMaxGpus();
+  q.tier = r.getTier();
+  q.default_time_limit = r.getDefaultTimeLimitUs();
+  q.default_window = CheckedEnum<Window>(r.getDefaultWindow(), 2, "window");
+  q.paused = r.getPaused();
+  return q;
 }
 
 constexpr uint8_t kMaxJobState = static_cast<uint8_t>(JobState::kNodeFail);
@@ -140,6 +176,10 @@ Job Read(g::Job::Reader r) {
   j.master_port = r.getMasterPort();
   if (r.getHasEnding()) j.ending = CheckedEnum<JobState>(r.getEnding(), kMaxJobState, "ending");
   j.requeue_on_end = r.getRequeueOnEnd();
+  j.held = r.getHeld();
+  j.array_job = r.getArrayJob();
+  j.array_task = r.getArrayTask();
+  j.array_pending = Str(r.getArrayPending());
   return j;
 }
 
@@ -298,6 +338,44 @@ struct BodyFiller {
     k.setAttempt(m.attempt);
     k.setGraceMs(m.grace_ms);
   }
+  void operator()(const PutQueue& m) {
+    auto p = b.initPutQueue();
+    Fill(p.initSpec(), m.spec);
+    p.setCreate(m.create);
+    p.setFields(m.fields);
+  }
+  void operator()(const DeleteQueue& m) { b.initDeleteQueue().setName(T(m.name)); }
+  void operator()(const ListQueues&) { b.initListQueues(); }
+  void operator()(const QueueList& m) {
+    auto l = b.initQueueList();
+    auto qs = l.initQueues(m.queues.size());
+    for (size_t i = 0; i < m.queues.size(); ++i) {
+      Fill(qs[i].initSpec(), m.queues[i].spec);
+      qs[i].setGpusUsed(m.queues[i].gpus_used);
+      qs[i].setPending(m.queues[i].pending);
+      qs[i].setRunning(m.queues[i].running);
+      qs[i].setUsageGpuHours(m.queues[i].usage_gpu_hours);
+    }
+    auto ts = l.initTeams(m.teams.size());
+    for (size_t i = 0; i < m.teams.size(); ++i) {
+      ts[i].setQueue(T(m.teams[i].queue));
+      ts[i].setTeam(T(m.teams[i].team));
+      ts[i].setGpusUsed(m.teams[i].gpus_used);
+      ts[i].setUsageGpuHours(m.teams[i].usage_gpu_hours);
+    }
+    l.setHalfLifeHours(m.half_life_hours);
+  }
+  void operator()(const NodeAction& m) {
+    auto a = b.initNodeAction();
+    a.setNode(T(m.node));
+    a.setOp(static_cast<uint8_t>(m.op));
+  }
+  void operator()(const JobAction& m) {
+    auto a = b.initJobAction();
+    a.setId(m.id);
+    a.setOp(static_cast<uint8_t>(m.op));
+    a.setPriority(m.priority);
+  }
 };
 
 Body ReadBody(g::Envelope::Body::Reader b) {
@@ -393,6 +471,30 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       auto k = b.getKillJob();
       return KillJob{k.getJob(), k.getAttempt(), k.getGraceMs()};
     }
+    case g::Envelope::Body::PUT_QUEUE: {
+      auto p = b.getPutQueue();
+      return PutQueue{Read(p.getSpec()), p.getCreate(), p.getFields()};
+    }
+    case g::Envelope::Body::DELETE_QUEUE: return DeleteQueue{Str(b.getDeleteQueue().getName())};
+    case g::Envelope::Body::LIST_QUEUES: return ListQueues{};
+    case g::Envelope::Body::QUEUE_LIST: {
+      auto l = b.getQueueList();
+      QueueList m;
+      for (auto q : l.getQueues())
+        m.queues.push_back({Read(q.getSpec()), q.getGpusUsed(), q.getPending(), q.getRunning(), q.getUsageGpuHours()});
+      for (auto t : l.getTeams())
+        m.teams.push_back({Str(t.getQueue()), Str(t.getTeam()), t.getGpusUsed(), t.getUsageGpuHours()});
+      m.half_life_hours = l.getHalfLifeHours();
+      return m;
+    }
+    case g::Envelope::Body::NODE_ACTION: {
+      auto a = b.getNodeAction();
+      return NodeAction{Str(a.getNode()), CheckedEnum<NodeOp>(a.getOp(), 1, "node op")};
+    }
+    case g::Envelope::Body::JOB_ACTION: {
+      auto a = b.getJobAction();
+      return JobAction{a.getId(), CheckedEnum<JobOp>(a.getOp(), 3, "job op"), a.getPriority()};
+    }
   }
   KJ_FAIL_REQUIRE("unknown message type");
 }
@@ -440,7 +542,9 @@ const char* BodyName(const Body& body) {
                                  "ListJobs",   "JobList",    "CancelJob",   "ListNodes",
                                  "NodeList",   "ReadLog",    "LogChunk",    "Register",
                                  "RegisterReply", "Heartbeat", "LaunchRanks", "RankStarted",
-                                 "RankExited", "AckExit",    "KillJob"};
+                                 "RankExited", "AckExit",    "KillJob",     "PutQueue",
+                                 "DeleteQueue", "ListQueues", "QueueList",  "NodeAction",
+                                 "JobAction"};
   static_assert(std::size(kNames) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }
@@ -477,6 +581,14 @@ std::string EncodeJob(const Job& job) {
 }
 Result<Job> DecodeJob(std::string_view bytes) {
   return DecodeRoot<g::Job>(bytes, "job record", [](g::Job::Reader r) { return Read(r); });
+}
+std::string EncodeQueue(const QueueSpec& q) {
+  ::capnp::MallocMessageBuilder mb;
+  Fill(mb.initRoot<g::QueueSpec>(), q);
+  return ToBytes(mb);
+}
+Result<QueueSpec> DecodeQueue(std::string_view bytes) {
+  return DecodeRoot<g::QueueSpec>(bytes, "queue record", [](g::QueueSpec::Reader r) { return Read(r); });
 }
 std::string EncodeNode(const Node& node) {
   ::capnp::MallocMessageBuilder mb;

@@ -19,6 +19,8 @@ std::string EncodeJob(const Job& job);
 Result<Job> DecodeJob(std::string_view bytes);
 std::string EncodeNode(const Node& node);
 Result<Node> DecodeNode(std::string_view bytes);
+std::string EncodeQueue(const QueueSpec& q);
+Result<QueueSpec> DecodeQueue(std::string_view bytes);
 std::string EncodeJobEvent(const JobEvent& ev);
 Result<JobEvent> DecodeJobEvent(std::string_view bytes);
 

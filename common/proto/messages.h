@@ -158,9 +158,70 @@ struct KillJob {
   bool operator==(const KillJob&) const = default;
 };
 
+// ---- operators (client -> musterd) ----------------------------------------
+// Create (create = true, fails if it exists) or update (fails if missing) a
+// queue; an update changes only the fields named in `fields`.
+enum QueueField : uint32_t {
+  kQueueWeight = 1u << 0,
+  kQueueGuaranteed = 1u << 1,
+  kQueueMax = 1u << 2,
+  kQueueTier = 1u << 3,
+  kQueueDefaultTimeLimit = 1u << 4,
+  kQueueDefaultWindow = 1u << 5,
+  kQueuePaused = 1u << 6,
+};
+struct PutQueue {
+  QueueSpec spec;
+  bool create = false;
+  uint32_t fields = 0;
+  bool operator==(const PutQueue&) const = default;
+};
+struct DeleteQueue {
+  std::string name;
+  bool operator==(const DeleteQueue&) const = default;
+};
+struct ListQueues {
+  bool operator==(const ListQueues&) const = default;
+};
+struct QueueInfo {
+  QueueSpec spec;
+  int32_t gpus_used = 0;
+  int32_t pending = 0;
+  int32_t running = 0;
+  double usage_gpu_hours = 0;  // decayed
+  bool operator==(const QueueInfo&) const = default;
+};
+struct TeamInfo {
+  std::string queue;
+  std::string team;
+  int32_t gpus_used = 0;
+  double usage_gpu_hours = 0;
+  bool operator==(const TeamInfo&) const = default;
+};
+struct QueueList {
+  std::vector<QueueInfo> queues;
+  std::vector<TeamInfo> teams;
+  double half_life_hours = 0;
+  bool operator==(const QueueList&) const = default;
+};
+enum class NodeOp : uint8_t { kDrain = 0, kResume };
+struct NodeAction {
+  std::string node;
+  NodeOp op = NodeOp::kDrain;
+  bool operator==(const NodeAction&) const = default;
+};
+enum class JobOp : uint8_t { kHold = 0, kRelease, kRequeue, kSetPriority };
+struct JobAction {
+  JobId id = kNoJob;
+  JobOp op = JobOp::kHold;
+  int32_t priority = 0;
+  bool operator==(const JobAction&) const = default;
+};
+
 using Body = std::variant<Error, Ok, SubmitJob, SubmitReply, ListJobs, JobList, CancelJob,
                           ListNodes, NodeList, ReadLog, LogChunk, Register, RegisterReply,
-                          Heartbeat, LaunchRanks, RankStarted, RankExited, AckExit, KillJob>;
+                          Heartbeat, LaunchRanks, RankStarted, RankExited, AckExit, KillJob,
+                          PutQueue, DeleteQueue, ListQueues, QueueList, NodeAction, JobAction>;
 
 struct Envelope {
   uint16_t version = kProtocolVersion;

@@ -30,6 +30,10 @@ struct JobSpec {
   model @18 :Text;
   ranksPerNode @19 :UInt8;
   graceSeconds @20 :Int32;
+  topology @21 :UInt8;
+  windowMayOverrun @22 :Bool;
+  hold @23 :Bool;
+  array @24 :Text;
 }
 
 struct NodeAllocation { node @0 :Text; gpus @1 :List(Int32); }
@@ -51,6 +55,21 @@ struct Job {
   hasEnding @13 :Bool;
   ending @14 :UInt8;
   requeueOnEnd @15 :Bool;
+  held @16 :Bool;
+  arrayJob @17 :UInt64;
+  arrayTask @18 :Int32;
+  arrayPending @19 :Text;
+}
+
+struct QueueSpec {
+  name @0 :Text;
+  weight @1 :Float64;
+  guaranteedGpus @2 :Int32;
+  maxGpus @3 :Int32;
+  tier @4 :Int32;
+  defaultTimeLimitUs @5 :Int64;
+  defaultWindow @6 :UInt8;
+  paused @7 :Bool;
 }
 
 struct Label { key @0 :Text; value @1 :Text; }
@@ -114,6 +133,21 @@ struct RankExited { exit @0 :RankExit; }
 struct AckExit { ref @0 :RankRef; }
 struct KillJob { job @0 :UInt64; attempt @1 :Int32; graceMs @2 :Int32; }
 
+struct PutQueue { spec @0 :QueueSpec; create @1 :Bool; fields @2 :UInt32; }
+struct DeleteQueue { name @0 :Text; }
+struct ListQueues {}
+struct QueueInfo {
+  spec @0 :QueueSpec;
+  gpusUsed @1 :Int32;
+  pending @2 :Int32;
+  running @3 :Int32;
+  usageGpuHours @4 :Float64;
+}
+struct TeamInfo { queue @0 :Text; team @1 :Text; gpusUsed @2 :Int32; usageGpuHours @3 :Float64; }
+struct QueueList { queues @0 :List(QueueInfo); teams @1 :List(TeamInfo); halfLifeHours @2 :Float64; }
+struct NodeAction { node @0 :Text; op @1 :UInt8; }
+struct JobAction { id @0 :UInt64; op @1 :UInt8; priority @2 :Int32; }
+
 struct Envelope {
   version @0 :UInt16;
   requestId @1 :UInt64;
@@ -137,5 +171,11 @@ struct Envelope {
     rankExited @18 :RankExited;
     ackExit @19 :AckExit;
     killJob @20 :KillJob;
+    putQueue @21 :PutQueue;
+    deleteQueue @22 :DeleteQueue;
+    listQueues @23 :ListQueues;
+    queueList @24 :QueueList;
+    nodeAction @25 :NodeAction;
+    jobAction @26 :JobAction;
   }
 }

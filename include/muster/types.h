@@ -57,6 +57,12 @@ enum class JobKind : uint8_t { kTrain = 0, kRetrain };
 
 enum class RanksPerNode : uint8_t { kPerGpu = 0, kOne };
 
+// Where a gang's nodes must sit (a hard constraint; without it the
+// scheduler still prefers the tightest fit).
+enum class TopologyConstraint : uint8_t { kAny = 0, kSameRack, kSameSwitch, kSameNode };
+const char* TopologyName(TopologyConstraint t);
+std::optional<TopologyConstraint> ParseTopology(std::string_view s);
+
 struct EnvVar {
   std::string name;
   std::string value;
@@ -88,6 +94,10 @@ struct JobSpec {
   std::string model;
   RanksPerNode ranks_per_node = RanksPerNode::kPerGpu;
   int32_t grace_seconds = 30;
+  TopologyConstraint topology = TopologyConstraint::kAny;
+  bool window_may_overrun = false;
+  bool hold = false;          // submit held (`muster release` lets it run)
+  std::string array;          // "0-99%8": tasks 0..99, at most 8 at once; empty: not an array
 
   bool operator==(const JobSpec&) const = default;
 };
@@ -116,6 +126,12 @@ struct Job {
   // Set while a running gang is being torn down: the state it ends in.
   std::optional<JobState> ending;
   bool requeue_on_end = false;  // teardown requeues instead of ending
+  bool held = false;
+  // Job arrays: tasks are jobs of their own that name their array job; the
+  // array job itself keeps the task indices not yet started.
+  JobId array_job = kNoJob;
+  int32_t array_task = -1;
+  std::string array_pending;    // on the array job: "8-99" (ranges not started)
 
   int32_t NodeCount() const { return static_cast<int32_t>(placement.size()); }
   bool operator==(const Job&) const = default;
@@ -143,6 +159,19 @@ struct Node {
   NodeState state = NodeState::kUp;
   Time last_heartbeat = kNoTime;
   bool operator==(const Node&) const = default;
+};
+
+// An operator-managed queue (DESIGN.md "Policy", "Quotas").
+struct QueueSpec {
+  std::string name;
+  double weight = 1.0;
+  int32_t guaranteed_gpus = 0;
+  int32_t max_gpus = -1;              // -1: no cap
+  int32_t tier = 0;                   // priority tier: higher goes first and may preempt lower
+  Duration default_time_limit = 0;    // 0: none
+  Window default_window = Window::kAnytime;
+  bool paused = false;
+  bool operator==(const QueueSpec&) const = default;
 };
 
 // One transition of a job, kept for `muster history`.

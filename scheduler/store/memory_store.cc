@@ -17,29 +17,6 @@
 namespace muster::store {
 namespace {
 
-// Same check as in rocksdb_store.cc: ops that the RocksDB backend refuses are
-// refused here too, before anything changes. (Both copies should move to one
-// store-internal helper; the interface header is not ours to change here.)
-Status ValidateWriteSet(const WriteSet& ws) {
-  for (const WriteSet::Op& op : ws.ops()) {
-    if (const auto* p = std::get_if<WriteSet::PutJob>(&op); p && p->job.id == kNoJob) {
-      return Status::InvalidArgument("store: job without an id");
-    }
-    if (const auto* p = std::get_if<WriteSet::PutNode>(&op); p && p->node.name.empty()) {
-      return Status::InvalidArgument("store: node without a name");
-    }
-    if (const auto* p = std::get_if<WriteSet::DeleteNode>(&op); p && p->name.empty()) {
-      return Status::InvalidArgument("store: delete of a node without a name");
-    }
-    if (const auto* p = std::get_if<WriteSet::AppendEvent>(&op); p && p->event.job == kNoJob) {
-      return Status::InvalidArgument("store: event without a job id");
-    }
-    if (const auto* p = std::get_if<WriteSet::SetNextJobId>(&op); p && p->next == kNoJob) {
-      return Status::InvalidArgument("store: next job id 0 (ids start at 1)");
-    }
-  }
-  return Status::Ok();
-}
 
 template <typename T>
 Result<T> DecodeRecord(const std::string& bytes, Result<T> (*decode)(std::string_view),
@@ -78,6 +55,8 @@ class MemoryStore final : public StateStore {
   std::map<JobId, std::string> finished_;  // encoded Job, state final
   std::map<std::string, std::string> nodes_;
   std::map<JobId, std::vector<std::string>> events_;  // encoded, append order
+  std::map<std::string, std::string> queues_;          // encoded QueueSpec
+  std::map<std::string, std::string> meta_;
   JobId next_job_id_ = 1;
 };
 
@@ -103,6 +82,12 @@ Result<RecoveredState> MemoryStore::Load(size_t recent_finished_limit) {
     if (!node.ok()) return node.status();
     state.nodes.push_back(std::move(node).value());
   }
+  for (const auto& [name, bytes] : queues_) {
+    Result<QueueSpec> q = DecodeRecord<QueueSpec>(bytes, &wire::DecodeQueue, "queue '" + name + "'");
+    if (!q.ok()) return q.status();
+    state.queues.push_back(std::move(q).value());
+  }
+  state.meta = meta_;
   state.next_job_id = next_job_id_;
   return state;
 }
@@ -110,7 +95,7 @@ Result<RecoveredState> MemoryStore::Load(size_t recent_finished_limit) {
 Status MemoryStore::Commit(const WriteSet& ws) {
   // Validation is the only way a commit can fail, and it runs before the first
   // change: all or nothing.
-  MUSTER_RETURN_IF_ERROR(ValidateWriteSet(ws));
+  MUSTER_RETURN_IF_ERROR(ws.Validate());
   std::lock_guard<std::mutex> lock(mu_);
   for (const WriteSet::Op& op : ws.ops()) {
     std::visit(Overloaded{
@@ -121,6 +106,9 @@ Status MemoryStore::Commit(const WriteSet& ws) {
                      events_[p.event.job].push_back(wire::EncodeJobEvent(p.event));
                    },
                    [&](const WriteSet::SetNextJobId& p) { next_job_id_ = p.next; },
+                   [&](const WriteSet::PutQueue& p) { queues_[p.queue.name] = wire::EncodeQueue(p.queue); },
+                   [&](const WriteSet::DeleteQueue& p) { queues_.erase(p.name); },
+                   [&](const WriteSet::PutMeta& p) { meta_[p.key] = p.value; },
                },
                op);
   }

@@ -49,6 +49,8 @@ constexpr std::string_view kFinishedPrefix = "jf/";
 constexpr std::string_view kEventPrefix = "ev/";
 constexpr std::string_view kNodePrefix = "nd/";
 constexpr std::string_view kNextJobIdKey = "m/next_job_id";
+constexpr std::string_view kQueuePrefix = "qu/";
+constexpr std::string_view kMetaPrefix = "mx/";
 
 constexpr size_t kIdDigits = 16;
 constexpr size_t kSeqDigits = 10;
@@ -74,6 +76,8 @@ std::string EventKey(JobId id, uint64_t seq) {
 }
 
 std::string NodeKey(std::string_view name) { return std::string(kNodePrefix).append(name); }
+std::string QueueKey(std::string_view name) { return std::string(kQueuePrefix).append(name); }
+std::string MetaKey(std::string_view key) { return std::string(kMetaPrefix).append(key); }
 
 // The smallest key greater than every key that starts with `prefix`: the
 // exclusive upper bound of a prefix scan. Our prefixes end in '/', so this is
@@ -188,30 +192,8 @@ Status ScanBackward(rocksdb::DB* db, const rocksdb::ReadOptions& options, std::s
 std::string JobActiveKey(const Job& job) { return JobKey(kActivePrefix, job.id); }
 std::string JobFinishedKey(const Job& job) { return JobKey(kFinishedPrefix, job.id); }
 std::string NodeKeyOf(const Node& node) { return NodeKey(node.name); }
+std::string QueueKeyOf(const QueueSpec& q) { return QueueKey(q.name); }
 
-// Rejects ops that would write a key no reader could make sense of. Checked
-// before anything is written, so a bad op fails the whole WriteSet.
-// (memory_store.cc has the same check; see the note there.)
-Status ValidateWriteSet(const WriteSet& ws) {
-  for (const WriteSet::Op& op : ws.ops()) {
-    if (const auto* p = std::get_if<WriteSet::PutJob>(&op); p && p->job.id == kNoJob) {
-      return Status::InvalidArgument("store: job without an id");
-    }
-    if (const auto* p = std::get_if<WriteSet::PutNode>(&op); p && p->node.name.empty()) {
-      return Status::InvalidArgument("store: node without a name");
-    }
-    if (const auto* p = std::get_if<WriteSet::DeleteNode>(&op); p && p->name.empty()) {
-      return Status::InvalidArgument("store: delete of a node without a name");
-    }
-    if (const auto* p = std::get_if<WriteSet::AppendEvent>(&op); p && p->event.job == kNoJob) {
-      return Status::InvalidArgument("store: event without a job id");
-    }
-    if (const auto* p = std::get_if<WriteSet::SetNextJobId>(&op); p && p->next == kNoJob) {
-      return Status::InvalidArgument("store: next job id 0 (ids start at 1)");
-    }
-  }
-  return Status::Ok();
-}
 
 // A small, durable metadata store: modest memory, bounded files, and point
 // lookups (GetJob misses ja/ for every finished job) helped by a bloom filter.
@@ -326,6 +308,17 @@ Result<RecoveredState> RocksDbStore::Load(size_t recent_finished_limit) {
     return Status::Ok();
   }));
 
+  MUSTER_RETURN_IF_ERROR(ScanPrefix(db_.get(), scan, kQueuePrefix, [&](auto key, auto value) {
+    Result<QueueSpec> q = DecodeRecord<QueueSpec>(key, value, &wire::DecodeQueue, &QueueKeyOf);
+    if (!q.ok()) return q.status();
+    state.queues.push_back(std::move(q).value());
+    return Status::Ok();
+  }));
+  MUSTER_RETURN_IF_ERROR(ScanPrefix(db_.get(), scan, kMetaPrefix, [&](auto key, auto value) {
+    state.meta[std::string(View(key).substr(kMetaPrefix.size()))] = std::string(View(value));
+    return Status::Ok();
+  }));
+
   std::string value;
   rocksdb::Status s = db_->Get(scan, std::string(kNextJobIdKey), &value);
   if (s.ok()) {
@@ -345,7 +338,7 @@ Result<RecoveredState> RocksDbStore::Load(size_t recent_finished_limit) {
 
 Status RocksDbStore::Commit(const WriteSet& ws) {
   if (ws.empty()) return Status::Ok();
-  MUSTER_RETURN_IF_ERROR(ValidateWriteSet(ws));
+  MUSTER_RETURN_IF_ERROR(ws.Validate());
 
   std::lock_guard<std::mutex> lock(commit_mu_);
   rocksdb::WriteBatch batch;
@@ -367,6 +360,18 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
                        [&](const WriteSet::AppendEvent& p) { return AddEvent(p.event, &batch, &staged); },
                        [&](const WriteSet::SetNextJobId& p) {
                          rs = batch.Put(std::string(kNextJobIdKey), std::to_string(p.next));
+                         return Status::Ok();
+                       },
+                       [&](const WriteSet::PutQueue& p) {
+                         rs = batch.Put(QueueKey(p.queue.name), wire::EncodeQueue(p.queue));
+                         return Status::Ok();
+                       },
+                       [&](const WriteSet::DeleteQueue& p) {
+                         rs = batch.Delete(QueueKey(p.name));
+                         return Status::Ok();
+                       },
+                       [&](const WriteSet::PutMeta& p) {
+                         rs = batch.Put(MetaKey(p.key), p.value);
                          return Status::Ok();
                        },
                    },

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,13 +32,24 @@ class WriteSet {
   struct DeleteNode { std::string name; };
   struct AppendEvent { JobEvent event; };
   struct SetNextJobId { JobId next; };
-  using Op = std::variant<PutJob, PutNode, DeleteNode, AppendEvent, SetNextJobId>;
+  struct PutQueue { QueueSpec queue; };
+  struct DeleteQueue { std::string name; };
+  struct PutMeta { std::string key; std::string value; };  // small opaque values (fair-share usage)
+  using Op = std::variant<PutJob, PutNode, DeleteNode, AppendEvent, SetNextJobId, PutQueue, DeleteQueue, PutMeta>;
 
   void Put(const Job& job) { ops_.push_back(PutJob{job}); }
   void Put(const Node& node) { ops_.push_back(PutNode{node}); }
   void Delete(const std::string& node_name) { ops_.push_back(DeleteNode{node_name}); }
   void Append(const JobEvent& ev) { ops_.push_back(AppendEvent{ev}); }
   void SetNextId(JobId next) { ops_.push_back(SetNextJobId{next}); }
+  void Put(const QueueSpec& q) { ops_.push_back(PutQueue{q}); }
+  void DeleteQueueNamed(const std::string& name) { ops_.push_back(DeleteQueue{name}); }
+  void SetMeta(std::string key, std::string value) { ops_.push_back(PutMeta{std::move(key), std::move(value)}); }
+
+  // Ops no reader could make sense of (a job without an id, a nameless node
+  // or queue, next id 0). Both backends check before writing anything, so a
+  // bad op fails the whole set.
+  Status Validate() const;
 
   const std::vector<Op>& ops() const { return ops_; }
   bool empty() const { return ops_.empty(); }
@@ -53,6 +65,8 @@ struct RecoveredState {
   std::vector<Job> active_jobs;      // every job not in a final state, by id
   std::vector<Job> recent_finished;  // the newest finished jobs, by id, at most the asked count
   std::vector<Node> nodes;
+  std::vector<QueueSpec> queues;
+  std::map<std::string, std::string> meta;
   JobId next_job_id = 1;
 };
 

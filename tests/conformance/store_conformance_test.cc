@@ -462,6 +462,32 @@ TYPED_TEST(StoreConformanceTest, NodesPutUpdateDelete) {
   EXPECT_EQ(this->Load().nodes, (std::vector<Node>{drained, MakeNode("gpu-c")}));
 }
 
+TYPED_TEST(StoreConformanceTest, QueuesAndMetaPersist) {
+  QueueSpec research{"research", 2.5, 16, 64, 1, 4 * kHour, Window::kOffpeakPreferred, false};
+  QueueSpec prod{"prod", 1.0, 32, -1, 2, 0, Window::kAnytime, true};
+  WriteSet ws;
+  ws.Put(research);
+  ws.Put(prod);
+  ws.SetMeta("usage", "line one\nline two");
+  this->Commit(ws);
+  EXPECT_EQ(this->Load().queues, (std::vector<QueueSpec>{prod, research}));  // by name
+
+  WriteSet change;
+  research.max_gpus = 80;
+  change.Put(research);
+  change.DeleteQueueNamed("prod");
+  change.SetMeta("usage", "replaced");
+  this->Commit(change);
+  ASSERT_NO_FATAL_FAILURE(this->Reopen());
+  auto state = this->Load();
+  EXPECT_EQ(state.queues, (std::vector<QueueSpec>{research}));
+  EXPECT_EQ(state.meta, (std::map<std::string, std::string>{{"usage", "replaced"}}));
+
+  WriteSet bad;
+  bad.Put(QueueSpec{});  // no name
+  EXPECT_EQ(this->store().Commit(bad).code(), StatusCode::kInvalidArgument);
+}
+
 TYPED_TEST(StoreConformanceTest, NextJobIdDefaultsToOneAndPersists) {
   EXPECT_EQ(this->Load().next_job_id, 1u);
   WriteSet ws;

@@ -57,6 +57,10 @@ JobSpec FullSpec() {
                   .GraceSeconds(77)
                   .Build();
   s.total_gpus = 21;  // inconsistent on purpose: the codec carries, it does not validate
+  s.topology = TopologyConstraint::kSameSwitch;
+  s.window_may_overrun = true;
+  s.hold = true;
+  s.array = "0-99%8";
   return s;
 }
 
@@ -78,6 +82,15 @@ Job FullJob(JobId id = 0x0123456789ABCDEFull) {
       .Ending(JobState::kTimeout)
       .RequeueOnEnd(true)
       .Build();
+}
+
+Job FullArrayTask() {
+  Job j = FullJob(99);
+  j.held = true;
+  j.array_job = 42;
+  j.array_task = 7;
+  j.array_pending = "8-99";
+  return j;
 }
 
 Node FullNode(const std::string& name = "gpu-a1") {
@@ -132,6 +145,13 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(RankExited{FullExit(3)});
   bodies.push_back(AckExit{Ref(31, 2, 6)});
   bodies.push_back(KillJob{31, 2, 5000});
+  QueueSpec q{"research", 2.5, 16, 64, -3, 4 * kHour, Window::kOffpeak, true};
+  bodies.push_back(PutQueue{q, true, kQueueWeight | kQueuePaused});
+  bodies.push_back(DeleteQueue{"old-queue"});
+  bodies.push_back(ListQueues{});
+  bodies.push_back(QueueList{{{q, 12, 3, 4, 17.25}}, {{"research", "vision", 8, 3.5}}, 168.0});
+  bodies.push_back(NodeAction{"gpu-a1", NodeOp::kResume});
+  bodies.push_back(JobAction{77, JobOp::kSetPriority, -9});
 
   std::vector<Envelope> out;
   uint64_t rid = 0xA5A5A5A500000000ull;
@@ -243,6 +263,17 @@ TEST(CodecRecords, JobRoundTripWithEveryFieldSet) {
   auto got = DecodeJob(EncodeJob(j));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, j);
+}
+
+TEST(CodecRecords, ArrayTaskAndQueueRecordsRoundTrip) {
+  Job j = FullArrayTask();
+  auto got = DecodeJob(EncodeJob(j));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, j);
+  QueueSpec q{"prod", 0.5, 8, 32, 2, 90 * kMinute, Window::kOffpeakPreferred, true};
+  auto gq = DecodeQueue(EncodeQueue(q));
+  ASSERT_TRUE(gq.ok()) << gq.status().ToString();
+  EXPECT_EQ(*gq, q);
 }
 
 TEST(CodecRecords, JobEndingIsOptional) {
