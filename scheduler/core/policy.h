@@ -1,19 +1,26 @@
 // The scheduling policy: a pure, deterministic function of a snapshot and a
 // time. musterd and muster-sim call the same function (STYLE.md 1, 14).
+//
+// Per cycle (DESIGN.md "Policy"):
+//  1. Eligibility: dependencies, holds, paused queues, off-peak windows.
+//  2. Order: queue tier, then weighted fair share of decayed GPU-hours per
+//     queue (each placement charges its queue and team during the cycle, so
+//     queues interleave), then teams within a queue likewise, then job
+//     priority, then age.
+//  3. Quota: a queue never exceeds its `max` GPUs.
+//  4. Gang placement (gang.h): all or nothing, tightest topology first.
+//  5. Preemption: a blocked job of a higher tier, or of a queue below its
+//     guarantee, takes GPUs from preemptible jobs (borrowers first, then
+//     lowest priority, then youngest), the fewest that make it fit.
+//  6. EASY backfill: the first job still blocked reserves the place and time
+//     it will start at (planner.h); later jobs start only if they end before
+//     that or do not touch the reserved GPUs.
 #pragma once
 
 #include "scheduler/core/snapshot.h"
 
 namespace muster::core {
 
-// Orders the pending jobs (priority, then submit time, then id), drops the
-// ineligible ones with their reason, and places each remaining job whole on
-// the first nodes that fit it. A job that does not fit is skipped, not
-// waited for; the full policy (fair share, backfill with reservations,
-// preemption, windows) replaces this ordering and matching.
 Plan Decide(const ClusterSnapshot& cluster, const QueueSnapshot& queue, Time now);
-
-// The order Decide considers jobs in (exposed for tests and `muster jobs`).
-std::vector<const PendingJob*> OrderQueue(const QueueSnapshot& queue);
 
 }  // namespace muster::core

@@ -121,9 +121,13 @@ void Server::OnListNodes(const std::string& from, uint64_t rid) {
 void Server::OnReadLog(const std::string& from, uint64_t rid, const wire::ReadLog& m) {
   auto job = FindJob(m.job);
   if (!job) return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no job " + std::to_string(m.job));
-  if (job->placement.empty())
-    return ReplyError(from, rid, wire::ErrorCode::kNotFound,
-                      "job " + std::to_string(m.job) + " has not started yet: no log");
+  if (job->placement.empty()) {
+    if (IsFinal(job->state))  // ended without ever starting: there never will be a log
+      return ReplyError(from, rid, wire::ErrorCode::kNotFound,
+                        "job " + std::to_string(m.job) + " ended " + JobStateName(job->state) + " without starting: no log");
+    // Not started yet: an empty chunk, so `logs -f` waits for it.
+    return Reply(from, rid, wire::LogChunk{"", m.offset, true, false});
+  }
   int32_t world = WorldSizeOf(*job);
   if (m.rank < 0 || m.rank >= world)
     return ReplyError(from, rid, wire::ErrorCode::kNotFound,
