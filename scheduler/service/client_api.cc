@@ -7,20 +7,24 @@
 
 namespace muster::service {
 
-namespace {
-// Only "default" exists until operators can create queues.
-bool QueueExists(const std::string& q) { return q == "default"; }
-}  // namespace
-
 void Server::OnSubmit(const std::string& from, uint64_t rid, wire::SubmitJob& m) {
   JobSpec& spec = m.spec;
   if (spec.queue.empty()) spec.queue = "default";
   if (spec.team.empty()) spec.team = spec.user;
   Status st = ValidateJobSpec(spec);
   if (!st.ok()) return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec, st.message());
-  if (!QueueExists(spec.queue))
+  auto queue = queues_.find(spec.queue);
+  if (queue == queues_.end()) {
+    std::string names;
+    for (const auto& [name, q] : queues_) names += (names.empty() ? "" : ", ") + name;
     return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec,
-                      "unknown queue '" + spec.queue + "' (queues: default)");
+                      "unknown queue '" + spec.queue + "' (queues: " + names + ")");
+  }
+  // Slurm's DefaultTime: the queue's limit applies to jobs that give none.
+  if (spec.time_limit == 0) spec.time_limit = queue->second.default_time_limit;
+  if (spec.topology == TopologyConstraint::kSameNode && spec.nodes > 1)
+    return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec, "--topology same-node cannot span " +
+                                                                    std::to_string(spec.nodes) + " nodes");
   for (JobId dep : spec.after) {
     if (dep >= next_job_id_ || !FindJob(dep))
       return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec,
@@ -31,6 +35,7 @@ void Server::OnSubmit(const std::string& from, uint64_t rid, wire::SubmitJob& m)
   e.job.spec = std::move(spec);
   e.job.state = JobState::kPending;
   e.job.submit_time = clock_.Now();
+  e.job.held = e.job.spec.hold;
   ws_.SetNextId(next_job_id_);
   ws_.Append({e.job.id, e.job.submit_time, JobState::kPending, JobState::kPending, "submitted"});
   Persist(e.job);

@@ -4,7 +4,6 @@
 
 #include "common/base/log.h"
 #include "common/base/strings.h"
-#include "scheduler/core/policy.h"
 #include "scheduler/service/server.h"
 
 namespace muster::service {
@@ -33,72 +32,6 @@ void Server::Transition(JobEntry& e, JobState to, const std::string& cause) {
               << ": " << cause;
   e.job.state = to;
   Persist(e.job);
-}
-
-core::DependencyState Server::DependencyStateOf(const Job& job) {
-  for (JobId dep : job.spec.after) {
-    if (active_.count(dep)) return core::DependencyState::kWaiting;
-    auto d = FindJob(dep);
-    if (!d || d->state != JobState::kCompleted) return core::DependencyState::kNeverSatisfied;
-  }
-  return core::DependencyState::kMet;
-}
-
-core::ClusterSnapshot Server::BuildClusterSnapshot() const {
-  core::ClusterSnapshot c;
-  c.nodes.reserve(nodes_.size());
-  for (const auto& [name, n] : nodes_) {
-    core::NodeView v;
-    v.name = name;
-    v.labels = n.node.labels;
-    v.gpus_total = static_cast<int32_t>(n.gpu_owner.size());
-    for (int32_t g = 0; g < v.gpus_total; ++g)
-      if (n.gpu_owner[g] == kNoJob) v.free_gpus.push_back(g);
-    v.schedulable = n.node.state == NodeState::kUp && !n.identity.empty();
-    c.nodes.push_back(std::move(v));
-  }
-  return c;
-}
-
-void Server::Schedule() {
-  schedule_needed_ = false;
-  core::QueueSnapshot queue;
-  for (auto& [id, e] : active_) {
-    if (e.job.state != JobState::kPending) continue;
-    const JobSpec& s = e.job.spec;
-    queue.pending.push_back({id, s.priority, e.job.submit_time, s.nodes, s.gpus_per_node, s.total_gpus,
-                             DependencyStateOf(e.job)});
-  }
-  if (queue.pending.empty()) return;
-  core::Plan plan = core::Decide(BuildClusterSnapshot(), queue, clock_.Now());
-  for (JobId id : plan.never_runnable) FailNeverRunnable(id);
-  for (auto& p : plan.placements) {
-    auto it = active_.find(p.job);
-    if (it == active_.end() || it->second.job.state != JobState::kPending) continue;
-    // Re-check the plan against the state it will change (STYLE.md 2).
-    bool still_free = true;
-    for (const auto& a : p.nodes) {
-      auto nt = nodes_.find(a.node);
-      if (nt == nodes_.end() || nt->second.identity.empty() || nt->second.node.state != NodeState::kUp) {
-        still_free = false;
-        break;
-      }
-      for (int32_t g : a.gpus)
-        if (g < 0 || g >= static_cast<int32_t>(nt->second.gpu_owner.size()) || nt->second.gpu_owner[g] != kNoJob)
-          still_free = false;
-    }
-    if (!still_free) {
-      schedule_needed_ = true;  // stale: retry next turn
-      continue;
-    }
-    Launch(it->second, std::move(p.nodes));
-  }
-  for (const auto& v : plan.pending) {
-    auto it = active_.find(v.job);
-    if (it == active_.end()) continue;
-    it->second.job.reason = v.reason;  // derived, recomputed each cycle: not persisted
-    it->second.job.reason_detail = v.detail;
-  }
 }
 
 void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {

@@ -53,6 +53,11 @@ int main(int argc, char** argv) {
       ("checkpoint-root", po::value<std::string>(),
        "MUSTER_CHECKPOINT_DIR is <root>/<job id> (default <state-dir>/checkpoints; use a shared filesystem)")
       ("recent-finished", po::value<size_t>()->default_value(10000), "finished jobs kept in memory")
+      ("offpeak", po::value<std::vector<std::string>>()->composing(),
+       "an off-peak window, repeatable: \"Mon-Fri 20:00-07:00\", \"Sat-Sun 00:00-24:00\"")
+      ("timezone", po::value<std::string>()->default_value("UTC"), "time zone of the off-peak windows (IANA name)")
+      ("fair-share-half-life", po::value<std::string>()->default_value("7d"), "decay half-life of fair-share usage")
+      ("backfill", po::value<bool>()->default_value(true), "EASY backfill (true|false)")
       ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warning | error");
   po::variables_map vm;
   switch (config::ParseCommandLine(argc, argv, "musterd", "[--state-dir DIR] [--listen ENDPOINT] [--config FILE]",
@@ -74,7 +79,11 @@ int main(int argc, char** argv) {
   options.listen = vm["listen"].as<std::string>();
   options.recent_finished = vm["recent-finished"].as<size_t>();
   if (vm.count("checkpoint-root")) options.checkpoint_root = vm["checkpoint-root"].as<std::string>();
-  for (auto [flag, target] : {std::pair{"heartbeat-timeout", &options.heartbeat_timeout}}) {
+  if (vm.count("offpeak")) options.offpeak = vm["offpeak"].as<std::vector<std::string>>();
+  options.timezone = vm["timezone"].as<std::string>();
+  options.backfill = vm["backfill"].as<bool>();
+  for (auto [flag, target] : {std::pair{"heartbeat-timeout", &options.heartbeat_timeout},
+                              std::pair{"fair-share-half-life", &options.fair_share_half_life}}) {
     auto d = ParseDuration(vm[flag].as<std::string>());
     if (!d.ok() || *d <= 0) {
       std::cerr << "musterd: --" << flag << ": " << (d.ok() ? "must be positive" : d.status().message()) << "\n";

@@ -6,7 +6,7 @@
 namespace muster::service {
 
 Server::Server(const ServerOptions& options, std::unique_ptr<store::StateStore> store, const Clock& clock)
-    : options_(options), store_(std::move(store)), clock_(clock) {
+    : options_(options), store_(std::move(store)), clock_(clock), usage_(options.fair_share_half_life) {
   if (options_.checkpoint_root.empty()) options_.checkpoint_root = options_.state_dir + "/checkpoints";
 }
 
@@ -16,6 +16,9 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
                                                std::unique_ptr<store::StateStore> store,
                                                const Clock& clock) {
   std::unique_ptr<Server> s(new Server(options, std::move(store), clock));
+  auto calendar = timewin::OffPeakCalendar::Create(options.offpeak, options.timezone);
+  if (!calendar.ok()) return calendar.status();
+  s->calendar_ = std::move(*calendar);
   MUSTER_RETURN_IF_ERROR(s->Recover());
   MUSTER_RETURN_IF_ERROR(s->Bind());
   return s;
@@ -25,6 +28,15 @@ Status Server::Recover() {
   auto loaded = store_->Load(options_.recent_finished);
   if (!loaded.ok()) return loaded.status();
   next_job_id_ = loaded->next_job_id;
+  for (auto& q : loaded->queues) queues_.emplace(q.name, std::move(q));
+  if (!queues_.count("default")) {
+    // DESIGN.md: a queue named default exists out of the box.
+    QueueSpec def;
+    def.name = "default";
+    queues_.emplace(def.name, def);
+    ws_.Put(def);
+  }
+  if (auto it = loaded->meta.find("usage"); it != loaded->meta.end()) LoadUsage(it->second);
   int64_t now_mono = MonotonicMs();
   for (auto& n : loaded->nodes) {
     NodeEntry e;
@@ -125,6 +137,11 @@ Status Server::Run(const std::atomic<bool>& stop) {
       next_liveness_check = now_mono + 200;
     }
     CheckTimeLimits();
+    // Windows opening and reservations falling due are boundaries too.
+    if (next_wakeup_ != kNoTime && clock_.Now() >= next_wakeup_) {
+      next_wakeup_ = kNoTime;
+      schedule_needed_ = true;
+    }
     if (schedule_needed_) Schedule();
     MUSTER_RETURN_IF_ERROR(CommitAndFlush());
   }
@@ -164,6 +181,11 @@ void Server::Dispatch(const std::string& from, wire::Envelope env) {
         else if constexpr (std::is_same_v<T, wire::RankStarted>) OnRankStarted(from, m);
         else if constexpr (std::is_same_v<T, wire::RankExited>) OnRankExited(from, m.exit, true);
         else if constexpr (std::is_same_v<T, wire::LogChunk>) OnLogReply(rid, std::move(m));
+        else if constexpr (std::is_same_v<T, wire::PutQueue>) OnPutQueue(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::DeleteQueue>) OnDeleteQueue(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::ListQueues>) OnListQueues(from, rid);
+        else if constexpr (std::is_same_v<T, wire::NodeAction>) OnNodeAction(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::JobAction>) OnJobAction(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::Error>) {
           if (log_reads_.count(rid)) OnLogReply(rid, std::move(m));
           else MLOG(Warning) << "error from a peer: " << m.message;

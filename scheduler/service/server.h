@@ -20,6 +20,8 @@
 #include "common/proto/messages.h"
 #include "muster/status.h"
 #include "muster/types.h"
+#include "common/timewin/offpeak.h"
+#include "scheduler/core/fair_share.h"
 #include "scheduler/core/snapshot.h"
 #include "scheduler/store/state_store.h"
 
@@ -36,6 +38,11 @@ struct ServerOptions {
   int32_t port_range_begin = 29500;             // MASTER_PORT allocation, per node
   int32_t port_range_end = 30500;
   Duration log_forward_timeout = 5 * kSecond;
+  // Policy.
+  std::vector<std::string> offpeak;             // "Mon-Fri 20:00-07:00", ...
+  std::string timezone = "UTC";
+  Duration fair_share_half_life = 7 * kDay;
+  bool backfill = true;
 };
 
 // Statistics for tests, the bench and `--log-level debug`.
@@ -124,10 +131,23 @@ class Server {
   void MarkNodeDown(NodeEntry& node, const std::string& why);
   NodeEntry* NodeByIdentity(const std::string& identity);
 
-  // Jobs (job_lifecycle.cc).
+  // Operators (ops_api.cc).
+  void OnPutQueue(const std::string& from, uint64_t rid, const wire::PutQueue& m);
+  void OnDeleteQueue(const std::string& from, uint64_t rid, const wire::DeleteQueue& m);
+  void OnListQueues(const std::string& from, uint64_t rid);
+  void OnNodeAction(const std::string& from, uint64_t rid, const wire::NodeAction& m);
+  void OnJobAction(const std::string& from, uint64_t rid, const wire::JobAction& m);
+
+  // The policy (scheduling.cc): snapshot -> core::Decide -> apply the plan.
   void Schedule();
   core::ClusterSnapshot BuildClusterSnapshot() const;
   core::DependencyState DependencyStateOf(const Job& job);
+  const std::vector<TimeInterval>& OffpeakWindows(Time now);
+  void AdvanceUsage(Time now);
+  void LoadUsage(const std::string& text);
+  std::string SaveUsage() const;
+
+  // Jobs (job_lifecycle.cc).
   void Launch(JobEntry& e, std::vector<NodeAllocation> placement);
   int32_t RanksPerNodeOf(const Job& job) const;
   int32_t WorldSizeOf(const Job& job) const;
@@ -156,6 +176,13 @@ class Server {
   std::map<std::string, NodeEntry> nodes_;
   std::set<std::pair<Time, JobId>> time_limits_;  // (deadline, job) of placed jobs
   std::map<uint64_t, PendingLogRead> log_reads_;
+  std::map<std::string, QueueSpec> queues_;
+  std::shared_ptr<const timewin::OffPeakCalendar> calendar_;
+  std::vector<TimeInterval> windows_;             // cached UTC windows
+  Time windows_until_ = kNoTime;
+  core::UsageLedger usage_;
+  Time usage_saved_at_ = kNoTime;
+  Time next_wakeup_ = kNoTime;                    // next window/reservation boundary
   JobId next_job_id_ = 1;
   uint64_t next_agent_request_ = 1;
 

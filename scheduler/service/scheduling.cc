@@ -1,0 +1,215 @@
+// The policy seen from musterd: build the snapshot the pure core decides on,
+// then apply the plan it returns (re-checked against the live state).
+#include <algorithm>
+#include <sstream>
+#include <unordered_map>
+
+#include "common/base/log.h"
+#include "scheduler/core/policy.h"
+#include "scheduler/service/server.h"
+
+namespace muster::service {
+
+namespace {
+constexpr Duration kWindowHorizon = 8 * kDay;   // windows the core sees ahead of now
+constexpr Duration kUsageSaveEvery = kMinute;   // fair-share usage is persisted this often
+
+core::Topology ToCore(TopologyConstraint t) { return static_cast<core::Topology>(t); }
+}  // namespace
+
+core::DependencyState Server::DependencyStateOf(const Job& job) {
+  for (JobId dep : job.spec.after) {
+    if (active_.count(dep)) return core::DependencyState::kWaiting;
+    auto d = FindJob(dep);
+    if (!d || d->state != JobState::kCompleted) return core::DependencyState::kNeverSatisfied;
+  }
+  return core::DependencyState::kMet;
+}
+
+core::ClusterSnapshot Server::BuildClusterSnapshot() const {
+  core::ClusterSnapshot c;
+  c.nodes.reserve(nodes_.size());
+  for (const auto& [name, n] : nodes_) {
+    core::NodeView v;
+    v.name = name;
+    v.labels = n.node.labels;
+    v.gpus_total = static_cast<int32_t>(n.gpu_owner.size());
+    for (int32_t g = 0; g < v.gpus_total; ++g)
+      if (n.gpu_owner[g] == kNoJob) v.free_gpus.push_back(g);
+    v.schedulable = n.node.state == NodeState::kUp && !n.identity.empty();
+    c.nodes.push_back(std::move(v));
+  }
+  return c;
+}
+
+const std::vector<TimeInterval>& Server::OffpeakWindows(Time now) {
+  // Recomputed at most daily: the time zone rules are the expensive part.
+  if (calendar_ && (windows_until_ == kNoTime || now + kWindowHorizon - kDay > windows_until_)) {
+    windows_until_ = now + kWindowHorizon;
+    windows_ = calendar_->Windows(now - kDay, windows_until_);
+  }
+  return windows_;
+}
+
+void Server::AdvanceUsage(Time now) {
+  std::vector<core::UsageLedger::Charge> running;
+  for (const auto& [id, e] : active_) {
+    if (e.job.placement.empty()) continue;
+    int32_t gpus = 0;
+    for (const auto& a : e.job.placement) gpus += static_cast<int32_t>(a.gpus.size());
+    running.push_back({e.job.spec.queue, e.job.spec.team, gpus});
+  }
+  usage_.Advance(now, running);
+  if (usage_saved_at_ == kNoTime || now - usage_saved_at_ >= kUsageSaveEvery) {
+    ws_.SetMeta("usage", SaveUsage());
+    usage_saved_at_ = now;
+  }
+}
+
+// "last <us>\nq <queue> <gpu-hours>\nt <queue> <team> <gpu-hours>\n":
+// names cannot hold spaces (IsValidName), so spaces separate fields.
+std::string Server::SaveUsage() const {
+  std::ostringstream os;
+  os.precision(17);
+  os << "last " << usage_.last() << "\n";
+  for (const auto& [q, v] : usage_.queues()) os << "q " << q << " " << v << "\n";
+  for (const auto& [k, v] : usage_.teams()) os << "t " << k.first << " " << k.second << " " << v << "\n";
+  return os.str();
+}
+
+void Server::LoadUsage(const std::string& text) {
+  std::istringstream in(text);
+  std::string kind;
+  Time last = kNoTime;
+  std::map<std::string, double> queues;
+  std::map<std::pair<std::string, std::string>, double> teams;
+  while (in >> kind) {
+    if (kind == "last") {
+      in >> last;
+    } else if (kind == "q") {
+      std::string q;
+      double v;
+      if (in >> q >> v) queues[q] = v;
+    } else if (kind == "t") {
+      std::string q, t;
+      double v;
+      if (in >> q >> t >> v) teams[{q, t}] = v;
+    } else {
+      MLOG(Warning) << "ignoring unreadable fair-share usage record";
+      return;
+    }
+  }
+  usage_.Restore(last, std::move(queues), std::move(teams));
+}
+
+void Server::Schedule() {
+  schedule_needed_ = false;
+  Time now = clock_.Now();
+  AdvanceUsage(now);
+
+  core::QueueSnapshot q;
+  q.queues.clear();
+  q.queue_usage_gpu_hours.clear();
+  q.teams.clear();
+  std::unordered_map<std::string, int32_t> queue_index;
+  for (const auto& [name, spec] : queues_) {
+    queue_index[name] = static_cast<int32_t>(q.queues.size());
+    q.queues.push_back({name, spec.weight, spec.guaranteed_gpus, spec.max_gpus, spec.tier,
+                        spec.default_time_limit, spec.paused});
+    q.queue_usage_gpu_hours.push_back(usage_.Queue(name));
+  }
+  std::map<std::pair<int32_t, std::string>, int32_t> team_index;
+  auto team_of = [&](int32_t queue, const std::string& team) {
+    auto [it, added] = team_index.emplace(std::make_pair(queue, team), static_cast<int32_t>(q.teams.size()));
+    if (added) q.teams.push_back({team, queue, usage_.Team(q.queues[queue].name, team)});
+    return it->second;
+  };
+  auto index_of_queue = [&](const std::string& name) {
+    auto it = queue_index.find(name);
+    return it == queue_index.end() ? -1 : it->second;
+  };
+
+  core::ClusterSnapshot cluster = BuildClusterSnapshot();
+  for (const auto& [id, e] : active_) {
+    const Job& j = e.job;
+    if (j.placement.empty()) continue;
+    core::RunningJob r;
+    r.id = id;
+    r.queue = index_of_queue(j.spec.queue);
+    r.team = r.queue >= 0 ? team_of(r.queue, j.spec.team) : 0;
+    r.priority = j.spec.priority;
+    r.preemptible = j.spec.preemptible;
+    r.ending = j.ending.has_value();
+    r.start_time = j.start_time;
+    r.expected_end = j.spec.time_limit > 0 ? j.start_time + j.spec.time_limit : kNoTime;
+    r.placement = j.placement;
+    cluster.running.push_back(std::move(r));
+  }
+
+  for (auto& [id, e] : active_) {
+    const Job& j = e.job;
+    if (j.state != JobState::kPending) continue;
+    const JobSpec& s = j.spec;
+    core::PendingJob p;
+    p.id = id;
+    p.priority = s.priority;
+    p.submit_time = j.submit_time;
+    p.nodes = s.nodes;
+    p.gpus_per_node = s.gpus_per_node;
+    p.total_gpus = s.total_gpus;
+    p.deps = s.after.empty() ? core::DependencyState::kMet : DependencyStateOf(j);
+    p.queue = index_of_queue(s.queue);
+    p.team = p.queue >= 0 ? team_of(p.queue, s.team) : 0;
+    p.time_limit = s.time_limit;
+    p.window = s.window;
+    p.deadline = s.deadline;
+    p.window_may_overrun = s.window_may_overrun;
+    p.held = j.held;
+    p.preemptible = s.preemptible;
+    p.topology = ToCore(s.topology);
+    q.pending.push_back(p);
+  }
+  if (q.pending.empty()) return;
+  q.policy.backfill = options_.backfill;
+  q.policy.offpeak = OffpeakWindows(now);
+
+  core::Plan plan = core::Decide(cluster, q, now);
+
+  for (JobId id : plan.never_runnable) FailNeverRunnable(id);
+  for (const auto& p : plan.preemptions) {
+    auto it = active_.find(p.victim);
+    if (it == active_.end() || it->second.job.placement.empty() || it->second.job.ending) continue;
+    TearDown(it->second, JobState::kPreempted, /*requeue=*/true, p.why);
+  }
+  for (auto& p : plan.placements) {
+    auto it = active_.find(p.job);
+    if (it == active_.end() || it->second.job.state != JobState::kPending) continue;
+    // Re-check the plan against the state it will change (STYLE.md 2).
+    bool still_free = true;
+    for (const auto& a : p.nodes) {
+      auto nt = nodes_.find(a.node);
+      if (nt == nodes_.end() || nt->second.identity.empty() || nt->second.node.state != NodeState::kUp) {
+        still_free = false;
+        break;
+      }
+      for (int32_t g : a.gpus)
+        if (g < 0 || g >= static_cast<int32_t>(nt->second.gpu_owner.size()) || nt->second.gpu_owner[g] != kNoJob)
+          still_free = false;
+    }
+    if (!still_free) {
+      schedule_needed_ = true;  // stale: retry next turn
+      continue;
+    }
+    Launch(it->second, std::move(p.nodes));
+  }
+  next_wakeup_ = kNoTime;
+  for (const auto& v : plan.pending) {
+    auto it = active_.find(v.job);
+    if (it == active_.end()) continue;
+    it->second.job.reason = v.reason;  // derived, recomputed each cycle: not persisted
+    it->second.job.reason_detail = v.detail;
+    if (v.eta != kNoTime && v.eta > now && (next_wakeup_ == kNoTime || v.eta < next_wakeup_)) next_wakeup_ = v.eta;
+  }
+}
+
+}  // namespace muster::service
