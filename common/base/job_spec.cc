@@ -1,7 +1,11 @@
 #include "common/base/job_spec.h"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <string>
+
+#include "common/base/strings.h"
 
 namespace muster {
 
@@ -10,6 +14,77 @@ bool IsValidName(std::string_view s) {
   for (char c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
   return true;
+}
+
+namespace {
+
+bool ParseIndex(std::string_view s, int32_t* out) {
+  if (s.empty() || s.size() > 9) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && *out <= kMaxArrayIndex;
+}
+
+}  // namespace
+
+Result<std::vector<std::pair<int32_t, int32_t>>> ParseRanges(std::string_view text) {
+  std::vector<std::pair<int32_t, int32_t>> ranges;
+  if (text.empty()) return ranges;
+  for (const auto& part : Split(text, ',')) {
+    auto dash = part.find('-');
+    int32_t a, b;
+    if (dash == std::string::npos) {
+      if (!ParseIndex(part, &a)) return Status::InvalidArgument("bad task index '" + part + "'");
+      b = a;
+    } else if (!ParseIndex(std::string_view(part).substr(0, dash), &a) ||
+               !ParseIndex(std::string_view(part).substr(dash + 1), &b)) {
+      return Status::InvalidArgument("bad task range '" + part + "' (use N or N-M, 0.." +
+                                     std::to_string(kMaxArrayIndex) + ")");
+    }
+    if (b < a) return Status::InvalidArgument("task range '" + part + "' ends before it starts");
+    ranges.push_back({a, b});
+  }
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<int32_t, int32_t>> merged;
+  for (const auto& r : ranges) {
+    if (!merged.empty() && r.first <= merged.back().second + 1)
+      merged.back().second = std::max(merged.back().second, r.second);
+    else
+      merged.push_back(r);
+  }
+  return merged;
+}
+
+std::string FormatRanges(const std::vector<std::pair<int32_t, int32_t>>& ranges) {
+  std::string out;
+  for (const auto& [a, b] : ranges) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(a);
+    if (b != a) out += "-" + std::to_string(b);
+  }
+  return out;
+}
+
+Result<ArraySpec> ParseArraySpec(std::string_view text) {
+  ArraySpec spec;
+  std::string_view ranges = text;
+  if (auto pct = text.find('%'); pct != std::string_view::npos) {
+    ranges = text.substr(0, pct);
+    int32_t cap;
+    if (!ParseIndex(text.substr(pct + 1), &cap) || cap < 1)
+      return Status::InvalidArgument("bad --array '" + std::string(text) + "': the limit after % must be 1 or more");
+    spec.max_running = cap;
+  }
+  if (ranges.empty()) return Status::InvalidArgument("bad --array '" + std::string(text) + "': no task indices");
+  auto r = ParseRanges(ranges);
+  if (!r.ok()) return Status::InvalidArgument("bad --array '" + std::string(text) + "': " + r.status().message());
+  spec.ranges = std::move(*r);
+  for (const auto& [a, b] : spec.ranges) spec.count += int64_t{b} - a + 1;
+  if (spec.count > kMaxArrayTasks)
+    return Status::InvalidArgument("--array '" + std::string(text) + "' has " + std::to_string(spec.count) +
+                                   " tasks (at most " + std::to_string(kMaxArrayTasks) + ")");
+  return spec;
 }
 
 Status ValidateJobSpec(const JobSpec& spec) {
@@ -52,6 +127,10 @@ Status ValidateJobSpec(const JobSpec& spec) {
   for (JobId d : spec.after)
     if (d == kNoJob) return bad("dependency on job 0, which cannot exist");
   if (spec.kind == JobKind::kRetrain && spec.model.empty()) return bad("a retrain job names its model");
+  if (!spec.array.empty()) {
+    auto a = ParseArraySpec(spec.array);
+    if (!a.ok()) return a.status();
+  }
   return Status::Ok();
 }
 

@@ -36,6 +36,11 @@ void Server::OnSubmit(const std::string& from, uint64_t rid, wire::SubmitJob& m)
   e.job.state = JobState::kPending;
   e.job.submit_time = clock_.Now();
   e.job.held = e.job.spec.hold;
+  if (!e.job.spec.array.empty()) {
+    auto array = ParseArraySpec(e.job.spec.array);  // validated above
+    e.job.array_pending = FormatRanges(array->ranges);
+    e.job.reason_detail = "array job: tasks " + e.job.array_pending + " not started yet";
+  }
   ws_.SetNextId(next_job_id_);
   ws_.Append({e.job.id, e.job.submit_time, JobState::kPending, JobState::kPending, "submitted"});
   Persist(e.job);
@@ -96,7 +101,9 @@ void Server::OnCancel(const std::string& from, uint64_t rid, const wire::CancelJ
                       "job " + std::to_string(m.id) + " already ended " + JobStateName(j->state));
   }
   JobEntry& e = it->second;
-  if (e.job.state == JobState::kPending) {
+  if (IsArrayParent(e.job)) {
+    CancelArray(e);
+  } else if (e.job.state == JobState::kPending) {
     e.job.end_time = clock_.Now();
     Transition(e, JobState::kCancelled, "cancelled by user while pending");
     Finish(m.id);

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "common/base/job_spec.h"
 #include "common/base/log.h"
 #include "scheduler/core/policy.h"
 #include "scheduler/service/server.h"
@@ -106,6 +107,7 @@ void Server::Schedule() {
   schedule_needed_ = false;
   Time now = clock_.Now();
   AdvanceUsage(now);
+  ExpandArrays();
 
   core::QueueSnapshot q;
   q.queues.clear();
@@ -146,9 +148,24 @@ void Server::Schedule() {
     cluster.running.push_back(std::move(r));
   }
 
+  // Array caps: every array with tasks in play, and how many are placed.
+  std::map<JobId, int32_t> array_index;
+  for (const auto& [id, e] : active_) {
+    if (e.job.array_job == kNoJob) continue;
+    auto [it, added] = array_index.emplace(e.job.array_job, static_cast<int32_t>(q.arrays.size()));
+    if (added) {
+      auto parent = active_.find(e.job.array_job);
+      int32_t cap = 0;
+      if (parent != active_.end())
+        if (auto spec = ParseArraySpec(parent->second.job.spec.array); spec.ok()) cap = spec->max_running;
+      q.arrays.push_back({cap, 0});
+    }
+    if (!e.job.placement.empty()) ++q.arrays[it->second].running;
+  }
+
   for (auto& [id, e] : active_) {
     const Job& j = e.job;
-    if (j.state != JobState::kPending) continue;
+    if (j.state != JobState::kPending || IsArrayParent(j)) continue;
     const JobSpec& s = j.spec;
     core::PendingJob p;
     p.id = id;
@@ -167,6 +184,7 @@ void Server::Schedule() {
     p.held = j.held;
     p.preemptible = s.preemptible;
     p.topology = ToCore(s.topology);
+    if (j.array_job != kNoJob) p.array = array_index.at(j.array_job);
     q.pending.push_back(p);
   }
   if (q.pending.empty()) return;

@@ -51,7 +51,8 @@ Status Server::Recover() {
   for (auto& j : loaded->active_jobs) {
     JobEntry e;
     e.job = std::move(j);
-    if (e.job.state == JobState::kStarting || e.job.state == JobState::kRunning) {
+    if (e.job.array_job != kNoJob) ++array_active_[e.job.array_job];
+    if ((e.job.state == JobState::kStarting || e.job.state == JobState::kRunning) && !e.job.placement.empty()) {
       ++placed;
       e.ranks.assign(WorldSizeOf(e.job), RankStatus{});
       // Ranks that were running are presumed started until their agent says

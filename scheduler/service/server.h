@@ -147,6 +147,13 @@ class Server {
   void LoadUsage(const std::string& text);
   std::string SaveUsage() const;
 
+  // Job arrays (array_jobs.cc): tasks are created lazily, a few ahead of
+  // what can run, so a 10,000-task array is one record until it runs.
+  static bool IsArrayParent(const Job& job) { return !job.spec.array.empty() && job.array_job == kNoJob; }
+  void ExpandArrays();
+  void OnArrayTaskFinished(const Job& task);
+  void CancelArray(JobEntry& parent);
+
   // Jobs (job_lifecycle.cc).
   void Launch(JobEntry& e, std::vector<NodeAllocation> placement);
   int32_t RanksPerNodeOf(const Job& job) const;
@@ -176,6 +183,7 @@ class Server {
   std::map<std::string, NodeEntry> nodes_;
   std::set<std::pair<Time, JobId>> time_limits_;  // (deadline, job) of placed jobs
   std::map<uint64_t, PendingLogRead> log_reads_;
+  std::map<JobId, int32_t> array_active_;         // array job -> its tasks not yet final
   std::map<std::string, QueueSpec> queues_;
   std::shared_ptr<const timewin::OffPeakCalendar> calendar_;
   std::vector<TimeInterval> windows_;             // cached UTC windows

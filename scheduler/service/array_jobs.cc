@@ -1,0 +1,124 @@
+// Job arrays (`--array 0-99%8`), as Slurm keeps them: the array job holds
+// the task indices not started yet; tasks become jobs of their own a few at
+// a time, just ahead of what the cap and the cluster let run.
+#include <algorithm>
+
+#include "common/base/job_spec.h"
+#include "common/base/log.h"
+#include "scheduler/service/server.h"
+
+namespace muster::service {
+
+namespace {
+constexpr int32_t kUncappedLookahead = 32;  // pending tasks kept ready per uncapped array
+}
+
+void Server::ExpandArrays() {
+  std::vector<JobId> parents;
+  for (const auto& [id, e] : active_)
+    if (IsArrayParent(e.job) && !e.job.array_pending.empty() && !e.job.held && !e.job.ending) parents.push_back(id);
+  if (parents.empty()) return;
+  std::map<JobId, std::pair<int32_t, int32_t>> tasks;  // parent -> (pending, placed)
+  for (const auto& [id, e] : active_) {
+    if (e.job.array_job == kNoJob) continue;
+    auto& c = tasks[e.job.array_job];
+    (e.job.state == JobState::kPending ? c.first : c.second) += 1;
+  }
+  Time now = clock_.Now();
+  for (JobId pid : parents) {
+    JobEntry& parent = active_.at(pid);
+    auto spec = ParseArraySpec(parent.job.spec.array);
+    auto remaining = ParseRanges(parent.job.array_pending);
+    if (!spec.ok() || !remaining.ok()) {  // validated at submit: only a corrupt record gets here
+      MLOG(Error) << "array job " << pid << " has an unreadable task list; failing it";
+      parent.job.array_pending.clear();
+      parent.job.end_time = now;
+      Transition(parent, JobState::kFailed, "unreadable array task list");
+      Finish(pid);
+      continue;
+    }
+    auto [pending, placed] = tasks[pid];
+    int32_t want = spec->max_running > 0 ? spec->max_running - placed : kUncappedLookahead;
+    int32_t make = want - pending;
+    auto& ranges = *remaining;
+    while (make > 0 && !ranges.empty()) {
+      int32_t index = ranges.front().first;
+      if (ranges.front().first == ranges.front().second) ranges.erase(ranges.begin());
+      else ranges.front().first += 1;
+      --make;
+      JobEntry t;
+      t.job.id = next_job_id_++;
+      t.job.spec = parent.job.spec;
+      t.job.spec.array.clear();
+      t.job.spec.name = parent.job.spec.name + "_" + std::to_string(index);
+      t.job.spec.env.push_back({"MUSTER_ARRAY_JOB_ID", std::to_string(pid)});
+      t.job.spec.env.push_back({"MUSTER_ARRAY_TASK_ID", std::to_string(index)});
+      t.job.array_job = pid;
+      t.job.array_task = index;
+      t.job.submit_time = parent.job.submit_time;  // tasks keep the array's age
+      ws_.Append({t.job.id, now, JobState::kPending, JobState::kPending,
+                  "task " + std::to_string(index) + " of array job " + std::to_string(pid)});
+      Persist(t.job);
+      ++array_active_[pid];
+      active_.emplace(t.job.id, std::move(t));
+    }
+    ws_.SetNextId(next_job_id_);
+    parent.job.array_pending = FormatRanges(ranges);
+    parent.job.reason = PendingReason::kNone;
+    parent.job.reason_detail = parent.job.array_pending.empty()
+                                   ? ""
+                                   : "array job: tasks " + parent.job.array_pending + " not started yet";
+    if (parent.job.array_pending.empty()) {
+      parent.job.start_time = now;
+      Transition(parent, JobState::kRunning, "every task of the array is submitted");
+    }
+    Persist(parent.job);
+  }
+}
+
+void Server::OnArrayTaskFinished(const Job& task) {
+  auto count = array_active_.find(task.array_job);
+  if (count != array_active_.end() && --count->second <= 0) array_active_.erase(count);
+  auto it = active_.find(task.array_job);
+  if (it == active_.end()) return;
+  JobEntry& parent = it->second;
+  if (task.state != JobState::kCompleted && parent.job.exit_code == 0)
+    parent.job.exit_code = task.exit_code ? task.exit_code : 1;  // the array failed: remember how
+  Persist(parent.job);
+  schedule_needed_ = true;  // the cap has room, or the array is done
+  if (!parent.job.array_pending.empty() || array_active_.count(parent.job.id)) return;
+  JobState end = parent.job.ending.value_or(parent.job.exit_code == 0 ? JobState::kCompleted : JobState::kFailed);
+  parent.job.end_time = clock_.Now();
+  Transition(parent, end, end == JobState::kCompleted ? "every task completed" : "a task did not complete");
+  Finish(parent.job.id);
+}
+
+void Server::CancelArray(JobEntry& parent) {
+  JobId pid = parent.job.id;
+  parent.job.array_pending.clear();
+  parent.job.ending = JobState::kCancelled;
+  Persist(parent.job);
+  std::vector<JobId> tasks;
+  for (const auto& [id, e] : active_)
+    if (e.job.array_job == pid) tasks.push_back(id);
+  for (JobId id : tasks) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    JobEntry& t = it->second;
+    if (t.job.state == JobState::kPending) {
+      t.job.end_time = clock_.Now();
+      Transition(t, JobState::kCancelled, "its array job was cancelled");
+      Finish(id);
+    } else {
+      TearDown(t, JobState::kCancelled, /*requeue=*/false, "its array job was cancelled");
+    }
+  }
+  if (!active_.count(pid)) return;  // the last task's end already closed the array
+  if (!array_active_.count(pid)) {
+    parent.job.end_time = clock_.Now();
+    Transition(parent, JobState::kCancelled, "cancelled by user");
+    Finish(pid);
+  }
+}
+
+}  // namespace muster::service
