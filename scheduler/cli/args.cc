@@ -212,4 +212,16 @@ Result<std::vector<JobState>> ParseStates(std::string_view s) {
   return out;
 }
 
+Result<Time> ParseDeadline(std::string_view s, Time now) {
+  if (auto t = ParseRfc3339(s); t.ok()) return *t;
+  if (auto d = ParseDuration(s); d.ok()) {
+    if (*d <= 0)
+      return Status::InvalidArgument("bad --deadline '" + std::string(s) + "': it must be in the future");
+    return now + *d;
+  }
+  return Status::InvalidArgument(
+      "bad --deadline '" + std::string(s) +
+      "': an RFC 3339 time (2026-11-27T20:00:00Z) or a duration from now (12h, 1d)");
+}
+
 }  // namespace muster::cli

@@ -84,4 +84,7 @@ Result<EnvVar> ParseEnvVar(std::string_view s);
 // "RUNNING,pending" (also "all").
 Result<std::vector<JobState>> ParseStates(std::string_view s);
 
+// `--deadline`: an RFC 3339 time, or a duration from `now` ("12h").
+Result<Time> ParseDeadline(std::string_view s, Time now);
+
 }  // namespace muster::cli

@@ -1,30 +1,14 @@
 #include "scheduler/cli/command_args.h"
 
 namespace muster::cli {
-namespace {
 
-// A hidden option that collects the positional arguments.
-struct Positionals {
-  po::options_description hidden;
-  po::positional_options_description positional;
-  Positionals() {
-    hidden.add_options()("args", po::value<std::vector<std::string>>());
-    positional.add("args", -1);
-  }
-};
+Positionals::Positionals() {
+  hidden.add_options()("args", po::value<std::vector<std::string>>());
+  positional.add("args", -1);
+}
 
 std::vector<std::string> PositionalArgs(const po::variables_map& vm) {
   return vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
-}
-
-// Exactly one job id as the positional argument.
-Parsed<JobId> OneJobId(const po::variables_map& vm) {
-  auto args = PositionalArgs(vm);
-  if (args.empty()) return UsageError{"missing job ID"};
-  if (args.size() > 1) return UsageError{"unexpected argument '" + args[1] + "'"};
-  auto id = ParseJobId(args[0]);
-  if (!id.ok()) return UsageError{id.status().message()};
-  return *id;
 }
 
 Parsed<po::variables_map> ParseNoPositionals(const CommandHelp& help, const po::options_description& own,
@@ -42,6 +26,18 @@ po::options_description JsonOnly(const char* title) {
   po::options_description d(title);
   d.add_options()("json", "print JSON");
   return d;
+}
+
+namespace {
+
+// Exactly one job id as the positional argument.
+Parsed<JobId> OneJobId(const po::variables_map& vm) {
+  auto args = PositionalArgs(vm);
+  if (args.empty()) return UsageError{"missing job ID"};
+  if (args.size() > 1) return UsageError{"unexpected argument '" + args[1] + "'"};
+  auto id = ParseJobId(args[0]);
+  if (!id.ok()) return UsageError{id.status().message()};
+  return *id;
 }
 
 }  // namespace

@@ -10,6 +10,23 @@
 
 namespace muster::cli {
 
+// ---- helpers shared by the per-command parsers -----------------------------
+
+// A hidden option that collects the positional arguments.
+struct Positionals {
+  po::options_description hidden;
+  po::positional_options_description positional;
+  Positionals();
+};
+std::vector<std::string> PositionalArgs(const po::variables_map& vm);
+// A command that takes flags only: a positional argument is a usage error.
+Parsed<po::variables_map> ParseNoPositionals(const CommandHelp& help, const po::options_description& own,
+                                             const std::vector<std::string>& args, GlobalOptions* global);
+// Flags "--json" only.
+po::options_description JsonOnly(const char* title);
+
+// ---- per-command parsers ---------------------------------------------------
+
 extern const CommandHelp kJobsHelp;
 extern const CommandHelp kShowHelp;
 extern const CommandHelp kCancelHelp;

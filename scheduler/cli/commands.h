@@ -26,6 +26,20 @@ int RunJobs(Context& ctx, const std::vector<std::string>& args);    // commands_
 int RunShow(Context& ctx, const std::vector<std::string>& args);    // commands_query.cc
 int RunNodes(Context& ctx, const std::vector<std::string>& args);   // commands_query.cc
 int RunLogs(Context& ctx, const std::vector<std::string>& args);    // commands_logs.cc
+// Operators (commands_queues.cc, commands_ops.cc).
+int RunQueue(Context& ctx, const std::vector<std::string>& args);  // queue create|update|...|list
+int RunUsage(Context& ctx, const std::vector<std::string>& args);
+int RunNode(Context& ctx, const std::vector<std::string>& args);  // node drain|resume
+int RunHold(Context& ctx, const std::vector<std::string>& args);
+int RunRelease(Context& ctx, const std::vector<std::string>& args);
+int RunRequeue(Context& ctx, const std::vector<std::string>& args);
+int RunPriority(Context& ctx, const std::vector<std::string>& args);
+
+// A command made of subcommands (`muster queue create ...`): dispatches on
+// the first argument; `GROUP --help` lists the subcommands and
+// `GROUP --help SUB` is `GROUP SUB --help`.
+int RunGroup(Context& ctx, const std::string& group, const std::string& summary,
+             const std::vector<Command>& subcommands, const std::vector<std::string>& args);
 
 // How often `logs --follow` asks for more output.
 constexpr int kFollowPollMs = 250;

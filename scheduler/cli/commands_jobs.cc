@@ -7,7 +7,7 @@
 namespace muster::cli {
 
 int RunSubmit(Context& ctx, const std::vector<std::string>& args) {
-  auto parsed = ParseSubmitArgs(args, ctx.submit_defaults, &ctx.global);
+  auto parsed = ParseSubmitArgs(args, ctx.submit_defaults, ctx.clock.Now(), &ctx.global);
   if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "submit");
   const auto& a = std::get<SubmitArgs>(parsed);
   auto rpc = ctx.connect(ctx.global);

@@ -68,4 +68,24 @@ nlohmann::json NodeToJson(const wire::NodeStatus& node);
 // An array, by name.
 nlohmann::json NodesToJson(std::vector<wire::NodeStatus> nodes);
 
+// ---- queues and fair share ---------------------------------------------------
+
+// NAME WEIGHT GUARANTEED MAX TIER PAUSED RUNNING PENDING GPUS_USED USAGE_GPU_H,
+// by name. MAX "-" when uncapped; usage in decayed GPU-hours to 2 decimals.
+std::string FormatQueuesTable(std::vector<wire::QueueInfo> queues);
+// name weight guaranteed max (null: no cap) tier paused running pending
+// gpus_used usage_gpu_h default_time_limit_s default_window.
+nlohmann::json QueueToJson(const wire::QueueInfo& queue);
+// An array, by name.
+nlohmann::json QueuesToJson(std::vector<wire::QueueInfo> queues);
+
+// `muster usage`: a line with the half-life, then QUEUE TEAM GPUS_USED
+// USAGE_GPU_H SHARE: each queue (TEAM "-") followed by its teams. A queue's
+// share is its fraction of all queues' decayed usage, a team's its fraction
+// of all teams' (0 when there is none yet).
+std::string FormatUsage(const wire::QueueList& list);
+// {half_life_hours, queues: [{queue, gpus_used, usage_gpu_h, share}],
+//  teams: [{queue, team, gpus_used, usage_gpu_h, share}]}, sorted by name.
+nlohmann::json UsageToJson(const wire::QueueList& list);
+
 }  // namespace muster::cli

@@ -111,9 +111,18 @@ std::string FormatJobDetails(const Job& job, Time now) {
                         {"RanksPerNode", RanksPerNodeName(s.ranks_per_node)},
                         {"TimeLimit", s.time_limit > 0 ? FormatDuration(s.time_limit) : "UNLIMITED"},
                         {"Window", WindowName(s.window)},
+                        {"MayOverrun", s.window_may_overrun ? "yes" : "no"},
                         {"Deadline", TimeText(s.deadline)},
+                        {"Topology", TopologyName(s.topology)},
                         {"Preemptible", s.preemptible ? "yes" : "no"},
+                        {"Held", job.held ? "yes" : "no"},
                         {"Kind", KindName(s.kind)},
+                    });
+  if (!s.array.empty()) f.push_back({"Array", s.array});
+  if (!job.array_pending.empty()) f.push_back({"ArrayPending", job.array_pending});
+  f.insert(f.end(), {
+                        {"ArrayJob", job.array_job != kNoJob ? std::to_string(job.array_job) : "-"},
+                        {"ArrayTask", job.array_task >= 0 ? std::to_string(job.array_task) : "-"},
                     });
   if (s.kind == JobKind::kRetrain || !s.model.empty()) f.push_back({"Model", Dash(s.model)});
   f.insert(f.end(), {
@@ -172,7 +181,14 @@ nlohmann::json JobToJson(const Job& job) {
       {"after", s.after},
       {"preemptible", s.preemptible},
       {"window", WindowName(s.window)},
+      {"window_may_overrun", s.window_may_overrun},
       {"deadline", TimeToJson(s.deadline)},
+      {"topology", TopologyName(s.topology)},
+      {"held", job.held},
+      {"array", s.array},
+      {"array_pending", job.array_pending},
+      {"array_job", job.array_job != kNoJob ? json(job.array_job) : json(nullptr)},
+      {"array_task", job.array_task >= 0 ? json(job.array_task) : json(nullptr)},
       {"kind", KindName(s.kind)},
       {"model", s.model},
       {"ranks_per_node", RanksPerNodeName(s.ranks_per_node)},

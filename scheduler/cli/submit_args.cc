@@ -40,7 +40,15 @@ po::options_description SubmitOptions() {
       ("preemptible", "may be preempted by higher-priority work")
       ("window", po::value<std::string>()->value_name("W")->default_value("anytime"),
        "anytime | offpeak | offpeak-preferred")
-      ("deadline", po::value<std::string>()->value_name("TIME"), "RFC 3339 time the job must be done by")
+      ("deadline", po::value<std::string>()->value_name("TIME"),
+       "when the job must be done by: an RFC 3339 time (2026-11-27T20:00:00Z) or a duration from now (12h)")
+      ("window-may-overrun", "a window job may start even when its time limit outlasts the window")
+      ("topology", po::value<std::string>()->value_name("T")->default_value("any"),
+       "where the gang's nodes must sit: same-node | same-switch | same-rack | any")
+      ("hold", "submit held: it waits until `muster release ID`")
+      ("array", po::value<std::string>()->value_name("SPEC"),
+       "a job array: task indices N, N-M or a comma list, optionally %K to run at most K at once "
+       "(e.g. 0-99%8)")
       ("ranks-per-node", po::value<std::string>()->value_name("R")->default_value("gpus"),
        "gpus (one process per GPU) | 1 (one launcher per node, e.g. torchrun)")
       ("json", "print {\"id\": ID}");
@@ -59,7 +67,7 @@ std::string AbsoluteDir(const std::string& dir, const std::string& cwd) {
 int32_t ClampSeconds(Duration d) { return static_cast<int32_t>(std::min<Duration>(d / kSecond, INT32_MAX)); }
 
 // Fills the spec from parsed flags; InvalidArgument for a value no spec can hold.
-Status FillSpec(const po::variables_map& vm, const SubmitDefaults& defaults, JobSpec* spec) {
+Status FillSpec(const po::variables_map& vm, const SubmitDefaults& defaults, Time now, JobSpec* spec) {
   spec->user = defaults.user;
   spec->team = vm.count("team") ? vm["team"].as<std::string>() : defaults.user;
   spec->queue = vm["queue"].as<std::string>();
@@ -111,9 +119,22 @@ Status FillSpec(const po::variables_map& vm, const SubmitDefaults& defaults, Job
                                    "': anytime, offpeak or offpeak-preferred");
   spec->window = *window;
   if (vm.count("deadline")) {
-    auto t = ParseRfc3339(vm["deadline"].as<std::string>());
-    if (!t.ok()) return Status::InvalidArgument("--deadline: " + t.status().message());
+    auto t = ParseDeadline(vm["deadline"].as<std::string>(), now);
+    if (!t.ok()) return t.status();
     spec->deadline = *t;
+  }
+  spec->window_may_overrun = vm.count("window-may-overrun") > 0;
+  auto topology = ParseTopology(vm["topology"].as<std::string>());
+  if (!topology)
+    return Status::InvalidArgument("bad --topology '" + vm["topology"].as<std::string>() +
+                                   "': same-node, same-switch, same-rack or any");
+  spec->topology = *topology;
+  spec->hold = vm.count("hold") > 0;
+  if (vm.count("array")) {
+    // The grammar is musterd's (ParseArraySpec); checked here so a typo is a usage error.
+    auto array = ParseArraySpec(vm["array"].as<std::string>());
+    if (!array.ok()) return array.status();
+    spec->array = vm["array"].as<std::string>();
   }
   const std::string& rpn = vm["ranks-per-node"].as<std::string>();
   if (rpn == "gpus") {
@@ -147,7 +168,7 @@ SubmitDefaults SubmitDefaultsFromProcess() {
 }
 
 Parsed<SubmitArgs> ParseSubmitArgs(const std::vector<std::string>& args, const SubmitDefaults& defaults,
-                                   GlobalOptions* global) {
+                                   Time now, GlobalOptions* global) {
   // Split at the first "--" ourselves: the command must reach the job
   // untouched, whatever it looks like.
   auto dashdash = std::find(args.begin(), args.end(), std::string("--"));
@@ -166,7 +187,7 @@ Parsed<SubmitArgs> ParseSubmitArgs(const std::vector<std::string>& args, const S
   SubmitArgs out;
   out.json = v.count("json") > 0;
   if (dashdash != args.end()) out.spec.argv.assign(dashdash + 1, args.end());
-  if (Status st = FillSpec(v, defaults, &out.spec); !st.ok()) return UsageError{st.message()};
+  if (Status st = FillSpec(v, defaults, now, &out.spec); !st.ok()) return UsageError{st.message()};
   if (Status st = ValidateJobSpec(out.spec); !st.ok()) return UsageError{st.message()};
   return out;
 }

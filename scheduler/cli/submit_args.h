@@ -21,8 +21,9 @@ struct SubmitArgs {
 extern const CommandHelp kSubmitHelp;
 
 // Everything after the first "--" is the job's command, verbatim. The spec is
-// checked with ValidateJobSpec; what it rejects is a usage error.
+// checked with ValidateJobSpec; what it rejects is a usage error. `now` is
+// what a relative --deadline ("12h") counts from.
 Parsed<SubmitArgs> ParseSubmitArgs(const std::vector<std::string>& args, const SubmitDefaults& defaults,
-                                   GlobalOptions* global);
+                                   Time now, GlobalOptions* global);
 
 }  // namespace muster::cli

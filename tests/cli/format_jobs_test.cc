@@ -196,6 +196,69 @@ TEST(JobToJson, PlacedGangJob) {
                                              {"node":"node-b","gpus":[4,5,6,7]}])"));
 }
 
+TEST(JobToJson, PolicyKeys) {
+  json plain = JobToJson(PendingFlexible());
+  EXPECT_EQ(plain["held"], false);
+  EXPECT_EQ(plain["topology"], "any");
+  EXPECT_EQ(plain["window_may_overrun"], false);
+  EXPECT_TRUE(plain["array_job"].is_null());
+  EXPECT_TRUE(plain["array_task"].is_null());
+  EXPECT_EQ(plain["array"], "");
+
+  Job task = PendingFlexible();
+  task.held = true;
+  task.reason = PendingReason::kHeld;
+  task.spec.topology = TopologyConstraint::kSameSwitch;
+  task.spec.window_may_overrun = true;
+  task.spec.hold = true;
+  task.array_job = 40;
+  task.array_task = 0;
+  json j = JobToJson(task);
+  EXPECT_EQ(j["held"], true);
+  EXPECT_EQ(j["reason"], "Held");
+  EXPECT_EQ(j["topology"], "same-switch");
+  EXPECT_EQ(j["window_may_overrun"], true);
+  EXPECT_EQ(j["array_job"], 40);
+  EXPECT_EQ(j["array_task"], 0);
+
+  Job array = PendingFlexible();
+  array.spec.array = "0-99%8";
+  array.array_pending = "8-99";
+  j = JobToJson(array);
+  EXPECT_EQ(j["array"], "0-99%8");
+  EXPECT_EQ(j["array_pending"], "8-99");
+}
+
+TEST(FormatJobDetails, PolicyFields) {
+  std::string plain = FormatJobDetails(PendingFlexible(), kT0);
+  for (const char* want : {"Held:          no\n", "Topology:      any\n", "MayOverrun:    no\n",
+                           "ArrayJob:      -\n", "ArrayTask:     -\n"})
+    EXPECT_NE(plain.find(want), std::string::npos) << want << "\nin:\n" << plain;
+  EXPECT_EQ(plain.find("Array:"), std::string::npos);
+
+  Job task = PendingFlexible();
+  task.held = true;
+  task.spec.topology = TopologyConstraint::kSameRack;
+  task.spec.window_may_overrun = true;
+  task.spec.array = "0-9%2";
+  task.array_pending = "3-9";
+  task.array_job = 40;
+  task.array_task = 7;
+  std::string text = FormatJobDetails(task, kT0);
+  for (const char* want :
+       {"Held:          yes\n", "Topology:      same-rack\n", "MayOverrun:    yes\n",
+        "Array:         0-9%2\n", "ArrayPending:  3-9\n", "ArrayJob:      40\n", "ArrayTask:     7\n"})
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\nin:\n" << text;
+}
+
+TEST(FormatJobsTable, HeldJobShowsItsReason) {
+  Job j = PendingFlexible();
+  j.held = true;
+  j.reason = PendingReason::kHeld;
+  j.reason_detail = "held; `muster release` lets it run";
+  EXPECT_NE(FormatJobsTable({j}, kT0).find("(Held: held; `muster release` lets it run)"), std::string::npos);
+}
+
 TEST(JobsToJson, ArraySortedById) {
   json j = JobsToJson({RunningGang(), PendingFlexible()});
   ASSERT_TRUE(j.is_array());

@@ -10,10 +10,11 @@ namespace {
 using Args = std::vector<std::string>;
 
 const SubmitDefaults kDefaults{"alice", "/home/alice/proj"};
+const Time kNow = *ParseRfc3339("2026-11-26T16:20:00Z");
 
 Parsed<SubmitArgs> Parse(const Args& args, GlobalOptions* global = nullptr) {
   GlobalOptions g = DefaultGlobalOptions(nullptr);
-  return ParseSubmitArgs(args, kDefaults, global ? global : &g);
+  return ParseSubmitArgs(args, kDefaults, kNow, global ? global : &g);
 }
 
 JobSpec Spec(const Args& args) {
@@ -46,6 +47,11 @@ TEST(ParseSubmitArgs, Defaults) {
   EXPECT_FALSE(s.preemptible);
   EXPECT_TRUE(s.after.empty());
   EXPECT_TRUE(s.env.empty());
+  EXPECT_EQ(s.topology, TopologyConstraint::kAny);
+  EXPECT_EQ(s.deadline, kNoTime);
+  EXPECT_FALSE(s.window_may_overrun);
+  EXPECT_FALSE(s.hold);
+  EXPECT_EQ(s.array, "");
 }
 
 TEST(ParseSubmitArgs, EverythingAfterDashDashIsTheCommandVerbatim) {
@@ -143,6 +149,64 @@ TEST(ParseSubmitArgs, Durations) {
   EXPECT_NE(Error({"--time-limit", "", "--", "x"}).find("bad duration"), std::string::npos);
   EXPECT_NE(Error({"--grace", "soon", "--", "x"}).find("bad duration"), std::string::npos);
   EXPECT_NE(Error({"--grace", "2h", "--", "x"}).find("grace"), std::string::npos);  // over 3600 s
+}
+
+TEST(ParseSubmitArgs, PolicyFlags) {
+  auto p = Parse({"--topology", "same-switch", "--window", "offpeak", "--window-may-overrun", "--hold",
+                  "--array", "0-99%8", "--preemptible", "--max-restarts", "7", "--", "x"});
+  ASSERT_TRUE(IsValue(p)) << std::get<UsageError>(p).message;
+  const JobSpec& s = std::get<SubmitArgs>(p).spec;
+  EXPECT_EQ(s.topology, TopologyConstraint::kSameSwitch);
+  EXPECT_EQ(s.window, Window::kOffpeak);
+  EXPECT_TRUE(s.window_may_overrun);
+  EXPECT_TRUE(s.hold);
+  EXPECT_EQ(s.array, "0-99%8");
+  EXPECT_TRUE(s.preemptible);
+  EXPECT_EQ(s.max_restarts, 7);
+  EXPECT_EQ(Spec({"--topology", "same-node", "--", "x"}).topology, TopologyConstraint::kSameNode);
+  EXPECT_EQ(Spec({"--topology", "same-rack", "--", "x"}).topology, TopologyConstraint::kSameRack);
+  EXPECT_EQ(Spec({"--topology", "any", "--", "x"}).topology, TopologyConstraint::kAny);
+  EXPECT_EQ(Spec({"--window", "anytime", "--", "x"}).window, Window::kAnytime);
+  EXPECT_EQ(Spec({"--array", "1,3,5-7", "--", "x"}).array, "1,3,5-7");
+}
+
+TEST(ParseSubmitArgs, ArraySyntax) {
+  for (const char* good : {"0-99%8", "7", "1,3,5-7", "0-999999", "4-4%1", "0-5,3-8"})
+    EXPECT_EQ(Spec({"--array", good, "--", "x"}).array, good);
+  for (const char* bad : {"", "%4", "-5", "1-", "1,,2", "0-9%", "0-9%-1", "0-9%x", "0-9%2%3", "1-2-3", " 1",
+                          "+1", "0x10", "0-15:4", "99999999999", "0-599999,600000-1000000"})
+    EXPECT_NE(Error({"--array", bad, "--", "x"}).find("--array '" + std::string(bad) + "'"),
+              std::string::npos)
+        << "'" << bad << "'";
+}
+
+TEST(ParseSubmitArgs, DeadlineIsATimeOrADurationFromNow) {
+  EXPECT_EQ(Spec({"--deadline", "12h", "--", "x"}).deadline, kNow + 12 * kHour);
+  EXPECT_EQ(Spec({"--deadline", "1d2h", "--", "x"}).deadline, kNow + 26 * kHour);
+  EXPECT_EQ(Spec({"--deadline", "2026-11-27T20:00:00Z", "--", "x"}).deadline,
+            *ParseRfc3339("2026-11-27T20:00:00Z"));
+  EXPECT_EQ(Spec({"--deadline", "2026-11-27T21:00:00+01:00", "--", "x"}).deadline,
+            *ParseRfc3339("2026-11-27T20:00:00Z"));
+  EXPECT_NE(Error({"--deadline", "0s", "--", "x"}).find("future"), std::string::npos);
+  std::string e = Error({"--deadline", "next week", "--", "x"});
+  EXPECT_NE(e.find("bad --deadline 'next week'"), std::string::npos) << e;
+  EXPECT_NE(e.find("RFC 3339"), std::string::npos) << e;
+  EXPECT_NE(e.find("12h"), std::string::npos) << e;
+}
+
+TEST(ParseSubmitArgs, BadPolicyValuesAreUsageErrors) {
+  EXPECT_EQ(Error({"--window", "weekends", "--", "x"}),
+            "bad --window 'weekends': anytime, offpeak or offpeak-preferred");
+  EXPECT_EQ(Error({"--topology", "same-room", "--", "x"}),
+            "bad --topology 'same-room': same-node, same-switch, same-rack or any");
+  EXPECT_EQ(Error({"--array", "5-2", "--", "x"}),
+            "bad --array '5-2': task range '5-2' ends before it starts");
+  EXPECT_EQ(Error({"--array", "0-99%0", "--", "x"}),
+            "bad --array '0-99%0': the limit after % must be 1 or more");
+  EXPECT_EQ(Error({"--array", "abc", "--", "x"}), "bad --array 'abc': bad task index 'abc'");
+  EXPECT_NE(Error({"--array", "0-1000000", "--", "x"}).find("(at most 1000000)"), std::string::npos);
+  EXPECT_NE(Error({"--max-restarts", "-1", "--", "x"}).find("max restarts"), std::string::npos);
+  EXPECT_NE(Error({"--max-restarts", "many", "--", "x"}), "<no usage error>");
 }
 
 TEST(ParseSubmitArgs, Workdir) {
