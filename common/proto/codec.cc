@@ -60,6 +60,7 @@ void Fill(g::JobSpec::Builder b, const JobSpec& s) {
   b.setWindowMayOverrun(s.window_may_overrun);
   b.setHold(s.hold);
   b.setArray(T(s.array));
+  b.setWindowSet(s.window_set);
 }
 
 // Enums arrive as integers; an out-of-range value is malformed input.
@@ -96,6 +97,7 @@ JobSpec Read(g::JobSpec::Reader r) {
   s.window_may_overrun = r.getWindowMayOverrun();
   s.hold = r.getHold();
   s.array = Str(r.getArray());
+  s.window_set = r.getWindowSet();
   return s;
 }
 
@@ -202,6 +204,7 @@ void Fill(g::Node::Builder b, const Node& n) {
   }
   b.setState(static_cast<uint8_t>(n.state));
   b.setLastHeartbeatUs(n.last_heartbeat);
+  b.setDrain(n.drain);
 }
 
 Node Read(g::Node::Reader r) {
@@ -213,6 +216,7 @@ Node Read(g::Node::Reader r) {
   for (auto l : r.getLabels()) n.labels[Str(l.getKey())] = Str(l.getValue());
   n.state = CheckedEnum<NodeState>(r.getState(), 2, "node state");
   n.last_heartbeat = r.getLastHeartbeatUs();
+  n.drain = r.getDrain();
   return n;
 }
 

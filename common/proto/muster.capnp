@@ -34,6 +34,7 @@ struct JobSpec {
   windowMayOverrun @22 :Bool;
   hold @23 :Bool;
   array @24 :Text;
+  windowSet @25 :Bool;
 }
 
 struct NodeAllocation { node @0 :Text; gpus @1 :List(Int32); }
@@ -83,6 +84,7 @@ struct Node {
   labels @3 :List(Label);
   state @4 :UInt8;
   lastHeartbeatUs @5 :Int64;
+  drain @6 :Bool;
 }
 
 struct JobEvent {

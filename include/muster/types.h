@@ -98,6 +98,7 @@ struct JobSpec {
   bool window_may_overrun = false;
   bool hold = false;          // submit held (`muster release` lets it run)
   std::string array;          // "0-99%8": tasks 0..99, at most 8 at once; empty: not an array
+  bool window_set = false;    // false: the queue's default window applies at submit
 
   bool operator==(const JobSpec&) const = default;
 };
@@ -158,6 +159,7 @@ struct Node {
   std::map<std::string, std::string> labels;
   NodeState state = NodeState::kUp;
   Time last_heartbeat = kNoTime;
+  bool drain = false;   // an operator drained it: stays DRAIN across DOWN and re-registration
   bool operator==(const Node&) const = default;
 };
 

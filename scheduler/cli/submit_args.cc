@@ -38,8 +38,8 @@ po::options_description SubmitOptions() {
       ("grace", po::value<std::string>()->value_name("DUR")->default_value("30s"),
        "time between SIGTERM and SIGKILL when preempted or cancelled")
       ("preemptible", "may be preempted by higher-priority work")
-      ("window", po::value<std::string>()->value_name("W")->default_value("anytime"),
-       "anytime | offpeak | offpeak-preferred")
+      ("window", po::value<std::string>()->value_name("W"),
+       "anytime | offpeak | offpeak-preferred (default: the queue's default window)")
       ("deadline", po::value<std::string>()->value_name("TIME"),
        "when the job must be done by: an RFC 3339 time (2026-11-27T20:00:00Z) or a duration from now (12h)")
       ("window-may-overrun", "a window job may start even when its time limit outlasts the window")
@@ -113,11 +113,14 @@ Status FillSpec(const po::variables_map& vm, const SubmitDefaults& defaults, Tim
     }
   }
 
-  auto window = ParseWindow(vm["window"].as<std::string>());
-  if (!window)
-    return Status::InvalidArgument("bad --window '" + vm["window"].as<std::string>() +
-                                   "': anytime, offpeak or offpeak-preferred");
-  spec->window = *window;
+  if (vm.count("window")) {
+    auto window = ParseWindow(vm["window"].as<std::string>());
+    if (!window)
+      return Status::InvalidArgument("bad --window '" + vm["window"].as<std::string>() +
+                                     "': anytime, offpeak or offpeak-preferred");
+    spec->window = *window;
+    spec->window_set = true;
+  }
   if (vm.count("deadline")) {
     auto t = ParseDeadline(vm["deadline"].as<std::string>(), now);
     if (!t.ok()) return t.status();

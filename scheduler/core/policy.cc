@@ -23,7 +23,7 @@ int32_t NeedOf(const PendingJob& j) { return j.nodes > 0 ? j.nodes * j.gpus_per_
 
 std::string DescribeNeed(const PendingJob& j) {
   if (j.nodes > 0) return std::to_string(j.nodes) + "x" + std::to_string(j.gpus_per_node) + " GPUs";
-  return std::to_string(j.total_gpus) + " GPUs";
+  return std::to_string(j.total_gpus) + (j.total_gpus == 1 ? " GPU" : " GPUs");
 }
 
 std::string Rfc3339(Time t) { return FormatRfc3339(t); }
@@ -120,8 +120,10 @@ class Cycle {
       }
       if (ShapesFor(j, index_.max_gpus_per_node()).empty()) {
         Verdict(j, PendingReason::kResources,
-                "needs " + DescribeNeed(j) + "; no node is large enough (largest has " +
-                    std::to_string(index_.max_gpus_per_node()) + " GPUs)");
+                index_.max_gpus_per_node() == 0
+                    ? "needs " + DescribeNeed(j) + "; no node can take work (none registered, or all down or drained)"
+                    : "needs " + DescribeNeed(j) + "; no node is large enough (largest has " +
+                          std::to_string(index_.max_gpus_per_node()) + " GPUs)");
         continue;
       }
       auto& slots = team_slot[j.queue];

@@ -24,12 +24,11 @@ void Server::OnRegister(const std::string& from, uint64_t rid, const wire::Regis
 
   auto [it, is_new] = nodes_.try_emplace(name);
   NodeEntry& n = it->second;
-  NodeState previous = is_new ? NodeState::kDown : n.node.state;
   n.node.name = name;
   n.node.address = m.node.address.empty() ? "127.0.0.1" : m.node.address;
   n.node.gpus = m.node.gpus;
   n.node.labels = m.node.labels;
-  n.node.state = previous == NodeState::kDrain ? NodeState::kDrain : NodeState::kUp;
+  n.node.state = n.node.drain ? NodeState::kDrain : NodeState::kUp;
   n.node.last_heartbeat = clock_.Now();
   n.gpu_owner.resize(n.node.gpus.size(), kNoJob);
   n.identity = from;

@@ -20,8 +20,10 @@ void Server::OnSubmit(const std::string& from, uint64_t rid, wire::SubmitJob& m)
     return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec,
                       "unknown queue '" + spec.queue + "' (queues: " + names + ")");
   }
-  // Slurm's DefaultTime: the queue's limit applies to jobs that give none.
+  // Slurm's DefaultTime: the queue's limit applies to jobs that give none;
+  // likewise its window to jobs that name none.
   if (spec.time_limit == 0) spec.time_limit = queue->second.default_time_limit;
+  if (!spec.window_set) spec.window = queue->second.default_window;
   if (spec.topology == TopologyConstraint::kSameNode && spec.nodes > 1)
     return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec, "--topology same-node cannot span " +
                                                                     std::to_string(spec.nodes) + " nodes");

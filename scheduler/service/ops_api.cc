@@ -99,12 +99,15 @@ void Server::OnNodeAction(const std::string& from, uint64_t rid, const wire::Nod
   if (it == nodes_.end()) return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no node " + m.node);
   Node& n = it->second.node;
   if (m.op == wire::NodeOp::kDrain) {
-    if (n.state == NodeState::kUp) n.state = NodeState::kDrain;  // running work finishes; nothing new starts
-  } else if (n.state == NodeState::kDrain) {
-    n.state = NodeState::kUp;
-  } else if (n.state == NodeState::kDown) {
-    return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
-                      "node " + m.node + " is DOWN: it comes back when its agent registers");
+    // Running work finishes; nothing new starts. A DOWN node stays drained
+    // when its agent comes back.
+    n.drain = true;
+    if (n.state == NodeState::kUp) n.state = NodeState::kDrain;
+  } else {
+    if (!n.drain)
+      return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition, "node " + m.node + " is not drained");
+    n.drain = false;
+    if (n.state == NodeState::kDrain) n.state = NodeState::kUp;
   }
   ws_.Put(n);
   schedule_needed_ = true;
