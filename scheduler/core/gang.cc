@@ -5,7 +5,10 @@
 namespace muster::core {
 
 std::vector<Shape> ShapesFor(const PendingJob& job, int32_t max_gpus_per_node) {
-  if (job.nodes > 0) return {Shape{job.nodes, job.gpus_per_node}};
+  if (job.nodes > 0) {
+    if (job.gpus_per_node > max_gpus_per_node) return {};  // no node is that large
+    return {Shape{job.nodes, job.gpus_per_node}};
+  }
   std::vector<Shape> shapes;
   if (max_gpus_per_node <= 0 || job.total_gpus <= 0) return shapes;
   if (job.topology == Topology::kSameNode) {
@@ -14,8 +17,7 @@ std::vector<Shape> ShapesFor(const PendingJob& job, int32_t max_gpus_per_node) {
   }
   for (int32_t n = (job.total_gpus + max_gpus_per_node - 1) / max_gpus_per_node; n <= job.total_gpus; ++n) {
     if (job.total_gpus % n == 0 && job.total_gpus / n <= max_gpus_per_node) {
-      shapes.push_back({n, job.total_gpus / n});
-      if (shapes.size() >= 3) break;  // later splits only fragment more
+      shapes.push_back({n, job.total_gpus / n});  // a handful: the divisors of total_gpus
     }
   }
   return shapes;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <set>
 #include <string>
 
 #include "common/base/strings.h"
@@ -56,6 +57,11 @@ class Cycle {
       if (r.queue >= 0 && r.queue < static_cast<int32_t>(used_.size())) used_[r.queue] += GpusOf(r.placement);
     queue_charge_.assign(q.queues.size(), 0.0);
     team_charge_.assign(q.teams.size(), 0.0);
+    for (const auto& r : cluster.running) {
+      if (!r.preemptible || r.ending || r.queue < 0 || r.queue >= static_cast<int32_t>(q.queues.size())) continue;
+      preemptible_.push_back(&r);
+      min_preemptible_tier_ = std::min(min_preemptible_tier_, q.queues[r.queue].tier);
+    }
     array_running_.resize(q.arrays.size());
     for (size_t a = 0; a < q.arrays.size(); ++a) array_running_[a] = q.arrays[a].running;
   }
@@ -168,7 +174,12 @@ class Cycle {
     TeamList* team = nullptr;
     for (auto& tl : ql.teams) {
       if (tl.next >= tl.jobs.size()) continue;
-      if (!team || TeamKey(tl.team) < TeamKey(team->team)) team = &tl;
+      if (!team) {
+        team = &tl;
+        continue;
+      }
+      double a = TeamKey(tl.team), b = TeamKey(team->team);
+      if (a < b || (a == b && tl.team < team->team)) team = &tl;  // ties: by team, not snapshot order
     }
     --ql.remaining;
     return team->jobs[team->next++];
@@ -222,7 +233,8 @@ class Cycle {
   }
 
   bool MayPreempt(const PendingJob& j, const RunningJob& v, int32_t need) const {
-    if (!v.preemptible || v.ending || v.queue < 0 || v.queue >= static_cast<int32_t>(q_.queues.size()))
+    if (!v.preemptible || v.ending || claimed_.count(v.id) || v.queue < 0 ||
+        v.queue >= static_cast<int32_t>(q_.queues.size()))
       return false;
     const auto& mine = q_.queues[j.queue];
     const auto& theirs = q_.queues[v.queue];
@@ -233,12 +245,45 @@ class Cycle {
     return below_guarantee && victim_borrows;
   }
 
-  // Step 5: the fewest preemptible jobs whose GPUs make `j` fit.
+  // Cheap per-cycle test before the search: could any running job be a
+  // victim of this job at all?
+  bool AnyPreemptionRight(const PendingJob& j, int32_t need) const {
+    if (preemptible_.empty()) return false;
+    const auto& mine = q_.queues[j.queue];
+    if (min_preemptible_tier_ < mine.tier) return true;
+    if (used_[j.queue] + need > mine.guaranteed_gpus) return false;
+    for (const RunningJob* r : preemptible_)
+      if (MayPreempt(j, *r, need)) return true;
+    return false;
+  }
+
+  void GiveBack(const std::vector<NodeAllocation>& placement) {
+    for (const auto& a : placement) {
+      int32_t node = index_.NodeIndex(a.node);
+      if (node >= 0) index_.Give(node, a.gpus);
+    }
+  }
+  // Takes out of the free index whichever of these GPUs are free in it now.
+  void TakeIfFree(const std::vector<NodeAllocation>& placement) {
+    for (const auto& a : placement) {
+      int32_t node = index_.NodeIndex(a.node);
+      if (node < 0) continue;
+      std::vector<int32_t> back;
+      for (int32_t g : a.gpus)
+        if (std::binary_search(index_.free(node).begin(), index_.free(node).end(), g)) back.push_back(g);
+      index_.Take(node, back);
+    }
+  }
+
+  // Step 5: the fewest preemptible jobs whose GPUs make `j` fit. The victims
+  // and the GPUs the job will use (free ones held back from later jobs, those
+  // of victims and of jobs already leaving) are claimed for this cycle, so no
+  // GPU is promised twice and no victim is chosen twice.
   std::vector<const RunningJob*> FindVictims(const PendingJob& j) {
     int32_t need = NeedOf(j);
     std::vector<const RunningJob*> candidates;
-    for (const auto& r : cluster_.running)
-      if (MayPreempt(j, r, need)) candidates.push_back(&r);
+    for (const RunningJob* r : preemptible_)
+      if (MayPreempt(j, *r, need)) candidates.push_back(r);
     if (candidates.empty()) return {};
     auto borrows = [&](const RunningJob* r) { return used_[r->queue] > q_.queues[r->queue].guaranteed_gpus; };
     std::sort(candidates.begin(), candidates.end(), [&](const RunningJob* a, const RunningJob* b) {
@@ -247,48 +292,48 @@ class Cycle {
       if (a->start_time != b->start_time) return a->start_time > b->start_time;  // youngest first
       return a->id > b->id;
     });
-    auto give = [&](const RunningJob* r) {
-      for (const auto& a : r->placement) index_.Give(index_.NodeIndex(a.node), a.gpus);
-    };
-    auto take = [&](const RunningJob* r) {
-      for (const auto& a : r->placement) {
-        int32_t node = index_.NodeIndex(a.node);
-        if (node < 0) continue;
-        std::vector<int32_t> back;
-        for (int32_t g : a.gpus)
-          if (std::binary_search(index_.free(node).begin(), index_.free(node).end(), g)) back.push_back(g);
-        index_.Take(node, back);
-      }
-    };
     // GPUs of jobs already on their way out count first: no new victim for them.
     std::vector<const RunningJob*> leaving;
     for (const auto& r : cluster_.running)
-      if (r.ending) leaving.push_back(&r);
-    for (auto* r : leaving) give(r);
+      if (r.ending && !claimed_.count(r.id)) leaving.push_back(&r);
+    for (auto* r : leaving) GiveBack(r->placement);
     std::vector<const RunningJob*> chosen;
-    bool fits = PlaceGang(index_, j).has_value();
-    for (size_t i = 0; !fits && i < candidates.size(); ++i) {
-      give(candidates[i]);
+    auto alloc = PlaceGang(index_, j);
+    for (size_t i = 0; !alloc && i < candidates.size(); ++i) {
+      GiveBack(candidates[i]->placement);
       chosen.push_back(candidates[i]);
-      fits = PlaceGang(index_, j).has_value();
+      alloc = PlaceGang(index_, j);
     }
-    if (fits) {
-      // Drop victims that turn out unnecessary, last-added kept.
+    if (alloc) {
+      // Drop victims that turn out unnecessary, the last added kept.
       for (size_t i = chosen.size(); i-- > 1;) {
-        take(chosen[i - 1]);
-        if (PlaceGang(index_, j)) {
+        TakeIfFree(chosen[i - 1]->placement);
+        if (auto smaller = PlaceGang(index_, j)) {
+          alloc = std::move(smaller);
           chosen.erase(chosen.begin() + (i - 1));
         } else {
-          give(chosen[i - 1]);
+          GiveBack(chosen[i - 1]->placement);
         }
       }
-    } else {
-      chosen.clear();
     }
-    for (auto* r : chosen) take(r);
-    for (auto* r : leaving) take(r);
-    // Taking back may have removed GPUs that were free before: re-give those
-    // that no running job holds is unnecessary since victims' GPUs were busy.
+    // Everything given back is busy again; then the GPUs of the job's future
+    // place that are free now are held for it.
+    for (auto* r : chosen) TakeIfFree(r->placement);
+    for (auto* r : leaving) TakeIfFree(r->placement);
+    if (!alloc || (chosen.empty() && leaving.empty())) return {};
+    auto uses = [&](const RunningJob* r) {
+      for (const auto& a : r->placement)
+        for (const auto& b : *alloc)
+          if (a.node == b.node)
+            for (int32_t g : a.gpus)
+              if (std::find(b.gpus.begin(), b.gpus.end(), g) != b.gpus.end()) return true;
+      return false;
+    };
+    for (auto* r : chosen) claimed_.insert(r->id);
+    for (auto* r : leaving)
+      if (uses(r)) claimed_.insert(r->id);
+    TakeIfFree(*alloc);
+    waiting_for_leavers_ = chosen.empty();
     return chosen;
   }
 
@@ -341,13 +386,15 @@ class Cycle {
       Commit(j, std::move(*alloc), limit);
       return;
     }
-    if (preemption_attempts_ < q_.policy.max_preemption_attempts) {
-      bool any_right = false;
-      for (const auto& r : cluster_.running)
-        if (MayPreempt(j, r, need)) { any_right = true; break; }
-      if (any_right) {
+    if (preemption_attempts_ < q_.policy.max_preemption_attempts && AnyPreemptionRight(j, need)) {
+      {
         ++preemption_attempts_;
+        waiting_for_leavers_ = false;
         auto victims = FindVictims(j);
+        if (waiting_for_leavers_) {
+          Verdict(j, PendingReason::kResources, "waiting for preempted jobs to stop", now_);
+          return;
+        }
         if (!victims.empty()) {
           std::string ids;
           for (auto* v : victims) {
@@ -359,7 +406,11 @@ class Cycle {
         }
       }
     }
-    if (!reservation_ && q_.policy.backfill) {
+    if (!reservation_ && reservation_attempts_ < kMaxReservationAttempts && q_.policy.backfill) {
+      // EASY: the first blocked job that can be reserved reserves. A job
+      // with no shadow time (GPUs held by jobs without time limits) passes
+      // the turn to the next; a bounded number try, for the cycle's cost.
+      ++reservation_attempts_;
       Reserve(j);
       if (reservation_ && reservation_->job == j.id) {
         Verdict(j, PendingReason::kResources, "reserved, starts by " + Rfc3339(reservation_->start),
@@ -384,6 +435,12 @@ class Cycle {
   std::vector<QueueList> lists_;
   std::vector<Time> placed_ends_;  // by plan_.placements index
   std::optional<Reservation> reservation_;
+  static constexpr int32_t kMaxReservationAttempts = 8;
+  int32_t reservation_attempts_ = 0;
+  std::set<JobId> claimed_;                     // victims and leaving jobs promised this cycle
+  std::vector<const RunningJob*> preemptible_;  // candidates at all: preemptible, not ending
+  int32_t min_preemptible_tier_ = INT32_MAX;
+  bool waiting_for_leavers_ = false;
   std::vector<NodeAllocation> reserved_free_;
   int32_t preemption_attempts_ = 0;
   Plan plan_;

@@ -24,6 +24,15 @@ WindowVerdict CheckWindow(const PendingJob& job, Duration limit, Time now,
   if (job.window == Window::kAnytime) return {};
   if (job.window == Window::kOffpeakPreferred && windows.empty()) return {};
   Time start = NextStart(job, limit, now, windows);
+  if (start == kNoTime && job.window == Window::kOffpeakPreferred) {
+    // Preferred, not required: longer than every window, it starts with the
+    // next one (now if inside one) instead of never.
+    for (const auto& w : windows)
+      if (w.end > now) {
+        start = std::max(w.begin, now);
+        break;
+      }
+  }
   if (start == now) return {};
   if (job.window == Window::kOffpeakPreferred && job.deadline != kNoTime) {
     // Waiting is only worth it if the job still meets its deadline then.
