@@ -107,6 +107,8 @@ void Server::OnCancel(const std::string& from, uint64_t rid, const wire::CancelJ
     CancelArray(e);
   } else if (e.job.state == JobState::kPending) {
     e.job.end_time = clock_.Now();
+    e.job.reason = PendingReason::kNone;
+    e.job.reason_detail = "cancelled by user while pending";
     Transition(e, JobState::kCancelled, "cancelled by user while pending");
     Finish(m.id);
   } else if (!e.job.ending || *e.job.ending != JobState::kCancelled) {

@@ -177,6 +177,9 @@ void Server::MaybeFinish(JobEntry& e) {
   }
   j.end_time = clock_.Now();
   if (ending == JobState::kFailed && j.exit_code == 0) j.exit_code = 1;
+  // Why it ended, where `muster show` shows it (the event keeps it too).
+  j.reason = PendingReason::kNone;
+  j.reason_detail = ending == JobState::kCompleted ? "" : cause;
   Transition(e, ending, cause);
   Finish(j.id);
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets up (scripts/setup.sh), builds everything in build/ and runs every test
+# with ctest. Exits non-zero on any failure. Works from any directory.
+#   MUSTER_BUILD_DIR   build directory (default: build)
+#   MUSTER_JOBS        parallel compile jobs (default: nproc)
+#   MUSTER_CMAKE_ARGS  extra arguments for the configure step
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+build_dir="${MUSTER_BUILD_DIR:-build}"
+jobs="${MUSTER_JOBS:-$(nproc)}"
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+section "setup"
+scripts/setup.sh
+
+section "configure ($build_dir)"
+# The top-level CMakeLists.txt uses ccache by itself when it is installed.
+# shellcheck disable=SC2086
+cmake -S . -B "$build_dir" -G Ninja -DMUSTER_BUILD_TESTS=ON ${MUSTER_CMAKE_ARGS:-}
+
+section "build (-j$jobs)"
+start=$(date +%s)
+cmake --build "$build_dir" -j "$jobs"
+echo "build took $(( $(date +%s) - start ))s"
+
+section "test"
+start=$(date +%s)
+cd "$build_dir"
+ctest --output-on-failure -j2 --timeout 180
+echo "tests took $(( $(date +%s) - start ))s"

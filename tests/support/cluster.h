@@ -1,0 +1,125 @@
+// A real Muster cluster on loopback for integration tests: musterd on an
+// ephemeral port with its state in a temp dir, N muster-agents with fake
+// GPUs and short heartbeats, and the `muster` CLI driven with --json.
+//
+// Every process it starts (daemons, ranks, their grandchildren) carries a
+// per-cluster token in its environment; teardown kills them all, also when
+// the test failed half way. On failure the tails of the daemons' logs are
+// printed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace muster::testing {
+
+using Json = nlohmann::json;
+
+// The binaries under test: built by CMake (paths compiled in), or taken from
+// $MUSTER_BIN_DIR when set.
+std::string MusterdBinary();
+std::string AgentBinary();
+std::string CliBinary();
+// Empty when all three exist; else what is missing.
+std::string MissingBinaries();
+
+// Polls `cond` every `interval` until it holds or `timeout` passes.
+bool PollUntil(const std::function<bool()>& cond, Millis timeout, Millis interval = Millis(100));
+
+struct ClusterOptions {
+  int agents = 2;
+  int gpus_per_agent = 4;
+  int heartbeat_ms = 200;                // muster-agent --heartbeat-ms
+  std::string heartbeat_timeout = "2s";  // musterd --heartbeat-timeout
+  // Per agent `--labels` value (e.g. "rack=r1,switch=s1"); missing/empty: none.
+  std::vector<std::string> labels;
+  std::vector<std::string> musterd_args;  // extra flags
+  int cli_timeout_ms = 5000;              // muster --timeout-ms
+  Millis startup_timeout{20000};          // for the "listening"/"registered" lines
+};
+
+class TestCluster {
+ public:
+  explicit TestCluster(ClusterOptions options = {});
+  ~TestCluster();
+  TestCluster(const TestCluster&) = delete;
+  TestCluster& operator=(const TestCluster&) = delete;
+
+  // musterd, then every agent; returns once `muster nodes` shows them all UP.
+  // Throws std::runtime_error (a test failure) when something does not start.
+  void Start();
+
+  // ---- musterd ----
+  // The first start binds port 0; later starts reuse the same endpoint and
+  // state dir (a restart).
+  void StartMusterd();
+  void KillMusterd();  // SIGKILL: a crash
+  // SIGTERM and wait; the wait status (nullopt: still running after `timeout`).
+  std::optional<int> StopMusterd(Millis timeout = Millis(10000));
+  void RestartMusterd() { StartMusterd(); }
+  bool MusterdRunning();
+  const std::string& endpoint() const { return endpoint_; }
+  std::string state_dir() const { return dir_.Sub("state"); }
+  std::string musterd_log() const { return dir_.Sub("musterd.log"); }
+
+  // ---- agents ----
+  int agent_count() const { return options_.agents; }
+  static std::string AgentName(int i) { return "node-" + std::to_string(i); }
+  // Index of the agent named `name`, or -1.
+  int AgentIndex(const std::string& name) const;
+  void StartAgent(int i);
+  void KillAgent(int i);  // SIGKILL: its ranks die with it (PDEATHSIG)
+  Process* agent(int i) { return agents_.at(i).get(); }
+  std::string AgentWorkDir(int i) const { return dir_.Sub("agent-" + std::to_string(i)); }
+  std::string AgentLog(int i) const { return dir_.Sub("agent-" + std::to_string(i) + ".log"); }
+  std::string RankLogPath(int agent, int64_t job, int rank) const;
+
+  // ---- the CLI ----
+  // `muster --scheduler <endpoint> --timeout-ms N args...`.
+  CommandResult Cli(const std::vector<std::string>& args) const;
+  // Cli(args + --json); throws unless it exits 0 with valid JSON.
+  Json CliJson(std::vector<std::string> args) const;
+  // `muster submit --json <flags> -- <command>`; throws unless accepted.
+  int64_t Submit(std::vector<std::string> flags, const std::vector<std::string>& command) const;
+  Json Show(int64_t id) const { return CliJson({"show", std::to_string(id)}); }
+  Json Jobs(const std::string& state = "") const;
+  Json Nodes() const { return CliJson({"nodes"}); }
+
+  // Polls `muster show` until the job is in `state`, or in another final
+  // state (no point waiting), or `timeout`. Returns the last job object seen;
+  // the caller asserts on it.
+  Json WaitForJobState(int64_t id, const std::string& state, Millis timeout = Millis(15000)) const;
+  // Polls until `pred(job)` holds or `timeout`; the last job object seen.
+  Json WaitForJob(int64_t id, const std::function<bool(const Json&)>& pred, Millis timeout) const;
+  // Until `muster nodes` shows `count` nodes UP.
+  bool WaitForNodesUp(int count, Millis timeout = Millis(15000)) const;
+  // Until the node is in `state` ("UP", "DOWN", ...).
+  bool WaitForNodeState(const std::string& node, const std::string& state, Millis timeout) const;
+
+  // Scratch space for the test's own files (pid files, markers).
+  const TempDir& dir() const { return dir_; }
+  std::string Scratch(const std::string& name) const { return dir_.Sub("scratch/" + name); }
+
+  // Tails of musterd's and the agents' logs.
+  std::string Diagnostics() const;
+
+ private:
+  ClusterOptions options_;
+  TempDir dir_;
+  std::string token_;  // MUSTER_TEST_TOKEN of every process of this cluster
+  std::string endpoint_;
+  std::unique_ptr<Process> musterd_;
+  std::vector<std::unique_ptr<Process>> agents_;
+};
+
+bool IsFinalState(const std::string& state);
+
+}  // namespace muster::testing
