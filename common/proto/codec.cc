@@ -17,6 +17,12 @@ namespace {
 // ---- helpers ---------------------------------------------------------------
 
 std::string Str(::capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+std::string Str(::capnp::Data::Reader d) {
+  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+::capnp::Data::Reader Bytes(const std::string& s) {
+  return ::capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
 
 // std::string -> Text with its full length: the implicit conversion goes
 // through c_str() and would cut the text at an embedded NUL.
@@ -380,6 +386,34 @@ struct BodyFiller {
     a.setOp(static_cast<uint8_t>(m.op));
     a.setPriority(m.priority);
   }
+  void operator()(const RdzvPut& m) {
+    auto p = b.initRdzvPut();
+    p.setJob(m.job);
+    p.setAttempt(m.attempt);
+    p.setKey(T(m.key));
+    p.setValue(Bytes(m.value));
+  }
+  void operator()(const RdzvGet& m) {
+    auto g = b.initRdzvGet();
+    g.setJob(m.job);
+    g.setAttempt(m.attempt);
+    g.setKey(T(m.key));
+    g.setWaitMs(m.wait_ms);
+  }
+  void operator()(const RdzvValue& m) {
+    auto v = b.initRdzvValue();
+    v.setFound(m.found);
+    v.setValue(Bytes(m.value));
+  }
+  void operator()(const RdzvBarrier& m) {
+    auto r = b.initRdzvBarrier();
+    r.setJob(m.job);
+    r.setAttempt(m.attempt);
+    r.setName(T(m.name));
+    r.setRank(m.rank);
+    r.setWorldSize(m.world_size);
+    r.setWaitMs(m.wait_ms);
+  }
 };
 
 Body ReadBody(g::Envelope::Body::Reader b) {
@@ -499,6 +533,23 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       auto a = b.getJobAction();
       return JobAction{a.getId(), CheckedEnum<JobOp>(a.getOp(), 3, "job op"), a.getPriority()};
     }
+    case g::Envelope::Body::RDZV_PUT: {
+      auto p = b.getRdzvPut();
+      return RdzvPut{p.getJob(), p.getAttempt(), Str(p.getKey()), Str(p.getValue())};
+    }
+    case g::Envelope::Body::RDZV_GET: {
+      auto r = b.getRdzvGet();
+      return RdzvGet{r.getJob(), r.getAttempt(), Str(r.getKey()), r.getWaitMs()};
+    }
+    case g::Envelope::Body::RDZV_VALUE: {
+      auto v = b.getRdzvValue();
+      return RdzvValue{v.getFound(), Str(v.getValue())};
+    }
+    case g::Envelope::Body::RDZV_BARRIER: {
+      auto r = b.getRdzvBarrier();
+      return RdzvBarrier{r.getJob(), r.getAttempt(), Str(r.getName()), r.getRank(), r.getWorldSize(),
+                         r.getWaitMs()};
+    }
   }
   KJ_FAIL_REQUIRE("unknown message type");
 }
@@ -548,7 +599,8 @@ const char* BodyName(const Body& body) {
                                  "RegisterReply", "Heartbeat", "LaunchRanks", "RankStarted",
                                  "RankExited", "AckExit",    "KillJob",     "PutQueue",
                                  "DeleteQueue", "ListQueues", "QueueList",  "NodeAction",
-                                 "JobAction"};
+                                 "JobAction",  "RdzvPut",    "RdzvGet",     "RdzvValue",
+                                 "RdzvBarrier"};
   static_assert(std::size(kNames) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }

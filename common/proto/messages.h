@@ -218,10 +218,52 @@ struct JobAction {
   bool operator==(const JobAction&) const = default;
 };
 
+// ---- rendezvous (a job's ranks -> musterd) --------------------------------
+// A small key/value store and barriers per job attempt (docs/rendezvous.md).
+// Held in musterd's memory only; it dies with the attempt.
+constexpr size_t kRdzvMaxKeyBytes = 256;
+constexpr size_t kRdzvMaxValueBytes = 1024 * 1024;
+constexpr size_t kRdzvMaxKeys = 1024;  // per job attempt
+
+// -> Ok. Setting a key again replaces its value.
+struct RdzvPut {
+  JobId job = kNoJob;
+  int32_t attempt = 0;
+  std::string key;
+  std::string value;  // bytes
+  bool operator==(const RdzvPut&) const = default;
+};
+// -> RdzvValue, held by musterd until the key is published or wait_ms passes
+// (then found = false). wait_ms <= 0: answer at once.
+struct RdzvGet {
+  JobId job = kNoJob;
+  int32_t attempt = 0;
+  std::string key;
+  int32_t wait_ms = 0;
+  bool operator==(const RdzvGet&) const = default;
+};
+struct RdzvValue {
+  bool found = false;
+  std::string value;
+  bool operator==(const RdzvValue&) const = default;
+};
+// -> Ok once world_size distinct ranks entered barrier `name`, or
+// Error{kUnavailable, "barrier timed out..."} after wait_ms.
+struct RdzvBarrier {
+  JobId job = kNoJob;
+  int32_t attempt = 0;
+  std::string name;
+  int32_t rank = 0;
+  int32_t world_size = 1;
+  int32_t wait_ms = 0;
+  bool operator==(const RdzvBarrier&) const = default;
+};
+
 using Body = std::variant<Error, Ok, SubmitJob, SubmitReply, ListJobs, JobList, CancelJob,
                           ListNodes, NodeList, ReadLog, LogChunk, Register, RegisterReply,
                           Heartbeat, LaunchRanks, RankStarted, RankExited, AckExit, KillJob,
-                          PutQueue, DeleteQueue, ListQueues, QueueList, NodeAction, JobAction>;
+                          PutQueue, DeleteQueue, ListQueues, QueueList, NodeAction, JobAction,
+                          RdzvPut, RdzvGet, RdzvValue, RdzvBarrier>;
 
 struct Envelope {
   uint16_t version = kProtocolVersion;

@@ -150,6 +150,19 @@ struct QueueList { queues @0 :List(QueueInfo); teams @1 :List(TeamInfo); halfLif
 struct NodeAction { node @0 :Text; op @1 :UInt8; }
 struct JobAction { id @0 :UInt64; op @1 :UInt8; priority @2 :Int32; }
 
+# Rendezvous of one job attempt's ranks (docs/rendezvous.md). Not persisted.
+struct RdzvPut { job @0 :UInt64; attempt @1 :Int32; key @2 :Text; value @3 :Data; }
+struct RdzvGet { job @0 :UInt64; attempt @1 :Int32; key @2 :Text; waitMs @3 :Int32; }
+struct RdzvValue { found @0 :Bool; value @1 :Data; }
+struct RdzvBarrier {
+  job @0 :UInt64;
+  attempt @1 :Int32;
+  name @2 :Text;
+  rank @3 :Int32;
+  worldSize @4 :Int32;
+  waitMs @5 :Int32;
+}
+
 struct Envelope {
   version @0 :UInt16;
   requestId @1 :UInt64;
@@ -179,5 +192,9 @@ struct Envelope {
     queueList @24 :QueueList;
     nodeAction @25 :NodeAction;
     jobAction @26 :JobAction;
+    rdzvPut @27 :RdzvPut;
+    rdzvGet @28 :RdzvGet;
+    rdzvValue @29 :RdzvValue;
+    rdzvBarrier @30 :RdzvBarrier;
   }
 }

@@ -152,6 +152,7 @@ void Server::MaybeFinish(JobEntry& e) {
   if (e.ranks_exited < static_cast<int32_t>(e.ranks.size())) return;
   Job& j = e.job;
   ReleaseResources(j);
+  DropRendezvous(j.id, "job attempt ended");
   JobState ending = j.ending.value_or(JobState::kCompleted);
   std::string cause = e.failure.empty() ? "all ranks exited 0" : e.failure;
   if (j.requeue_on_end) {

@@ -110,6 +110,9 @@ Status Server::Run(const std::atomic<bool>& stop) {
       Duration until = time_limits_.begin()->first - clock_.Now();
       timeout_ms = std::clamp<long>(until / kMillisecond + 1, 0, 100);
     }
+    // A held rendezvous request is answered at its deadline, not up to a poll later.
+    if (int64_t due = NextRendezvousDeadline(); due >= 0)
+      timeout_ms = std::clamp<long>(due - MonotonicMs(), 0, timeout_ms);
     try {
       zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
     } catch (const zmq::error_t& e) {
@@ -137,6 +140,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
       ExpireLogReads(now_mono);
       next_liveness_check = now_mono + 200;
     }
+    ExpireRendezvous(now_mono);  // every turn: O(1) when nothing is due
     CheckTimeLimits();
     // Windows opening and reservations falling due are boundaries too.
     if (next_wakeup_ != kNoTime && clock_.Now() >= next_wakeup_) {
@@ -187,6 +191,9 @@ void Server::Dispatch(const std::string& from, wire::Envelope env) {
         else if constexpr (std::is_same_v<T, wire::ListQueues>) OnListQueues(from, rid);
         else if constexpr (std::is_same_v<T, wire::NodeAction>) OnNodeAction(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::JobAction>) OnJobAction(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::RdzvPut>) OnRdzvPut(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::RdzvGet>) OnRdzvGet(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::RdzvBarrier>) OnRdzvBarrier(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::Error>) {
           if (log_reads_.count(rid)) OnLogReply(rid, std::move(m));
           else MLOG(Warning) << "error from a peer: " << m.message;

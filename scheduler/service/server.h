@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/base/clock.h"
@@ -98,6 +99,29 @@ class Server {
     std::string identity;
     wire::Envelope env;
   };
+  // Rendezvous (rdzv_api.cc): kept in memory only, never persisted; a
+  // restarted musterd starts empty and ranks retry (docs/rendezvous.md).
+  struct RdzvWaiter {  // a held RdzvGet or RdzvBarrier
+    std::string client;
+    uint64_t client_request = 0;
+    int64_t deadline_mono = 0;
+    JobId job = kNoJob;
+    bool barrier = false;
+    std::string key;   // the awaited key, or the barrier's name
+    int32_t rank = 0;  // barrier only
+  };
+  struct RdzvBarrierState {
+    int32_t world_size = 0;
+    std::map<int32_t, uint64_t> arrived;  // rank -> waiter id
+  };
+  struct RdzvSpace {  // one job attempt
+    int32_t attempt = 0;
+    std::unordered_map<std::string, std::string> values;
+    size_t value_bytes = 0;
+    std::unordered_map<std::string, std::set<uint64_t>> getters;  // key -> waiter ids
+    std::unordered_map<std::string, RdzvBarrierState> barriers;
+    size_t waiters = 0;
+  };
 
   Server(const ServerOptions& options, std::unique_ptr<store::StateStore> store, const Clock& clock);
   Status Recover();
@@ -121,6 +145,20 @@ class Server {
   void OnLogReply(uint64_t rid, wire::Body body);
   void ExpireLogReads(int64_t now_mono);
   std::optional<Job> FindJob(JobId id);  // active, recent, then the store
+
+  // Rendezvous of a job attempt's ranks (rdzv_api.cc).
+  void OnRdzvPut(const std::string& from, uint64_t rid, wire::RdzvPut& m);
+  void OnRdzvGet(const std::string& from, uint64_t rid, const wire::RdzvGet& m);
+  void OnRdzvBarrier(const std::string& from, uint64_t rid, const wire::RdzvBarrier& m);
+  // The space of a running attempt, or null after replying why there is none.
+  RdzvSpace* RdzvSpaceOf(const std::string& from, uint64_t rid, JobId job, int32_t attempt);
+  uint64_t AddRdzvWaiter(RdzvSpace& space, RdzvWaiter w);
+  void RemoveRdzvWaiter(RdzvSpace& space, uint64_t id);
+  void ExpireRendezvous(int64_t now_mono);
+  // Monotonic ms of the earliest held request's deadline; -1 when none.
+  int64_t NextRendezvousDeadline() const;
+  // The attempt ended: its keys go, its held requests get Error{kNotFound, why}.
+  void DropRendezvous(JobId job, const std::string& why);
 
   // Agents (agent_api.cc).
   void OnRegister(const std::string& from, uint64_t rid, const wire::Register& m);
@@ -183,6 +221,10 @@ class Server {
   std::map<std::string, NodeEntry> nodes_;
   std::set<std::pair<Time, JobId>> time_limits_;  // (deadline, job) of placed jobs
   std::map<uint64_t, PendingLogRead> log_reads_;
+  std::unordered_map<JobId, RdzvSpace> rdzv_;             // placed jobs that used it
+  std::unordered_map<uint64_t, RdzvWaiter> rdzv_waiters_;
+  std::set<std::pair<int64_t, uint64_t>> rdzv_deadlines_;  // (deadline_mono, waiter id)
+  uint64_t next_rdzv_waiter_ = 1;
   std::map<JobId, int32_t> array_active_;         // array job -> its tasks not yet final
   std::map<std::string, QueueSpec> queues_;
   std::shared_ptr<const timewin::OffPeakCalendar> calendar_;

@@ -152,6 +152,11 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(QueueList{{{q, 12, 3, 4, 17.25}}, {{"research", "vision", 8, 3.5}}, 168.0});
   bodies.push_back(NodeAction{"gpu-a1", NodeOp::kResume});
   bodies.push_back(JobAction{77, JobOp::kSetPriority, -9});
+  static const char kId[] = "nccl\0id\xFF\x80";
+  bodies.push_back(RdzvPut{31, 2, "nccl-id", std::string(kId, sizeof kId - 1)});
+  bodies.push_back(RdzvGet{31, 2, "addr/7", 60000});
+  bodies.push_back(RdzvValue{true, std::string(kId, sizeof kId - 1)});
+  bodies.push_back(RdzvBarrier{31, 2, "ready", 5, 8, 30000});
 
   std::vector<Envelope> out;
   uint64_t rid = 0xA5A5A5A500000000ull;
