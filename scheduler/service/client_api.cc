@@ -94,15 +94,20 @@ void Server::OnListJobs(const std::string& from, uint64_t rid, const wire::ListJ
   Reply(from, rid, std::move(out));
 }
 
+Server::JobEntry* Server::ActiveJobOrReply(const std::string& from, uint64_t rid, JobId id) {
+  if (auto it = active_.find(id); it != active_.end()) return &it->second;
+  auto j = FindJob(id);
+  if (!j) ReplyError(from, rid, wire::ErrorCode::kNotFound, "no job " + std::to_string(id));
+  else
+    ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
+               "job " + std::to_string(id) + " already ended " + JobStateName(j->state));
+  return nullptr;
+}
+
 void Server::OnCancel(const std::string& from, uint64_t rid, const wire::CancelJob& m) {
-  auto it = active_.find(m.id);
-  if (it == active_.end()) {
-    auto j = FindJob(m.id);
-    if (!j) return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no job " + std::to_string(m.id));
-    return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
-                      "job " + std::to_string(m.id) + " already ended " + JobStateName(j->state));
-  }
-  JobEntry& e = it->second;
+  JobEntry* found = ActiveJobOrReply(from, rid, m.id);
+  if (!found) return;
+  JobEntry& e = *found;
   if (IsArrayParent(e.job)) {
     CancelArray(e);
   } else if (e.job.state == JobState::kPending) {

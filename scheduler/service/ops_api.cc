@@ -115,14 +115,9 @@ void Server::OnNodeAction(const std::string& from, uint64_t rid, const wire::Nod
 }
 
 void Server::OnJobAction(const std::string& from, uint64_t rid, const wire::JobAction& m) {
-  auto it = active_.find(m.id);
-  if (it == active_.end()) {
-    auto j = FindJob(m.id);
-    if (!j) return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no job " + std::to_string(m.id));
-    return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
-                      "job " + std::to_string(m.id) + " already ended " + JobStateName(j->state));
-  }
-  JobEntry& e = it->second;
+  JobEntry* found = ActiveJobOrReply(from, rid, m.id);
+  if (!found) return;
+  JobEntry& e = *found;
   Job& j = e.job;
   switch (m.op) {
     case wire::JobOp::kHold:

@@ -120,6 +120,9 @@ Status Server::Run(const std::atomic<bool>& stop) {
       return Status::Internal(std::string("poll: ") + e.what());
     }
     ++stats_.turns;
+    // Fair-share usage accrues continuously, not only when a cycle runs:
+    // charged before this turn's messages end any job, at most 1 s late.
+    if (Time now = clock_.Now(); usage_.last() == kNoTime || now - usage_.last() >= kSecond) AdvanceUsage(now);
     size_t n = 0;
     while (n < options_.max_batch) {
       std::optional<transport::Incoming> in;

@@ -145,6 +145,9 @@ class Server {
   void OnLogReply(uint64_t rid, wire::Body body);
   void ExpireLogReads(int64_t now_mono);
   std::optional<Job> FindJob(JobId id);  // active, recent, then the store
+  // The active job `id`, or nullptr after answering why not (no such job, or
+  // it already ended).
+  JobEntry* ActiveJobOrReply(const std::string& from, uint64_t rid, JobId id);
 
   // Rendezvous of a job attempt's ranks (rdzv_api.cc).
   void OnRdzvPut(const std::string& from, uint64_t rid, wire::RdzvPut& m);
