@@ -29,7 +29,7 @@ class LogLine {
 
 }  // namespace muster
 
-#define MLOG(level)                                                    \
-  if (::muster::LogLevel::k##level < ::muster::GetLogLevel()) {        \
-  } else                                                               \
-    ::muster::LogLine(::muster::LogLevel::k##level)
+// A one-pass for loop, not an if/else: safe inside an unbraced if.
+#define MLOG(level)                                                                              \
+  for (bool mlog_on_ = ::muster::LogLevel::k##level >= ::muster::GetLogLevel(); mlog_on_; mlog_on_ = false) \
+  ::muster::LogLine(::muster::LogLevel::k##level)
