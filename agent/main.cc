@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
     ("name", po::value<std::string>()->default_value(hostname), "node name")
     ("fake-gpus", po::value<int>()->default_value(0),
      "pretend to have N GPUs instead of asking NVML (no driver needed)")
+    ("fake-unhealthy-gpus", po::value<std::string>()->default_value(""),
+     "with --fake-gpus: these fake GPUs (e.g. 1,3) report themselves unhealthy (tests)")
     ("labels", po::value<std::string>()->default_value(""),
      "node labels for placement, e.g. rack=r1,switch=s1")
     ("work-dir", po::value<std::string>(),
@@ -117,6 +119,10 @@ int main(int argc, char** argv) {
   const int fake_gpus = vm["fake-gpus"].as<int>();
   if (fake_gpus < 0 || fake_gpus > kMaxGpusPerNode)
     return Usage("--fake-gpus must be 0.." + std::to_string(kMaxGpusPerNode));
+  const std::string unhealthy_text = vm["fake-unhealthy-gpus"].as<std::string>();
+  if (!unhealthy_text.empty() && fake_gpus == 0) return Usage("--fake-unhealthy-gpus needs --fake-gpus");
+  auto unhealthy = agent::ParseGpuIndexList(unhealthy_text, fake_gpus);
+  if (!unhealthy.ok()) return Usage("bad --fake-unhealthy-gpus: " + unhealthy.status().message());
   opt.heartbeat_ms = vm["heartbeat-ms"].as<int>();
   if (opt.heartbeat_ms < 0) return Usage("--heartbeat-ms must be >= 0");
   opt.work_dir = vm.count("work-dir") ? vm["work-dir"].as<std::string>() : DefaultWorkDir(opt.node_name);
@@ -142,11 +148,11 @@ int main(int argc, char** argv) {
   opt.stop_fd = stop_fd;
 
   // GPUs: fake when asked, NVML otherwise; none is an error, not a 0-GPU node.
-  std::unique_ptr<agent::GpuProbe> probe;
+  std::shared_ptr<agent::GpuProbe> probe;
   if (fake_gpus > 0)
-    probe = std::make_unique<agent::FakeGpuProbe>(fake_gpus, opt.node_name);
+    probe = std::make_shared<agent::FakeGpuProbe>(fake_gpus, opt.node_name, *unhealthy);
   else
-    probe = std::make_unique<agent::NvmlGpuProbe>();
+    probe = std::make_shared<agent::NvmlGpuProbe>();
   auto gpus = probe->Discover();
   if (!gpus.ok() || gpus->empty()) {
     std::cerr << kProgram << ": no GPUs found ("
@@ -155,6 +161,10 @@ int main(int argc, char** argv) {
     return kExitFailure;
   }
   const size_t gpu_count = gpus->size();
+  for (const auto& g : *gpus)
+    if (!g.healthy) MLOG(Warning) << "GPU " << g.index << " is unhealthy: " << g.health_reason;
+  // Utilization, memory in use and health ride on the heartbeats.
+  opt.sample_gpus = [probe] { return probe->Sample(); };
 
   auto launcher = agent::ProcessLauncher::Create();
   if (!launcher.ok()) {

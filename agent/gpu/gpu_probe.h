@@ -15,6 +15,9 @@ class GpuProbe {
   // The node's GPUs, indexed 0..n-1 in the order the probe enumerates them.
   // An error status explains why none can be listed (no driver, ...).
   virtual Result<std::vector<GpuInfo>> Discover() = 0;
+  // The same GPUs with a fresh sample: utilization, memory in use, health
+  // (docs/gpu.md). The agent calls it at most every few seconds.
+  virtual Result<std::vector<GpuInfo>> Sample() { return Discover(); }
 };
 
 }  // namespace muster::agent

@@ -321,9 +321,35 @@ void AgentService::RunTimers(int64_t now_ms) {
     Send(wire::RankExited{exit});
   }
   if (now_ms >= next_heartbeat_ms_) {
-    Send(wire::Heartbeat{opt_.node_name});
+    Send(MakeHeartbeat(now_ms));
     next_heartbeat_ms_ = now_ms + HeartbeatIntervalMs();
   }
+}
+
+wire::Heartbeat AgentService::MakeHeartbeat(int64_t now_ms) {
+  if (opt_.sample_gpus && now_ms >= next_gpu_sample_ms_) {
+    next_gpu_sample_ms_ = now_ms + opt_.gpu_sample_ms;
+    auto sample = opt_.sample_gpus();
+    if (!sample.ok()) {
+      MLOG(Warning) << "GPU sample failed (heartbeats keep the last one): " << sample.status().message();
+    } else {
+      for (const auto& g : *sample) {
+        if (g.index < 0 || g.index >= static_cast<int32_t>(gpus_.size())) continue;
+        GpuInfo& mine = gpus_[g.index];
+        if (mine.healthy != g.healthy)
+          MLOG(Warning) << "GPU " << g.index << (g.healthy ? " is healthy again" : " is unhealthy: " + g.health_reason);
+        mine.utilization_percent = g.utilization_percent;
+        mine.memory_used_bytes = g.memory_used_bytes;
+        mine.healthy = g.healthy;
+        mine.health_reason = g.health_reason;
+      }
+    }
+  }
+  wire::Heartbeat hb;
+  hb.node = opt_.node_name;
+  for (const auto& g : gpus_)
+    hb.gpus.push_back({g.index, g.utilization_percent, g.memory_used_bytes, g.healthy, g.health_reason});
+  return hb;
 }
 
 int64_t AgentService::NextTimerMs() const {

@@ -37,6 +37,11 @@ struct AgentOptions {
   int stop_fd = -1;
   // Called once, on the first RegisterReply (muster-agent prints its line).
   std::function<void()> on_registered;
+  // Fresh GPU samples (utilization, memory in use, health), taken at most
+  // every gpu_sample_ms; every heartbeat carries the latest. Unset: the
+  // heartbeats carry what the service was created with.
+  std::function<Result<std::vector<GpuInfo>>()> sample_gpus;
+  int gpu_sample_ms = 5000;
 };
 
 class AgentService {
@@ -71,6 +76,7 @@ class AgentService {
   void RunTimers(int64_t now_ms);
   int64_t NextTimerMs() const;
   int64_t HeartbeatIntervalMs() const;
+  wire::Heartbeat MakeHeartbeat(int64_t now_ms);
   void Shutdown();
 
   std::string LogPath(JobId job, int32_t rank) const;
@@ -87,6 +93,7 @@ class AgentService {
   int64_t last_register_ms_ = 0;
   int musterd_heartbeat_ms_ = 1000;
   int64_t next_heartbeat_ms_ = 0;
+  int64_t next_gpu_sample_ms_ = 0;
   uint64_t next_request_id_ = 1;
   uint64_t exits_reported_ = 0;
 };

@@ -200,6 +200,12 @@ void Fill(g::Node::Builder b, const Node& n) {
     gpus[i].setUuid(T(n.gpus[i].uuid));
     gpus[i].setModel(T(n.gpus[i].model));
     gpus[i].setMemoryBytes(n.gpus[i].memory_bytes);
+    auto peers = gpus[i].initNvlinkPeers(n.gpus[i].nvlink_peers.size());
+    for (size_t k = 0; k < n.gpus[i].nvlink_peers.size(); ++k) peers.set(k, n.gpus[i].nvlink_peers[k]);
+    gpus[i].setHealthy(n.gpus[i].healthy);
+    gpus[i].setHealthReason(T(n.gpus[i].health_reason));
+    gpus[i].setUtilizationPercent(n.gpus[i].utilization_percent);
+    gpus[i].setMemoryUsedBytes(n.gpus[i].memory_used_bytes);
   }
   auto labels = b.initLabels(n.labels.size());
   size_t i = 0;
@@ -217,8 +223,19 @@ Node Read(g::Node::Reader r) {
   Node n;
   n.name = Str(r.getName());
   n.address = Str(r.getAddress());
-  for (auto g : r.getGpus())
-    n.gpus.push_back({g.getIndex(), Str(g.getUuid()), Str(g.getModel()), g.getMemoryBytes()});
+  for (auto g : r.getGpus()) {
+    GpuInfo gi;
+    gi.index = g.getIndex();
+    gi.uuid = Str(g.getUuid());
+    gi.model = Str(g.getModel());
+    gi.memory_bytes = g.getMemoryBytes();
+    for (auto p : g.getNvlinkPeers()) gi.nvlink_peers.push_back(p);
+    gi.healthy = g.getHealthy();
+    gi.health_reason = Str(g.getHealthReason());
+    gi.utilization_percent = g.getUtilizationPercent();
+    gi.memory_used_bytes = g.getMemoryUsedBytes();
+    n.gpus.push_back(std::move(gi));
+  }
   for (auto l : r.getLabels()) n.labels[Str(l.getKey())] = Str(l.getValue());
   n.state = CheckedEnum<NodeState>(r.getState(), 2, "node state");
   n.last_heartbeat = r.getLastHeartbeatUs();
@@ -286,6 +303,7 @@ struct BodyFiller {
       nodes[i].setGpusFree(m.nodes[i].gpus_free);
       auto jobs = nodes[i].initJobs(m.nodes[i].jobs.size());
       for (size_t k = 0; k < m.nodes[i].jobs.size(); ++k) jobs.set(k, m.nodes[i].jobs[k]);
+      nodes[i].setProblem(T(m.nodes[i].problem));
     }
   }
   void operator()(const ReadLog& m) {
@@ -316,7 +334,18 @@ struct BodyFiller {
     auto kill = r.initKill(m.kill.size());
     for (size_t i = 0; i < m.kill.size(); ++i) Fill(kill[i], m.kill[i]);
   }
-  void operator()(const Heartbeat& m) { b.initHeartbeat().setNode(T(m.node)); }
+  void operator()(const Heartbeat& m) {
+    auto h = b.initHeartbeat();
+    h.setNode(T(m.node));
+    auto gpus = h.initGpus(m.gpus.size());
+    for (size_t i = 0; i < m.gpus.size(); ++i) {
+      gpus[i].setIndex(m.gpus[i].index);
+      gpus[i].setUtilizationPercent(m.gpus[i].utilization_percent);
+      gpus[i].setMemoryUsedBytes(m.gpus[i].memory_used_bytes);
+      gpus[i].setHealthy(m.gpus[i].healthy);
+      gpus[i].setHealthReason(T(m.gpus[i].health_reason));
+    }
+  }
   void operator()(const LaunchRanks& m) {
     auto l = b.initLaunchRanks();
     l.setJob(m.job);
@@ -450,6 +479,7 @@ Body ReadBody(g::Envelope::Body::Reader b) {
         s.node = Read(n.getNode());
         s.gpus_free = n.getGpusFree();
         for (auto j : n.getJobs()) s.jobs.push_back(j);
+        s.problem = Str(n.getProblem());
         m.nodes.push_back(std::move(s));
       }
       return m;
@@ -479,7 +509,15 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       for (auto x : r.getKill()) m.kill.push_back(Read(x));
       return m;
     }
-    case g::Envelope::Body::HEARTBEAT: return Heartbeat{Str(b.getHeartbeat().getNode())};
+    case g::Envelope::Body::HEARTBEAT: {
+      auto h = b.getHeartbeat();
+      Heartbeat m;
+      m.node = Str(h.getNode());
+      for (auto g : h.getGpus())
+        m.gpus.push_back({g.getIndex(), g.getUtilizationPercent(), g.getMemoryUsedBytes(), g.getHealthy(),
+                          Str(g.getHealthReason())});
+      return m;
+    }
     case g::Envelope::Body::LAUNCH_RANKS: {
       auto l = b.getLaunchRanks();
       LaunchRanks m;

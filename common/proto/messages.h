@@ -69,6 +69,7 @@ struct NodeStatus {
   Node node;
   int32_t gpus_free = 0;
   std::vector<JobId> jobs;  // jobs with ranks on it
+  std::string problem{};    // why some of it is out of service ("GPU 3 unhealthy: ..."); empty: none
   bool operator==(const NodeStatus&) const = default;
 };
 struct NodeList {
@@ -117,8 +118,18 @@ struct RegisterReply {
   std::vector<RankRef> kill;  // ranks musterd does not know: the agent kills them
   bool operator==(const RegisterReply&) const = default;
 };
+// One GPU's latest sample (the agent samples at most every 5 s).
+struct GpuStat {
+  int32_t index = 0;
+  int32_t utilization_percent = 0;
+  uint64_t memory_used_bytes = 0;
+  bool healthy = true;
+  std::string health_reason;
+  bool operator==(const GpuStat&) const = default;
+};
 struct Heartbeat {
   std::string node;
+  std::vector<GpuStat> gpus{};  // empty: no news (musterd keeps what it has)
   bool operator==(const Heartbeat&) const = default;
 };
 struct RankLaunch {

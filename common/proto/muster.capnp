@@ -75,7 +75,26 @@ struct QueueSpec {
 
 struct Label { key @0 :Text; value @1 :Text; }
 
-struct Gpu { index @0 :Int32; uuid @1 :Text; model @2 :Text; memoryBytes @3 :UInt64; }
+struct Gpu {
+  index @0 :Int32;
+  uuid @1 :Text;
+  model @2 :Text;
+  memoryBytes @3 :UInt64;
+  nvlinkPeers @4 :List(Int32);        # indices of GPUs reached over NVLink
+  healthy @5 :Bool = true;            # false: out of service (healthReason says why)
+  healthReason @6 :Text;
+  utilizationPercent @7 :Int32;       # latest sample
+  memoryUsedBytes @8 :UInt64;
+}
+
+# One GPU's latest sample, sent with every heartbeat (docs/gpu.md).
+struct GpuStat {
+  index @0 :Int32;
+  utilizationPercent @1 :Int32;
+  memoryUsedBytes @2 :UInt64;
+  healthy @3 :Bool = true;
+  healthReason @4 :Text;
+}
 
 struct Node {
   name @0 :Text;
@@ -103,7 +122,7 @@ struct ListJobs { ids @0 :List(UInt64); states @1 :List(UInt8); team @2 :Text; q
 struct JobList { jobs @0 :List(Job); }
 struct CancelJob { id @0 :UInt64; }
 struct ListNodes {}
-struct NodeStatus { node @0 :Node; gpusFree @1 :Int32; jobs @2 :List(UInt64); }
+struct NodeStatus { node @0 :Node; gpusFree @1 :Int32; jobs @2 :List(UInt64); problem @3 :Text; }
 struct NodeList { nodes @0 :List(NodeStatus); }
 struct ReadLog { job @0 :UInt64; rank @1 :Int32; offset @2 :UInt64; maxBytes @3 :UInt32; }
 struct LogChunk { data @0 :Data; nextOffset @1 :UInt64; eof @2 :Bool; jobFinished @3 :Bool; }
@@ -118,7 +137,7 @@ struct RankExit {
 }
 struct Register { node @0 :Node; running @1 :List(RankRef); exited @2 :List(RankExit); }
 struct RegisterReply { heartbeatIntervalMs @0 :Int32; kill @1 :List(RankRef); }
-struct Heartbeat { node @0 :Text; }
+struct Heartbeat { node @0 :Text; gpus @1 :List(GpuStat); }
 struct RankLaunch { rank @0 :Int32; localRank @1 :Int32; gpus @2 :List(Int32); }
 struct LaunchRanks {
   job @0 :UInt64;

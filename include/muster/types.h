@@ -146,6 +146,12 @@ struct GpuInfo {
   std::string uuid;
   std::string model;
   uint64_t memory_bytes = 0;
+  std::vector<int32_t> nvlink_peers{};  // indices of GPUs this one reaches over NVLink
+  // Health and the latest sample (docs/gpu.md): an unhealthy GPU is never placed.
+  bool healthy = true;
+  std::string health_reason{};
+  int32_t utilization_percent = 0;
+  uint64_t memory_used_bytes = 0;
   bool operator==(const GpuInfo&) const = default;
 };
 

@@ -52,7 +52,8 @@ const CommandHelp kCancelHelp{"cancel", "ID...",
 const CommandHelp kLogsHelp{
     "logs", "ID [--rank R] [-f|--follow]",
     "Print a rank's output (stdout and stderr). --follow keeps printing until the job ends."};
-const CommandHelp kNodesHelp{"nodes", "[--json]", "List the GPU nodes."};
+const CommandHelp kNodesHelp{"nodes", "[--gpus] [--json]",
+                              "List the GPU nodes (--gpus: one row per GPU with its use and health)."};
 
 Parsed<JobsArgs> ParseJobsArgs(const std::vector<std::string>& args, GlobalOptions* global) {
   po::options_description d("Jobs flags");
@@ -123,9 +124,13 @@ Parsed<LogsArgs> ParseLogsArgs(const std::vector<std::string>& args, GlobalOptio
 }
 
 Parsed<NodesArgs> ParseNodesArgs(const std::vector<std::string>& args, GlobalOptions* global) {
-  auto vm = ParseNoPositionals(kNodesHelp, JsonOnly("Nodes flags"), args, global);
+  po::options_description d("Nodes flags");
+  d.add_options()("gpus", "one row per GPU: model, memory, utilization, health, NVLink peers")(
+      "json", "print a JSON array (GPUs with all their fields)");
+  auto vm = ParseNoPositionals(kNodesHelp, d, args, global);
   if (!IsValue(vm)) return Forward<NodesArgs>(vm);
-  return NodesArgs{std::get<po::variables_map>(vm).count("json") > 0};
+  const auto& m = std::get<po::variables_map>(vm);
+  return NodesArgs{m.count("json") > 0, m.count("gpus") > 0};
 }
 
 }  // namespace muster::cli

@@ -59,6 +59,7 @@ Parsed<LogsArgs> ParseLogsArgs(const std::vector<std::string>& args, GlobalOptio
 
 struct NodesArgs {
   bool json = false;
+  bool gpus = false;  // one row per GPU
 };
 Parsed<NodesArgs> ParseNodesArgs(const std::vector<std::string>& args, GlobalOptions* global);
 

@@ -56,6 +56,8 @@ int RunNodes(Context& ctx, const std::vector<std::string>& args) {
   if (!reply) return exit_code;
   if (std::get<NodesArgs>(parsed).json) {
     ctx.out << DumpJson(NodesToJson(std::move(reply->nodes))) << "\n";
+  } else if (std::get<NodesArgs>(parsed).gpus) {
+    ctx.out << FormatGpusTable(std::move(reply->nodes));
   } else {
     ctx.out << FormatNodesTable(std::move(reply->nodes), ctx.clock.Now());
   }

@@ -62,8 +62,11 @@ nlohmann::json JobsToJson(std::vector<Job> jobs);
 
 // ---- nodes ------------------------------------------------------------------
 
-// NAME STATE GPUS FREE LABELS LAST_HEARTBEAT, by name; the heartbeat as an age.
+// NAME STATE GPUS FREE LABELS LAST_HEARTBEAT [PROBLEM], by name; the heartbeat as
+// an age; PROBLEM only when some node has one.
 std::string FormatNodesTable(std::vector<wire::NodeStatus> nodes, Time now);
+// One row per GPU: NODE GPU MODEL MEMORY UTIL MEM_USED HEALTH NVLINK, by node.
+std::string FormatGpusTable(std::vector<wire::NodeStatus> nodes);
 nlohmann::json NodeToJson(const wire::NodeStatus& node);
 // An array, by name.
 nlohmann::json NodesToJson(std::vector<wire::NodeStatus> nodes);

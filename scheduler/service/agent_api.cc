@@ -91,6 +91,23 @@ void Server::OnHeartbeat(const std::string& from, uint64_t rid, const wire::Hear
   if (n.identity != from) n.identity = from;  // the agent reconnected
   n.last_heartbeat_mono = MonotonicMs();
   n.node.last_heartbeat = clock_.Now();       // shown, not persisted (DESIGN.md)
+  ApplyGpuStats(n, m.gpus);
+}
+
+void Server::ApplyGpuStats(NodeEntry& n, const std::vector<wire::GpuStat>& stats) {
+  for (const auto& s : stats) {
+    if (s.index < 0 || s.index >= static_cast<int32_t>(n.node.gpus.size())) continue;
+    GpuInfo& g = n.node.gpus[s.index];
+    g.utilization_percent = s.utilization_percent;
+    g.memory_used_bytes = s.memory_used_bytes;
+    if (g.healthy != s.healthy || g.health_reason != s.health_reason) {
+      if (s.healthy) MLOG(Info) << "node " << n.node.name << " GPU " << s.index << " is healthy again";
+      else MLOG(Warning) << "node " << n.node.name << " GPU " << s.index << " is out of service: " << s.health_reason;
+      g.healthy = s.healthy;
+      g.health_reason = s.health_reason;
+      schedule_needed_ = true;  // capacity changed either way
+    }
+  }
 }
 
 void Server::OnRankStarted(const std::string& from, const wire::RankStarted& m) {
@@ -103,9 +120,10 @@ void Server::OnRankStarted(const std::string& from, const wire::RankStarted& m) 
   }
   JobEntry& e = it->second;
   e.ranks[m.ref.rank].started = true;
-  if (e.job.state != JobState::kStarting) return;
+  if (e.job.state != JobState::kStarting || e.job.ending) return;  // a gang being torn down stays down
   for (const auto& r : e.ranks)
     if (!r.started) return;
+  DisarmStartDeadline(e);
   Transition(e, JobState::kRunning, "all " + std::to_string(e.ranks.size()) + " ranks started");
 }
 

@@ -3,6 +3,7 @@
 
 #include "common/base/job_spec.h"
 #include "common/base/log.h"
+#include "common/base/strings.h"
 #include "scheduler/service/server.h"
 
 namespace muster::service {
@@ -128,10 +129,16 @@ void Server::OnListNodes(const std::string& from, uint64_t rid) {
     wire::NodeStatus s;
     s.node = n.node;
     std::set<JobId> jobs;
-    for (JobId owner : n.gpu_owner) {
-      if (owner == kNoJob) ++s.gpus_free;
-      else jobs.insert(owner);
+    std::vector<std::string> problems;
+    for (size_t g = 0; g < n.gpu_owner.size(); ++g) {
+      bool healthy = g >= n.node.gpus.size() || n.node.gpus[g].healthy;
+      if (!healthy)
+        problems.push_back("GPU " + std::to_string(g) + " unhealthy: " +
+                           (n.node.gpus[g].health_reason.empty() ? "no reason given" : n.node.gpus[g].health_reason));
+      if (n.gpu_owner[g] != kNoJob) jobs.insert(n.gpu_owner[g]);
+      else if (healthy) ++s.gpus_free;
     }
+    s.problem = Join(problems, "; ");
     if (n.node.state != NodeState::kUp) s.gpus_free = 0;
     s.jobs.assign(jobs.begin(), jobs.end());
     out.nodes.push_back(std::move(s));

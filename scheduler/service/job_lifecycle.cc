@@ -60,6 +60,7 @@ void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
   e.ranks_exited = 0;
   e.failure.clear();
   if (j.spec.time_limit > 0) time_limits_.insert({j.start_time + j.spec.time_limit, j.id});
+  ArmStartDeadline(e);
 
   std::vector<std::string> names;
   for (const auto& a : j.placement) names.push_back(a.node);
@@ -151,6 +152,7 @@ void Server::ReleaseResources(const Job& job) {
 void Server::MaybeFinish(JobEntry& e) {
   if (e.ranks_exited < static_cast<int32_t>(e.ranks.size())) return;
   Job& j = e.job;
+  DisarmStartDeadline(e);
   ReleaseResources(j);
   DropRendezvous(j.id, "job attempt ended");
   JobState ending = j.ending.value_or(JobState::kCompleted);
@@ -194,6 +196,45 @@ void Server::CheckTimeLimits() {
     if (it == active_.end() || it->second.job.placement.empty()) continue;
     TearDown(it->second, JobState::kTimeout, /*requeue=*/false,
              "time limit " + FormatDuration(it->second.job.spec.time_limit) + " reached");
+  }
+}
+
+void Server::ArmStartDeadline(JobEntry& e) {
+  DisarmStartDeadline(e);
+  e.start_deadline_mono = MonotonicMs() + options_.start_timeout / kMillisecond;
+  start_deadlines_.insert({e.start_deadline_mono, e.job.id});
+}
+
+void Server::DisarmStartDeadline(JobEntry& e) {
+  if (e.start_deadline_mono == 0) return;
+  start_deadlines_.erase({e.start_deadline_mono, e.job.id});
+  e.start_deadline_mono = 0;
+}
+
+void Server::CheckStartTimeouts(int64_t now_mono) {
+  while (!start_deadlines_.empty() && start_deadlines_.begin()->first <= now_mono) {
+    JobId id = start_deadlines_.begin()->second;
+    start_deadlines_.erase(start_deadlines_.begin());
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    JobEntry& e = it->second;
+    e.start_deadline_mono = 0;
+    if (e.job.state != JobState::kStarting || e.job.placement.empty() || e.job.ending) continue;
+    std::vector<std::string> missing;
+    for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r)
+      if (!e.ranks[r].started) missing.push_back(std::to_string(r));
+    // Never half a gang: every node with a rank of the attempt is told to
+    // kill it, and the job is requeued like a node failure (counting a
+    // restart). Ranks that never started are not waited for: their node may
+    // be wedged; should one start late, it reports an attempt that is over
+    // and is killed (OnRankStarted), and the KillJob already queued for its
+    // node follows the launch.
+    TearDown(e, JobState::kNodeFail, /*requeue=*/true,
+             "start barrier timed out after " + FormatDuration(options_.start_timeout) + ": rank" +
+                 (missing.size() == 1 ? " " : "s ") + Join(missing, ",") + " never started");
+    for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r)
+      if (!e.ranks[r].started) MarkRankExited(e, r);
+    MaybeFinish(e);  // may end the entry: `e` is not used after this
   }
 }
 

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
        "ZeroMQ endpoint for clients and agents (port 0: any free port)")
       ("heartbeat-timeout", po::value<std::string>()->default_value("10s"),
        "a node with no heartbeat for this long is DOWN and its gangs are requeued")
+      ("start-timeout", po::value<std::string>()->default_value("120s"),
+       "a gang whose ranks have not all started this long after its launch is torn down and requeued")
       ("heartbeat-interval", po::value<std::string>()->default_value("1s"), "heartbeat period told to agents")
       ("checkpoint-root", po::value<std::string>(),
        "MUSTER_CHECKPOINT_DIR is <root>/<job id> (default <state-dir>/checkpoints; use a shared filesystem)")
@@ -83,7 +85,8 @@ int main(int argc, char** argv) {
   options.timezone = vm["timezone"].as<std::string>();
   options.backfill = vm["backfill"].as<bool>();
   for (auto [flag, target] : {std::pair{"heartbeat-timeout", &options.heartbeat_timeout},
-                              std::pair{"fair-share-half-life", &options.fair_share_half_life}}) {
+                              std::pair{"fair-share-half-life", &options.fair_share_half_life},
+                              std::pair{"start-timeout", &options.start_timeout}}) {
     auto d = ParseDuration(vm[flag].as<std::string>());
     if (!d.ok() || *d <= 0) {
       std::cerr << "musterd: --" << flag << ": " << (d.ok() ? "must be positive" : d.status().message()) << "\n";

@@ -35,8 +35,10 @@ core::ClusterSnapshot Server::BuildClusterSnapshot() const {
     v.name = name;
     v.labels = n.node.labels;
     v.gpus_total = static_cast<int32_t>(n.gpu_owner.size());
+    // An unhealthy GPU is out of service: never free, so never placed.
     for (int32_t g = 0; g < v.gpus_total; ++g)
-      if (n.gpu_owner[g] == kNoJob) v.free_gpus.push_back(g);
+      if (n.gpu_owner[g] == kNoJob && (g >= static_cast<int32_t>(n.node.gpus.size()) || n.node.gpus[g].healthy))
+        v.free_gpus.push_back(g);
     v.schedulable = n.node.state == NodeState::kUp && !n.identity.empty();
     c.nodes.push_back(std::move(v));
   }

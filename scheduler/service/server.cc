@@ -70,6 +70,11 @@ Status Server::Recover() {
         if (it != nodes_.end()) it->second.ports.insert(e.job.master_port);
       }
       if (e.job.spec.time_limit > 0) time_limits_.insert({e.job.start_time + e.job.spec.time_limit, e.job.id});
+      // A gang still STARTING gets a whole start timeout from now.
+      if (e.job.state == JobState::kStarting) {
+        e.start_deadline_mono = now_mono + options_.start_timeout / kMillisecond;
+        start_deadlines_.insert({e.start_deadline_mono, e.job.id});
+      }
     }
     active_.emplace(e.job.id, std::move(e));
   }
@@ -145,6 +150,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
     }
     ExpireRendezvous(now_mono);  // every turn: O(1) when nothing is due
     CheckTimeLimits();
+    CheckStartTimeouts(now_mono);
     // Windows opening and reservations falling due are boundaries too.
     if (next_wakeup_ != kNoTime && clock_.Now() >= next_wakeup_) {
       next_wakeup_ = kNoTime;

@@ -39,6 +39,9 @@ struct ServerOptions {
   int32_t port_range_begin = 29500;             // MASTER_PORT allocation, per node
   int32_t port_range_end = 30500;
   Duration log_forward_timeout = 5 * kSecond;
+  // A placed gang not RUNNING (every rank reported started) this long after
+  // its launch is torn down everywhere and requeued like a node failure.
+  Duration start_timeout = 120 * kSecond;
   // Policy.
   std::vector<std::string> offpeak;             // "Mon-Fri 20:00-07:00", ...
   std::string timezone = "UTC";
@@ -81,6 +84,7 @@ class Server {
     std::vector<RankStatus> ranks;  // current attempt; rebuilt from agent reports
     int32_t ranks_exited = 0;
     std::string failure;            // why the gang failed, for the event
+    int64_t start_deadline_mono = 0;  // in start_deadlines_ while STARTING; 0: none
   };
   struct NodeEntry {
     Node node;
@@ -209,6 +213,13 @@ class Server {
   void MaybeFinish(JobEntry& e);
   void ReleaseResources(const Job& job);
   void CheckTimeLimits();
+  // The start barrier (job_lifecycle.cc): armed at launch, disarmed at
+  // RUNNING or the attempt's end; a gang past it is torn down and requeued.
+  void ArmStartDeadline(JobEntry& e);
+  void DisarmStartDeadline(JobEntry& e);
+  void CheckStartTimeouts(int64_t now_mono);
+  // GPU samples and health from a heartbeat (agent_api.cc); kept in memory.
+  void ApplyGpuStats(NodeEntry& n, const std::vector<wire::GpuStat>& stats);
   void Finish(JobId id);  // moves a final job out of the active set
   void FailNeverRunnable(JobId id);
 
@@ -223,6 +234,7 @@ class Server {
   std::map<JobId, Job> recent_;                 // newest finished, bounded
   std::map<std::string, NodeEntry> nodes_;
   std::set<std::pair<Time, JobId>> time_limits_;  // (deadline, job) of placed jobs
+  std::set<std::pair<int64_t, JobId>> start_deadlines_;  // (monotonic ms, job) of STARTING jobs
   std::map<uint64_t, PendingLogRead> log_reads_;
   std::unordered_map<JobId, RdzvSpace> rdzv_;             // placed jobs that used it
   std::unordered_map<uint64_t, RdzvWaiter> rdzv_waiters_;

@@ -90,6 +90,9 @@ TEST(AgentMainTest, BadFlagsAreUsageErrors) {
            {"--fake-gpus", "1", "--log-level", "loud"},
            {"--no-such-flag"},
            {"--fake-gpus", "1", "--config", "/nonexistent/muster.conf"},
+           {"--fake-gpus", "2", "--fake-unhealthy-gpus", "2"},
+           {"--fake-gpus", "2", "--fake-unhealthy-gpus", "x"},
+           {"--fake-unhealthy-gpus", "0"},
        }) {
     args.push_back("--work-dir");
     args.push_back(dir.Sub("work"));

@@ -169,6 +169,35 @@ TEST_F(AgentServiceTest, RegistersItsNodeThenHeartbeats) {
   EXPECT_EQ(registered_, 1);
 }
 
+TEST_F(AgentServiceTest, HeartbeatsCarryTheLatestGpuSample) {
+  AgentOptions o = Options();
+  std::atomic<int> samples{0};
+  o.gpu_sample_ms = 100000;  // one sample for the whole test
+  o.sample_gpus = [&samples]() -> Result<std::vector<GpuInfo>> {
+    ++samples;
+    std::vector<GpuInfo> gpus(2);
+    gpus[0].index = 0;
+    gpus[0].utilization_percent = 87;
+    gpus[0].memory_used_bytes = 12345;
+    gpus[1].index = 1;
+    gpus[1].healthy = false;
+    gpus[1].health_reason = "uncorrectable ECC errors: 2";
+    return gpus;
+  };
+  StartAgent(std::move(o));
+  ASSERT_TRUE(sched_->WaitFor<wire::Register>(kWaitMs));
+  sched_->Send(wire::RegisterReply{});
+  EXPECT_TRUE(WaitUntil([&] { return registered_ == 1; }, kWaitMs));
+  sched_->PumpFor(350);
+  ASSERT_GE(sched_->heartbeats(), 2);
+  const wire::Heartbeat& hb = sched_->last_heartbeat();
+  EXPECT_EQ(hb.node, "n1");
+  ASSERT_EQ(hb.gpus.size(), 2u);
+  EXPECT_EQ(hb.gpus[0], (wire::GpuStat{0, 87, 12345, true, ""}));
+  EXPECT_EQ(hb.gpus[1], (wire::GpuStat{1, 0, 0, false, "uncorrectable ECC errors: 2"}));
+  EXPECT_EQ(samples.load(), 1) << "sampled at most every gpu_sample_ms, not every heartbeat";
+}
+
 TEST_F(AgentServiceTest, LaunchReportsStartThenExitCodeAndLogsOutput) {
   StartRegistered();
   auto l = Sh(7, 1,
@@ -360,7 +389,7 @@ TEST_F(AgentServiceTest, BadInputGetsAnErrorAndChangesNothing) {
 
   wire::Envelope future;
   future.version = wire::kProtocolVersion + 1;
-  future.body = wire::Heartbeat{"x"};
+  future.body = wire::Heartbeat{"x", {}};
   sched_->SendRaw(wire::Encode(future));
   err = sched_->WaitFor<wire::Error>(kWaitMs);
   ASSERT_TRUE(err);

@@ -24,6 +24,7 @@ bool FakeScheduler::RecvOne(int timeout_ms) {
   if (!env.ok()) return true;  // the agent never sends garbage; drop it
   if (std::holds_alternative<wire::Heartbeat>(env->body)) {
     ++heartbeats_;
+    last_heartbeat_ = std::get<wire::Heartbeat>(env->body);
     return true;
   }
   backlog_.push_back(std::move(*env));

@@ -54,6 +54,7 @@ class FakeScheduler {
   void SendRaw(const std::string& bytes);
 
   int heartbeats() const { return heartbeats_; }
+  const wire::Heartbeat& last_heartbeat() const { return last_heartbeat_; }
 
  private:
   std::optional<wire::Envelope> WaitForEnvelope(int timeout_ms,
@@ -66,6 +67,7 @@ class FakeScheduler {
   std::string identity_;
   std::deque<wire::Envelope> backlog_;
   int heartbeats_ = 0;
+  wire::Heartbeat last_heartbeat_;
   uint64_t next_id_ = 1000000;
 };
 

@@ -27,6 +27,33 @@ TEST(FakeGpuProbeTest, ListsNamedGpus) {
   EXPECT_TRUE(empty->empty());
 }
 
+TEST(FakeGpuProbeTest, IdleAndHealthyUnlessMarkedUnhealthy) {
+  FakeGpuProbe probe(4, "node-a", {1, 3});
+  auto gpus = probe.Sample();
+  ASSERT_TRUE(gpus.ok()) << gpus.status().ToString();
+  ASSERT_EQ(gpus->size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    const GpuInfo& g = (*gpus)[i];
+    EXPECT_EQ(g.utilization_percent, 0);
+    EXPECT_EQ(g.memory_used_bytes, 0u);
+    EXPECT_TRUE(g.nvlink_peers.empty());
+    bool marked = i == 1 || i == 3;
+    EXPECT_EQ(g.healthy, !marked) << "GPU " << i;
+    EXPECT_EQ(g.health_reason, marked ? "fake: marked unhealthy" : "") << "GPU " << i;
+  }
+}
+
+TEST(FakeGpuProbeTest, ParsesTheUnhealthyGpuList) {
+  auto none = ParseGpuIndexList("", 4);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto two = ParseGpuIndexList("3,1,3", 4);
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(*two, (std::set<int>{1, 3}));
+  for (const char* bad : {"4", "-1", "1,", ",1", "a", "1 2", "99999"})
+    EXPECT_FALSE(ParseGpuIndexList(bad, 4).ok()) << bad;
+}
+
 TEST(NvmlGpuProbeTest, NoDriverIsUnavailableNotACrash) {
   NvmlGpuProbe probe;
   auto gpus = probe.Discover();

@@ -137,6 +137,11 @@ TEST(ParseNodesArgs, JsonOnly) {
   auto p = ParseNodesArgs({"--json"}, &g);
   ASSERT_TRUE(IsValue(p));
   EXPECT_TRUE(std::get<NodesArgs>(p).json);
+  EXPECT_FALSE(std::get<NodesArgs>(p).gpus);
+  auto gpus = ParseNodesArgs({"--gpus"}, &g);
+  ASSERT_TRUE(IsValue(gpus));
+  EXPECT_TRUE(std::get<NodesArgs>(gpus).gpus);
+  EXPECT_FALSE(std::get<NodesArgs>(gpus).json);
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseNodesArgs({"node-a"}, &g)));
 }
 

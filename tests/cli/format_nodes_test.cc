@@ -50,7 +50,57 @@ TEST(NodeToJson, Keys) {
   EXPECT_EQ(j["jobs"], json({42, 43}));
   ASSERT_EQ(j["gpus"].size(), 2u);
   EXPECT_EQ(j["gpus"][1], json::parse(R"({"index":1,"uuid":"GPU-1","model":"NVIDIA H100 80GB HBM3",
-                                           "memory_bytes":85899345920})"));
+                                           "memory_bytes":85899345920,"nvlink_peers":[],
+                                           "healthy":true,"health_reason":"",
+                                           "utilization_percent":0,"memory_used_bytes":0})"));
+  EXPECT_EQ(j["problem"], "");
+}
+
+TEST(NodeToJson, GpuSampleHealthAndProblem) {
+  auto n = Node("node-a", 2, 0);
+  n.node.gpus[0].nvlink_peers = {1};
+  n.node.gpus[0].utilization_percent = 93;
+  n.node.gpus[0].memory_used_bytes = 1ull << 30;
+  n.node.gpus[1].healthy = false;
+  n.node.gpus[1].health_reason = "uncorrectable ECC errors: 2";
+  n.problem = "GPU 1 unhealthy: uncorrectable ECC errors: 2";
+  json j = NodeToJson(n);
+  EXPECT_EQ(j["problem"], "GPU 1 unhealthy: uncorrectable ECC errors: 2");
+  EXPECT_EQ(j["gpus"][0]["nvlink_peers"], json({1}));
+  EXPECT_EQ(j["gpus"][0]["utilization_percent"], 93);
+  EXPECT_EQ(j["gpus"][0]["memory_used_bytes"], 1ull << 30);
+  EXPECT_EQ(j["gpus"][1]["healthy"], false);
+  EXPECT_EQ(j["gpus"][1]["health_reason"], "uncorrectable ECC errors: 2");
+}
+
+TEST(FormatNodesTable, ProblemColumnOnlyWhenSomeNodeHasOne) {
+  auto a = Node("node-a", 2, 1);
+  a.problem = "GPU 1 unhealthy: NVML reports the GPU lost";
+  auto b = Node("node-b", 2, 2);
+  std::string table = FormatNodesTable({a, b}, kT0);
+  EXPECT_EQ(table,
+            "NAME    STATE  GPUS  FREE  LABELS  LAST_HEARTBEAT  PROBLEM\n"
+            "node-a  UP     2     1     -       never           GPU 1 unhealthy: NVML reports the GPU lost\n"
+            "node-b  UP     2     2     -       never           -\n");
+}
+
+TEST(FormatGpusTable, OneRowPerGpu) {
+  auto a = Node("node-a", 2, 1);
+  a.node.gpus[0].nvlink_peers = {1};
+  a.node.gpus[1].nvlink_peers = {0};
+  a.node.gpus[0].utilization_percent = 50;
+  a.node.gpus[0].memory_used_bytes = 8ull << 30;
+  a.node.gpus[1].healthy = false;
+  a.node.gpus[1].health_reason = "fake: marked unhealthy";
+  auto b = Node("node-b", 1, 1);
+  b.node.gpus[0].memory_bytes = 16ull << 30;
+  b.node.gpus[0].model = "Fake GPU";
+  std::string table = FormatGpusTable({b, a});
+  EXPECT_EQ(table,
+            "NODE    GPU  MODEL                  MEMORY   UTIL  MEM_USED  HEALTH                             NVLINK\n"
+            "node-a  0    NVIDIA H100 80GB HBM3  80.0GiB  50%   8.0GiB    ok                                 1\n"
+            "node-a  1    NVIDIA H100 80GB HBM3  80.0GiB  0%    0.0GiB    UNHEALTHY: fake: marked unhealthy  0\n"
+            "node-b  0    Fake GPU               16.0GiB  0%    0.0GiB    ok                                 -\n");
 }
 
 TEST(NodeToJson, UnsetHeartbeatIsNullAndNoLabelsIsAnObject) {

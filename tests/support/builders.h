@@ -244,8 +244,14 @@ class NodeBuilder {
   // `count` GPUs with indices 0..count-1 and made-up UUIDs.
   NodeBuilder& Gpus(int32_t count, std::string model = "H100", uint64_t memory_bytes = 80ull << 30) {
     node_.gpus.clear();
-    for (int32_t i = 0; i < count; ++i)
-      node_.gpus.push_back({i, "GPU-" + node_.name + "-" + std::to_string(i), model, memory_bytes});
+    for (int32_t i = 0; i < count; ++i) {
+      GpuInfo g;
+      g.index = i;
+      g.uuid = "GPU-" + node_.name + "-" + std::to_string(i);
+      g.model = model;
+      g.memory_bytes = memory_bytes;
+      node_.gpus.push_back(std::move(g));
+    }
     return *this;
   }
   NodeBuilder& Gpu(GpuInfo g) {

@@ -181,6 +181,8 @@ void TestCluster::StartAgent(int i) {
     args.push_back("--labels");
     args.push_back(options_.labels[i]);
   }
+  if (i < static_cast<int>(options_.agent_args.size()))
+    args.insert(args.end(), options_.agent_args[i].begin(), options_.agent_args[i].end());
   SpawnOptions so;
   // Ranks inherit the agent's environment: the token finds them (and their
   // grandchildren) in teardown, MUSTER_TEST_NODE tells a rank where it runs.

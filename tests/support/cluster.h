@@ -42,6 +42,8 @@ struct ClusterOptions {
   // Per agent `--labels` value (e.g. "rack=r1,switch=s1"); missing/empty: none.
   std::vector<std::string> labels;
   std::vector<std::string> musterd_args;  // extra flags
+  // Per agent extra flags (e.g. {"--fake-unhealthy-gpus", "1"}); missing: none.
+  std::vector<std::vector<std::string>> agent_args;
   int cli_timeout_ms = 5000;              // muster --timeout-ms
   Millis startup_timeout{20000};          // for the "listening"/"registered" lines
 };

@@ -97,7 +97,8 @@ Node FullNode(const std::string& name = "gpu-a1") {
   return NodeBuilder(name)
       .Address("10.0.0.17:7071")
       .Gpus(3, "A100-SXM4-80GB", 85'899'345'920ull)
-      .Gpu({63, "GPU-ffff", "H100", 0xFFFFFFFFFFFFFFFFull})
+      .Gpu({63, "GPU-ffff", "H100", 0xFFFFFFFFFFFFFFFFull, {0, 2, 62}, false,
+            "uncorrectable ECC errors: 3", 97, 0xFFFFFFFFFFFFFFFEull})
       .Label("rack", "r1")
       .Label("switch", "s-07")
       .Label("empty", "")
@@ -126,13 +127,15 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(JobList{{FullJob(1), FullJob(2), JobBuilder(3).Build()}});
   bodies.push_back(CancelJob{424242});
   bodies.push_back(ListNodes{});
-  bodies.push_back(NodeList{{NodeStatus{FullNode("a"), 3, {5, 6}}, NodeStatus{FullNode("b"), -1, {}}}});
+  bodies.push_back(NodeList{{NodeStatus{FullNode("a"), 3, {5, 6}, "GPU 63 unhealthy: uncorrectable ECC errors: 3"},
+                             NodeStatus{FullNode("b"), -1, {}, ""}}});
   bodies.push_back(ReadLog{77, 5, 0x1'0000'0001ull, 1234567});
   static const char kBinary[] = "line 1\nbinary \0\xFF\x80 bytes\n";
   bodies.push_back(LogChunk{std::string(kBinary, sizeof kBinary - 1), 99999, true, true});
   bodies.push_back(Register{FullNode("agent-7"), {Ref(1, 1, 0), Ref(2, 3, 7)}, {FullExit(0), FullExit(1)}});
   bodies.push_back(RegisterReply{250, {Ref(8, 2, 1), Ref(9, 1, 0)}});
-  bodies.push_back(Heartbeat{"agent-7"});
+  bodies.push_back(Heartbeat{"agent-7",
+                             {{0, 100, 0xFFFFFFFFFFFFFFFFull, true, ""}, {3, 0, 17, false, "NVML reports the GPU lost"}}});
   bodies.push_back(LaunchRanks{31,
                                2,
                                {"python", "-u", "train.py"},
@@ -515,7 +518,7 @@ TEST(CodecReject, CrossTypeDecodingDoesNotCrash) {
 // Text fields were once set through c_str() (strlen), cutting at a NUL.
 TEST(CodecRegression, TextWithEmbeddedNulRoundTrips) {
   const std::string nul("ab\0cd", 5);
-  Envelope hb{kProtocolVersion, 1, Heartbeat{nul}};
+  Envelope hb{kProtocolVersion, 1, Heartbeat{nul, {}}};
   auto r = Decode(Encode(hb));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(std::get<Heartbeat>(r->body).node.size(), 5u);
