@@ -139,7 +139,7 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(LaunchRanks{31,
                                2,
                                {"python", "-u", "train.py"},
-                               "/work/job-31",
+                               "/scratch/job-31",
                                {{"MASTER_ADDR", "10.0.0.1"}, {"WORLD_SIZE", "8"}},
                                {RankLaunch{4, 0, {0, 1}}, RankLaunch{5, 1, {2, 3}}},
                                2,
