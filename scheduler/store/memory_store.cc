@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/proto/codec.h"
+#include "common/base/overloaded.h"
 #include "scheduler/store/state_store.h"
 
 namespace muster::store {
@@ -30,12 +31,6 @@ Result<Job> DecodeJobRecord(const std::string& bytes, JobId id, const char* wher
   return DecodeRecord<Job>(bytes, &wire::DecodeJob, std::string(where) + " job " + std::to_string(id));
 }
 
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 class MemoryStore final : public StateStore {
  public:

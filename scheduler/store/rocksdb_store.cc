@@ -39,6 +39,7 @@
 
 #include "common/base/log.h"
 #include "common/proto/codec.h"
+#include "common/base/overloaded.h"
 #include "scheduler/store/state_store.h"
 
 namespace muster::store {
@@ -224,12 +225,6 @@ rocksdb::Options MakeOptions() {
   return o;
 }
 
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 // ---------------------------------------------------------------------------
 
