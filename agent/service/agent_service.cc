@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <set>
 
 #include "agent/core/rank_env.h"
 #include "agent/service/log_reader.h"
@@ -108,6 +109,7 @@ void AgentService::SendRegister() {
   reg.node.labels = opt_.labels;
   reg.running = ranks_.RunningRefs();
   reg.exited = ranks_.Unacked();
+  for (const auto& [key, r] : reservations_) reg.reserved.push_back({key.first, key.second});
   const int64_t now = MonotonicMs();
   ranks_.MarkAllSent(now);
   register_pending_ = true;
@@ -143,6 +145,12 @@ void AgentService::HandleIncoming(const std::string& payload, bool extra_frames)
       return;
     }
     HandleLaunch(*m);
+  } else if (auto* m = std::get_if<wire::ReserveRanks>(&env.body)) {
+    HandleReserve(id, m->launch);
+  } else if (auto* m = std::get_if<wire::CommitRanks>(&env.body)) {
+    HandleCommit(m->gang);
+  } else if (auto* m = std::get_if<wire::AbortRanks>(&env.body)) {
+    DropReservation(m->gang, "aborted by musterd");
   } else if (auto* m = std::get_if<wire::KillJob>(&env.body)) {
     HandleKill(*m);
   } else if (auto* m = std::get_if<wire::AckExit>(&env.body)) {
@@ -250,7 +258,86 @@ void AgentService::HandleLaunch(const wire::LaunchRanks& m) {
   }
 }
 
+std::string AgentService::ReserveConflict(const wire::LaunchRanks& m) {
+  if (m.job == kNoJob || m.ranks.empty()) return "ReserveRanks needs a job and ranks";
+  // GPUs held by committed attempts whose ranks are all gone are free again.
+  for (auto it = committed_gpus_.begin(); it != committed_gpus_.end();)
+    it = ranks_.JobHasRanks(it->first.first) ? std::next(it) : committed_gpus_.erase(it);
+  const GangKey mine{m.job, m.attempt};
+  std::set<int32_t> wanted;
+  for (const auto& r : m.ranks)
+    for (int32_t g : r.gpus) {
+      if (g < 0 || g >= static_cast<int32_t>(gpus_.size()))
+        return "GPU " + std::to_string(g) + " is not on node " + opt_.node_name + " (" +
+               std::to_string(gpus_.size()) + " GPUs)";
+      if (!wanted.insert(g).second) return "GPU " + std::to_string(g) + " is listed twice";
+    }
+  auto holder = [&](const GangKey& k) {
+    return "job " + std::to_string(k.first) + " attempt " + std::to_string(k.second);
+  };
+  for (const auto& [key, r] : reservations_) {
+    if (key == mine) continue;
+    for (const auto& rank : r.launch.ranks)
+      for (int32_t g : rank.gpus)
+        if (wanted.count(g)) return "GPU " + std::to_string(g) + " is reserved by " + holder(key);
+  }
+  for (const auto& [key, gpus] : committed_gpus_) {
+    if (key == mine) continue;
+    for (int32_t g : gpus)
+      if (wanted.count(g)) return "GPU " + std::to_string(g) + " is in use by " + holder(key);
+  }
+  return "";
+}
+
+void AgentService::HandleReserve(uint64_t request_id, const wire::LaunchRanks& m) {
+  const GangKey key{m.job, m.attempt};
+  wire::Reserved reply{m.job, m.attempt, true, ""};
+  if (reservations_.count(key) || ranks_.IsDuplicateLaunch(m.job, m.attempt)) {
+    Send(reply, request_id);  // a duplicate: the answer does not change
+    return;
+  }
+  reply.reason = ReserveConflict(m);
+  if (!reply.reason.empty()) {
+    reply.ok = false;
+    MLOG(Warning) << "refusing to reserve job " << m.job << " attempt " << m.attempt << ": " << reply.reason;
+    Send(reply, request_id);
+    return;
+  }
+  reservations_[key] = Reservation{m, MonotonicMs() + opt_.reserve_ttl_ms};
+  MLOG(Info) << "reserved job " << m.job << " attempt " << m.attempt << ": " << m.ranks.size() << " ranks";
+  Send(reply, request_id);
+}
+
+void AgentService::HandleCommit(const wire::GangRef& g) {
+  auto it = reservations_.find({g.job, g.attempt});
+  if (it == reservations_.end()) {
+    if (!ranks_.IsDuplicateLaunch(g.job, g.attempt))
+      MLOG(Warning) << "commit of job " << g.job << " attempt " << g.attempt << " without a reservation (expired?)";
+    return;  // a duplicate commit, or too late: musterd's start barrier decides
+  }
+  wire::LaunchRanks launch = std::move(it->second.launch);
+  reservations_.erase(it);
+  std::vector<int32_t> gpus;
+  for (const auto& r : launch.ranks) gpus.insert(gpus.end(), r.gpus.begin(), r.gpus.end());
+  committed_gpus_[{g.job, g.attempt}] = std::move(gpus);
+  MLOG(Info) << "committing job " << g.job << " attempt " << g.attempt;
+  HandleLaunch(launch);
+}
+
+void AgentService::DropReservation(const wire::GangRef& g, const std::string& why) {
+  if (reservations_.erase({g.job, g.attempt}))
+    MLOG(Info) << "dropped the reservation of job " << g.job << " attempt " << g.attempt << ": " << why;
+}
+
 void AgentService::HandleKill(const wire::KillJob& m) {
+  for (auto it = reservations_.begin(); it != reservations_.end();) {
+    if (it->first.first == m.job && (m.attempt == 0 || it->first.second == m.attempt)) {
+      MLOG(Info) << "dropped the reservation of job " << m.job << " attempt " << it->first.second << ": killed";
+      it = reservations_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   const int64_t now = MonotonicMs();
   for (int32_t pid : ranks_.TerminateJob(m.job, m.attempt, now, m.grace_ms)) {
     const RankEntry* e = ranks_.FindByPid(pid);
@@ -312,6 +399,15 @@ int64_t AgentService::HeartbeatIntervalMs() const {
 }
 
 void AgentService::RunTimers(int64_t now_ms) {
+  for (auto it = reservations_.begin(); it != reservations_.end();) {
+    if (it->second.expires_ms > now_ms) {
+      ++it;
+      continue;
+    }
+    MLOG(Warning) << "dropped the reservation of job " << it->first.first << " attempt " << it->first.second
+                  << ": not committed within " << opt_.reserve_ttl_ms << " ms";
+    it = reservations_.erase(it);
+  }
   for (int32_t pid : ranks_.TakeDueKills(now_ms)) {
     MLOG(Info) << "SIGKILL to pid " << pid << " (grace over)";
     launcher_.SignalGroup(pid, SIGKILL);
@@ -356,6 +452,7 @@ int64_t AgentService::NextTimerMs() const {
   int64_t next = next_heartbeat_ms_;
   if (auto t = ranks_.NextKillDeadline()) next = std::min(next, *t);
   if (auto t = ranks_.NextResend(opt_.resend_ms)) next = std::min(next, *t);
+  for (const auto& [key, r] : reservations_) next = std::min(next, r.expires_ms);
   return next;
 }
 

@@ -42,6 +42,9 @@ struct AgentOptions {
   // heartbeats carry what the service was created with.
   std::function<Result<std::vector<GpuInfo>>()> sample_gpus;
   int gpu_sample_ms = 5000;
+  // A gang reservation (ReserveRanks) not committed or aborted this long is
+  // dropped by the agent itself (musterd gone, or it forgot).
+  int reserve_ttl_ms = 30000;
 };
 
 class AgentService {
@@ -66,6 +69,12 @@ class AgentService {
   void HandleRegisterReply(const wire::RegisterReply& m);
   void HandleError(const wire::Error& m);
   void HandleLaunch(const wire::LaunchRanks& m);
+  // The two-phase gang start (docs/protocol.md "Gang start").
+  void HandleReserve(uint64_t request_id, const wire::LaunchRanks& m);
+  void HandleCommit(const wire::GangRef& g);
+  void DropReservation(const wire::GangRef& g, const std::string& why);
+  // Why `m` cannot be reserved here; empty when it can.
+  std::string ReserveConflict(const wire::LaunchRanks& m);
   void HandleKill(const wire::KillJob& m);
   void HandleReadLog(uint64_t request_id, const wire::ReadLog& m);
   void SendRegister();
@@ -87,6 +96,13 @@ class AgentService {
   zmq::context_t ctx_{1};
   zmq::socket_t sock_;
   RankTable ranks_;
+  using GangKey = std::pair<JobId, int32_t>;  // (job, attempt)
+  struct Reservation {
+    wire::LaunchRanks launch;
+    int64_t expires_ms = 0;
+  };
+  std::map<GangKey, Reservation> reservations_;
+  std::map<GangKey, std::vector<int32_t>> committed_gpus_;  // while the job has ranks here
 
   bool ever_registered_ = false;
   bool register_pending_ = false;  // a Register is out with no reply yet

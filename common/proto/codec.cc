@@ -133,6 +133,7 @@ void Fill(g::Job::Builder b, const Job& j) {
   b.setArrayJob(j.array_job);
   b.setArrayTask(j.array_task);
   b.setArrayPending(T(j.array_pending));
+  b.setGangPhase(static_cast<uint8_t>(j.gang_phase));
 }
 
 void Fill(g::QueueSpec::Builder b, const QueueSpec& q) {
@@ -188,6 +189,7 @@ Job Read(g::Job::Reader r) {
   j.array_job = r.getArrayJob();
   j.array_task = r.getArrayTask();
   j.array_pending = Str(r.getArrayPending());
+  j.gang_phase = CheckedEnum<GangPhase>(r.getGangPhase(), 2, "gang phase");
   return j;
 }
 
@@ -261,6 +263,49 @@ RankExit Read(g::RankExit::Reader r) {
   return {Read(r.getRef()), r.getExitCode(), r.getSignal(), r.getFailedToStart(), Str(r.getMessage())};
 }
 
+void Fill(g::LaunchRanks::Builder l, const LaunchRanks& m) {
+  l.setJob(m.job);
+  l.setAttempt(m.attempt);
+  SetTextList(l.initArgv(m.argv.size()), m.argv);
+  l.setWorkdir(T(m.workdir));
+  auto env = l.initEnv(m.env.size());
+  for (size_t i = 0; i < m.env.size(); ++i) Fill(env[i], m.env[i]);
+  auto ranks = l.initRanks(m.ranks.size());
+  for (size_t i = 0; i < m.ranks.size(); ++i) {
+    ranks[i].setRank(m.ranks[i].rank);
+    ranks[i].setLocalRank(m.ranks[i].local_rank);
+    auto gpus = ranks[i].initGpus(m.ranks[i].gpus.size());
+    for (size_t k = 0; k < m.ranks[i].gpus.size(); ++k) gpus.set(k, m.ranks[i].gpus[k]);
+  }
+  l.setNodeRank(m.node_rank);
+  l.setLocalWorldSize(m.local_world_size);
+}
+
+LaunchRanks Read(g::LaunchRanks::Reader l) {
+  LaunchRanks m;
+  m.job = l.getJob();
+  m.attempt = l.getAttempt();
+  for (auto a : l.getArgv()) m.argv.push_back(Str(a));
+  m.workdir = Str(l.getWorkdir());
+  for (auto e : l.getEnv()) m.env.push_back({Str(e.getName()), Str(e.getValue())});
+  for (auto r : l.getRanks()) {
+    RankLaunch rl;
+    rl.rank = r.getRank();
+    rl.local_rank = r.getLocalRank();
+    for (auto g : r.getGpus()) rl.gpus.push_back(g);
+    m.ranks.push_back(std::move(rl));
+  }
+  m.node_rank = l.getNodeRank();
+  m.local_world_size = l.getLocalWorldSize();
+  return m;
+}
+
+void Fill(g::GangRef::Builder b, const GangRef& r) {
+  b.setJob(r.job);
+  b.setAttempt(r.attempt);
+}
+GangRef Read(g::GangRef::Reader r) { return {r.getJob(), r.getAttempt()}; }
+
 void FillJobEvent(g::JobEvent::Builder b, const JobEvent& e) {
   b.setJob(e.job);
   b.setTimeUs(e.time);
@@ -327,6 +372,8 @@ struct BodyFiller {
     for (size_t i = 0; i < m.running.size(); ++i) Fill(run[i], m.running[i]);
     auto ex = r.initExited(m.exited.size());
     for (size_t i = 0; i < m.exited.size(); ++i) Fill(ex[i], m.exited[i]);
+    auto res = r.initReserved(m.reserved.size());
+    for (size_t i = 0; i < m.reserved.size(); ++i) Fill(res[i], m.reserved[i]);
   }
   void operator()(const RegisterReply& m) {
     auto r = b.initRegisterReply();
@@ -346,24 +393,17 @@ struct BodyFiller {
       gpus[i].setHealthReason(T(m.gpus[i].health_reason));
     }
   }
-  void operator()(const LaunchRanks& m) {
-    auto l = b.initLaunchRanks();
-    l.setJob(m.job);
-    l.setAttempt(m.attempt);
-    SetTextList(l.initArgv(m.argv.size()), m.argv);
-    l.setWorkdir(T(m.workdir));
-    auto env = l.initEnv(m.env.size());
-    for (size_t i = 0; i < m.env.size(); ++i) Fill(env[i], m.env[i]);
-    auto ranks = l.initRanks(m.ranks.size());
-    for (size_t i = 0; i < m.ranks.size(); ++i) {
-      ranks[i].setRank(m.ranks[i].rank);
-      ranks[i].setLocalRank(m.ranks[i].local_rank);
-      auto gpus = ranks[i].initGpus(m.ranks[i].gpus.size());
-      for (size_t k = 0; k < m.ranks[i].gpus.size(); ++k) gpus.set(k, m.ranks[i].gpus[k]);
-    }
-    l.setNodeRank(m.node_rank);
-    l.setLocalWorldSize(m.local_world_size);
+  void operator()(const LaunchRanks& m) { Fill(b.initLaunchRanks(), m); }
+  void operator()(const ReserveRanks& m) { Fill(b.initReserveRanks(), m.launch); }
+  void operator()(const Reserved& m) {
+    auto r = b.initReserved();
+    r.setJob(m.job);
+    r.setAttempt(m.attempt);
+    r.setOk(m.ok);
+    r.setReason(T(m.reason));
   }
+  void operator()(const CommitRanks& m) { Fill(b.initCommitRanks(), m.gang); }
+  void operator()(const AbortRanks& m) { Fill(b.initAbortRanks(), m.gang); }
   void operator()(const RankStarted& m) {
     auto r = b.initRankStarted();
     Fill(r.initRef(), m.ref);
@@ -500,6 +540,7 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       m.node = Read(r.getNode());
       for (auto x : r.getRunning()) m.running.push_back(Read(x));
       for (auto x : r.getExited()) m.exited.push_back(Read(x));
+      for (auto x : r.getReserved()) m.reserved.push_back(Read(x));
       return m;
     }
     case g::Envelope::Body::REGISTER_REPLY: {
@@ -518,25 +559,14 @@ Body ReadBody(g::Envelope::Body::Reader b) {
                           Str(g.getHealthReason())});
       return m;
     }
-    case g::Envelope::Body::LAUNCH_RANKS: {
-      auto l = b.getLaunchRanks();
-      LaunchRanks m;
-      m.job = l.getJob();
-      m.attempt = l.getAttempt();
-      for (auto a : l.getArgv()) m.argv.push_back(Str(a));
-      m.workdir = Str(l.getWorkdir());
-      for (auto e : l.getEnv()) m.env.push_back({Str(e.getName()), Str(e.getValue())});
-      for (auto r : l.getRanks()) {
-        RankLaunch rl;
-        rl.rank = r.getRank();
-        rl.local_rank = r.getLocalRank();
-        for (auto g : r.getGpus()) rl.gpus.push_back(g);
-        m.ranks.push_back(std::move(rl));
-      }
-      m.node_rank = l.getNodeRank();
-      m.local_world_size = l.getLocalWorldSize();
-      return m;
+    case g::Envelope::Body::LAUNCH_RANKS: return Read(b.getLaunchRanks());
+    case g::Envelope::Body::RESERVE_RANKS: return ReserveRanks{Read(b.getReserveRanks())};
+    case g::Envelope::Body::RESERVED: {
+      auto r = b.getReserved();
+      return Reserved{r.getJob(), r.getAttempt(), r.getOk(), Str(r.getReason())};
     }
+    case g::Envelope::Body::COMMIT_RANKS: return CommitRanks{Read(b.getCommitRanks())};
+    case g::Envelope::Body::ABORT_RANKS: return AbortRanks{Read(b.getAbortRanks())};
     case g::Envelope::Body::RANK_STARTED: {
       auto r = b.getRankStarted();
       return RankStarted{Read(r.getRef()), r.getPid()};
@@ -638,7 +668,8 @@ const char* BodyName(const Body& body) {
                                  "RankExited", "AckExit",    "KillJob",     "PutQueue",
                                  "DeleteQueue", "ListQueues", "QueueList",  "NodeAction",
                                  "JobAction",  "RdzvPut",    "RdzvGet",     "RdzvValue",
-                                 "RdzvBarrier"};
+                                 "RdzvBarrier", "ReserveRanks", "Reserved",  "CommitRanks",
+                                 "AbortRanks"};
   static_assert(std::size(kNames) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }

@@ -107,10 +107,17 @@ struct RankExit {
   std::string message;
   bool operator==(const RankExit&) const = default;
 };
+// One attempt of a gang on one node (the two-phase gang start).
+struct GangRef {
+  JobId job = kNoJob;
+  int32_t attempt = 0;
+  bool operator==(const GangRef&) const = default;
+};
 struct Register {
   Node node;
   std::vector<RankRef> running;
   std::vector<RankExit> exited;  // not yet acknowledged by musterd
+  std::vector<GangRef> reserved{};  // reservations held, not committed yet
   bool operator==(const Register&) const = default;
 };
 struct RegisterReply {
@@ -148,6 +155,29 @@ struct LaunchRanks {
   int32_t node_rank = 0;
   int32_t local_world_size = 0;
   bool operator==(const LaunchRanks&) const = default;
+};
+// Phase 1 of a gang start (musterd -> agent): the LaunchRanks of this node,
+// to be validated and held, not started. The agent answers Reserved.
+struct ReserveRanks {
+  LaunchRanks launch;
+  bool operator==(const ReserveRanks&) const = default;
+};
+struct Reserved {
+  JobId job = kNoJob;
+  int32_t attempt = 0;
+  bool ok = false;
+  std::string reason;  // why not, when !ok
+  bool operator==(const Reserved&) const = default;
+};
+// Phase 2 (musterd -> agent): start the reserved ranks.
+struct CommitRanks {
+  GangRef gang;
+  bool operator==(const CommitRanks&) const = default;
+};
+// musterd -> agent: drop the reservation (nothing was started).
+struct AbortRanks {
+  GangRef gang;
+  bool operator==(const AbortRanks&) const = default;
 };
 struct RankStarted {
   RankRef ref;
@@ -274,7 +304,8 @@ using Body = std::variant<Error, Ok, SubmitJob, SubmitReply, ListJobs, JobList, 
                           ListNodes, NodeList, ReadLog, LogChunk, Register, RegisterReply,
                           Heartbeat, LaunchRanks, RankStarted, RankExited, AckExit, KillJob,
                           PutQueue, DeleteQueue, ListQueues, QueueList, NodeAction, JobAction,
-                          RdzvPut, RdzvGet, RdzvValue, RdzvBarrier>;
+                          RdzvPut, RdzvGet, RdzvValue, RdzvBarrier, ReserveRanks, Reserved,
+                          CommitRanks, AbortRanks>;
 
 struct Envelope {
   uint16_t version = kProtocolVersion;

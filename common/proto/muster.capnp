@@ -60,6 +60,7 @@ struct Job {
   arrayJob @17 :UInt64;
   arrayTask @18 :Int32;
   arrayPending @19 :Text;
+  gangPhase @20 :UInt8;        # 0 none, 1 reserving, 2 committed
 }
 
 struct QueueSpec {
@@ -135,7 +136,14 @@ struct RankExit {
   failedToStart @3 :Bool;
   message @4 :Text;
 }
-struct Register { node @0 :Node; running @1 :List(RankRef); exited @2 :List(RankExit); }
+# One attempt of a gang on a node (the two-phase start, docs/protocol.md).
+struct GangRef { job @0 :UInt64; attempt @1 :Int32; }
+struct Register {
+  node @0 :Node;
+  running @1 :List(RankRef);
+  exited @2 :List(RankExit);
+  reserved @3 :List(GangRef);   # reservations held, not yet committed
+}
 struct RegisterReply { heartbeatIntervalMs @0 :Int32; kill @1 :List(RankRef); }
 struct Heartbeat { node @0 :Text; gpus @1 :List(GpuStat); }
 struct RankLaunch { rank @0 :Int32; localRank @1 :Int32; gpus @2 :List(Int32); }
@@ -152,6 +160,7 @@ struct LaunchRanks {
 struct RankStarted { ref @0 :RankRef; pid @1 :Int32; }
 struct RankExited { exit @0 :RankExit; }
 struct AckExit { ref @0 :RankRef; }
+struct Reserved { job @0 :UInt64; attempt @1 :Int32; ok @2 :Bool; reason @3 :Text; }
 struct KillJob { job @0 :UInt64; attempt @1 :Int32; graceMs @2 :Int32; }
 
 struct PutQueue { spec @0 :QueueSpec; create @1 :Bool; fields @2 :UInt32; }
@@ -215,5 +224,9 @@ struct Envelope {
     rdzvGet @28 :RdzvGet;
     rdzvValue @29 :RdzvValue;
     rdzvBarrier @30 :RdzvBarrier;
+    reserveRanks @31 :LaunchRanks;   # phase 1: reserve, start nothing
+    reserved @32 :Reserved;
+    commitRanks @33 :GangRef;        # phase 2: start the reserved ranks
+    abortRanks @34 :GangRef;         # drop the reservation
   }
 }

@@ -110,6 +110,12 @@ struct NodeAllocation {
   bool operator==(const NodeAllocation&) const = default;
 };
 
+enum class GangPhase : uint8_t {
+  kNone = 0,        // not placed, or placed before two-phase starts existed
+  kReserving = 1,   // ReserveRanks sent; no node starts anything yet
+  kCommitted = 2,   // every node reserved; CommitRanks sent (or due)
+};
+
 struct Job {
   JobId id = kNoJob;
   JobSpec spec;
@@ -133,6 +139,9 @@ struct Job {
   JobId array_job = kNoJob;
   int32_t array_task = -1;
   std::string array_pending;    // on the array job: "8-99" (ranges not started)
+  // The gang's two-phase start (docs/protocol.md "Gang start"): persisted so
+  // a restarted musterd rolls a reservation back or finishes a commit.
+  GangPhase gang_phase = GangPhase::kNone;
 
   int32_t NodeCount() const { return static_cast<int32_t>(placement.size()); }
   bool operator==(const Job&) const = default;

@@ -64,6 +64,28 @@ void Server::OnRegister(const std::string& from, uint64_t rid, const wire::Regis
     accounted.insert({e.ref.job, e.ref.rank});
     OnRankExited(from, e, /*ack=*/true);
   }
+  // Reservations of two-phase gang starts (docs/protocol.md "Gang start").
+  // Reserving in this process: still waited for. Committed: finish it, the
+  // node starts the ranks now. Anything else is rolled back on the node.
+  for (const auto& g : m.reserved) {
+    auto jt = active_.find(g.job);
+    bool here = false;
+    if (jt != active_.end() && jt->second.job.attempt == g.attempt && !jt->second.job.ending)
+      for (const auto& a : jt->second.job.placement) here = here || a.node == name;
+    GangPhase phase = here ? jt->second.job.gang_phase : GangPhase::kNone;
+    if (phase == GangPhase::kNone) {
+      MLOG(Info) << "node " << name << ": aborting its reservation of job " << g.job << " attempt " << g.attempt;
+      SendToNode(n, wire::AbortRanks{g});
+      continue;
+    }
+    JobEntry& e = jt->second;
+    for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r)
+      if (e.job.placement[NodeIndexOfRank(e.job, r)].node == name) accounted.insert({g.job, r});
+    if (phase == GangPhase::kCommitted) {
+      MLOG(Info) << "node " << name << ": finishing the commit of job " << g.job << " attempt " << g.attempt;
+      SendToNode(n, wire::CommitRanks{g});
+    }
+  }
   std::vector<std::pair<JobId, int32_t>> lost;
   for (auto& [id, e] : active_) {
     if (e.job.state != JobState::kStarting && e.job.state != JobState::kRunning) continue;
@@ -125,6 +147,30 @@ void Server::OnRankStarted(const std::string& from, const wire::RankStarted& m) 
     if (!r.started) return;
   DisarmStartDeadline(e);
   Transition(e, JobState::kRunning, "all " + std::to_string(e.ranks.size()) + " ranks started");
+}
+
+void Server::OnReserved(const std::string& from, const wire::Reserved& m) {
+  NodeEntry* n = NodeByIdentity(from);
+  auto it = active_.find(m.job);
+  bool current = n && it != active_.end() && it->second.job.attempt == m.attempt &&
+                 it->second.job.gang_phase == GangPhase::kReserving && !it->second.job.ending &&
+                 it->second.reserve_waiting.count(n->node.name);
+  if (!current) {
+    // An attempt that is over (or a duplicate answer): whatever that node
+    // holds for it must go. A committed gang's late duplicate is harmless.
+    bool committed = it != active_.end() && it->second.job.attempt == m.attempt &&
+                     it->second.job.gang_phase == GangPhase::kCommitted;
+    if (m.ok && !committed) Reply(from, 0, wire::AbortRanks{{m.job, m.attempt}});
+    return;
+  }
+  JobEntry& e = it->second;
+  if (!m.ok) {
+    TearDown(e, JobState::kNodeFail, /*requeue=*/true,
+             "node " + n->node.name + " refused the gang reservation: " + m.reason);
+    return;
+  }
+  e.reserve_waiting.erase(n->node.name);
+  if (e.reserve_waiting.empty()) CommitGang(e);
 }
 
 void Server::OnRankExited(const std::string& from, const wire::RankExit& x, bool ack) {

@@ -61,6 +61,14 @@ void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
   e.failure.clear();
   if (j.spec.time_limit > 0) time_limits_.insert({j.start_time + j.spec.time_limit, j.id});
   ArmStartDeadline(e);
+  // Phase 1 of the gang start: every node reserves, nothing starts until all
+  // did (CommitGang). The phase is persisted with STARTING at this commit.
+  j.gang_phase = GangPhase::kReserving;
+  e.reserve_waiting.clear();
+  for (const auto& a : j.placement) e.reserve_waiting.insert(a.node);
+  DisarmReserveDeadline(e);
+  e.reserve_deadline_mono = MonotonicMs() + options_.reserve_timeout / kMillisecond;
+  reserve_deadlines_.insert({e.reserve_deadline_mono, j.id});
 
   std::vector<std::string> names;
   for (const auto& a : j.placement) names.push_back(a.node);
@@ -98,7 +106,55 @@ void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
       else r.gpus = {a.gpus[l]};
       m.ranks.push_back(std::move(r));
     }
-    SendToNode(nodes_.at(a.node), std::move(m));
+    SendToNode(nodes_.at(a.node), wire::ReserveRanks{std::move(m)});
+  }
+}
+
+void Server::CommitGang(JobEntry& e) {
+  Job& j = e.job;
+  DisarmReserveDeadline(e);
+  j.gang_phase = GangPhase::kCommitted;
+  Persist(j);
+  MLOG(Info) << "job " << j.id << " attempt " << j.attempt << ": every node reserved; committing";
+  // Sent after this turn's commit: a restarted musterd finds the phase on
+  // disk and finishes the commit (OnRegister).
+  for (const auto& a : j.placement) {
+    auto it = nodes_.find(a.node);
+    if (it != nodes_.end()) SendToNode(it->second, wire::CommitRanks{{j.id, j.attempt}});
+  }
+}
+
+void Server::AbortReservation(JobEntry& e) {
+  Job& j = e.job;
+  DisarmReserveDeadline(e);
+  e.reserve_waiting.clear();
+  for (const auto& a : j.placement) {
+    auto it = nodes_.find(a.node);
+    if (it != nodes_.end()) SendToNode(it->second, wire::AbortRanks{{j.id, j.attempt}});
+  }
+  // Nothing was started: every rank of the attempt is over.
+  for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r) MarkRankExited(e, r);
+}
+
+void Server::DisarmReserveDeadline(JobEntry& e) {
+  if (e.reserve_deadline_mono == 0) return;
+  reserve_deadlines_.erase({e.reserve_deadline_mono, e.job.id});
+  e.reserve_deadline_mono = 0;
+}
+
+void Server::CheckReserveTimeouts(int64_t now_mono) {
+  while (!reserve_deadlines_.empty() && reserve_deadlines_.begin()->first <= now_mono) {
+    JobId id = reserve_deadlines_.begin()->second;
+    reserve_deadlines_.erase(reserve_deadlines_.begin());
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    JobEntry& e = it->second;
+    e.reserve_deadline_mono = 0;
+    if (e.job.gang_phase != GangPhase::kReserving || e.job.placement.empty() || e.job.ending) continue;
+    std::vector<std::string> silent(e.reserve_waiting.begin(), e.reserve_waiting.end());
+    TearDown(e, JobState::kNodeFail, /*requeue=*/true,
+             "gang reservation timed out after " + FormatDuration(options_.reserve_timeout) + ": node" +
+                 (silent.size() == 1 ? " " : "s ") + Join(silent, ",") + " did not answer");
   }
 }
 
@@ -117,6 +173,8 @@ void Server::TearDown(JobEntry& e, JobState ending, bool requeue, const std::str
     e.failure = why;
     Persist(e.job);
   }
+  // A gang still reserving started nothing: roll the reservation back.
+  if (e.job.gang_phase == GangPhase::kReserving && !e.job.placement.empty()) AbortReservation(e);
   if (first || ending == JobState::kCancelled) {
     MLOG(Info) << "job " << e.job.id << ": tearing down the gang: " << why;
     // Every node that still has ranks of this attempt gets SIGTERM, then
@@ -153,6 +211,9 @@ void Server::MaybeFinish(JobEntry& e) {
   if (e.ranks_exited < static_cast<int32_t>(e.ranks.size())) return;
   Job& j = e.job;
   DisarmStartDeadline(e);
+  DisarmReserveDeadline(e);
+  e.reserve_waiting.clear();
+  j.gang_phase = GangPhase::kNone;
   ReleaseResources(j);
   DropRendezvous(j.id, "job attempt ended");
   JobState ending = j.ending.value_or(JobState::kCompleted);

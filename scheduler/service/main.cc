@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
        "a node with no heartbeat for this long is DOWN and its gangs are requeued")
       ("start-timeout", po::value<std::string>()->default_value("120s"),
        "a gang whose ranks have not all started this long after its launch is torn down and requeued")
+      ("reserve-timeout", po::value<std::string>()->default_value("10s"),
+       "a gang not reserved by all its nodes this long after its launch is aborted and requeued")
       ("heartbeat-interval", po::value<std::string>()->default_value("1s"), "heartbeat period told to agents")
       ("checkpoint-root", po::value<std::string>(),
        "MUSTER_CHECKPOINT_DIR is <root>/<job id> (default <state-dir>/checkpoints; use a shared filesystem)")
@@ -86,7 +88,8 @@ int main(int argc, char** argv) {
   options.backfill = vm["backfill"].as<bool>();
   for (auto [flag, target] : {std::pair{"heartbeat-timeout", &options.heartbeat_timeout},
                               std::pair{"fair-share-half-life", &options.fair_share_half_life},
-                              std::pair{"start-timeout", &options.start_timeout}}) {
+                              std::pair{"start-timeout", &options.start_timeout},
+                              std::pair{"reserve-timeout", &options.reserve_timeout}}) {
     auto d = ParseDuration(vm[flag].as<std::string>());
     if (!d.ok() || *d <= 0) {
       std::cerr << "musterd: --" << flag << ": " << (d.ok() ? "must be positive" : d.status().message()) << "\n";

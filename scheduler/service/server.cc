@@ -78,6 +78,18 @@ Status Server::Recover() {
     }
     active_.emplace(e.job.id, std::move(e));
   }
+  // Two-phase starts cut by the crash: a gang still reserving is rolled back
+  // (requeued; the agents' reservations are aborted when they re-register,
+  // or expire by themselves). A committed one is finished at re-registration
+  // (OnRegister sends CommitRanks again to nodes still holding it).
+  std::vector<JobId> rollback;
+  for (auto& [id, e] : active_)
+    if (e.job.gang_phase == GangPhase::kReserving && !e.job.placement.empty()) rollback.push_back(id);
+  for (JobId id : rollback) {
+    JobEntry& e = active_.at(id);
+    MLOG(Info) << "job " << id << " attempt " << e.job.attempt << ": rolling back its reservation (musterd restarted)";
+    TearDown(e, JobState::kNodeFail, /*requeue=*/true, "gang reservation interrupted by a musterd restart");
+  }
   for (auto& j : loaded->recent_finished) recent_.emplace(j.id, std::move(j));
   MLOG(Info) << "recovered " << active_.size() << " active jobs (" << placed << " placed), "
              << recent_.size() << " recent finished, " << nodes_.size() << " nodes; next job id "
@@ -150,6 +162,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
     }
     ExpireRendezvous(now_mono);  // every turn: O(1) when nothing is due
     CheckTimeLimits();
+    CheckReserveTimeouts(now_mono);
     CheckStartTimeouts(now_mono);
     // Windows opening and reservations falling due are boundaries too.
     if (next_wakeup_ != kNoTime && clock_.Now() >= next_wakeup_) {
@@ -193,6 +206,7 @@ void Server::Dispatch(const std::string& from, wire::Envelope env) {
         else if constexpr (std::is_same_v<T, wire::Register>) OnRegister(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::Heartbeat>) OnHeartbeat(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::RankStarted>) OnRankStarted(from, m);
+        else if constexpr (std::is_same_v<T, wire::Reserved>) OnReserved(from, m);
         else if constexpr (std::is_same_v<T, wire::RankExited>) OnRankExited(from, m.exit, true);
         else if constexpr (std::is_same_v<T, wire::LogChunk>) OnLogReply(rid, std::move(m));
         else if constexpr (std::is_same_v<T, wire::PutQueue>) OnPutQueue(from, rid, m);

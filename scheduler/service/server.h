@@ -42,6 +42,9 @@ struct ServerOptions {
   // A placed gang not RUNNING (every rank reported started) this long after
   // its launch is torn down everywhere and requeued like a node failure.
   Duration start_timeout = 120 * kSecond;
+  // A gang whose nodes have not all answered ReserveRanks this long after
+  // the launch is aborted everywhere and requeued like a node failure.
+  Duration reserve_timeout = 10 * kSecond;
   // Policy.
   std::vector<std::string> offpeak;             // "Mon-Fri 20:00-07:00", ...
   std::string timezone = "UTC";
@@ -85,6 +88,10 @@ class Server {
     int32_t ranks_exited = 0;
     std::string failure;            // why the gang failed, for the event
     int64_t start_deadline_mono = 0;  // in start_deadlines_ while STARTING; 0: none
+    // The two-phase start (gang_phase == kReserving): nodes that have not
+    // answered ReserveRanks yet, and when the reservation gives up.
+    std::set<std::string> reserve_waiting;
+    int64_t reserve_deadline_mono = 0;  // in reserve_deadlines_; 0: none
   };
   struct NodeEntry {
     Node node;
@@ -171,6 +178,7 @@ class Server {
   void OnRegister(const std::string& from, uint64_t rid, const wire::Register& m);
   void OnHeartbeat(const std::string& from, uint64_t rid, const wire::Heartbeat& m);
   void OnRankStarted(const std::string& from, const wire::RankStarted& m);
+  void OnReserved(const std::string& from, const wire::Reserved& m);
   void OnRankExited(const std::string& from, const wire::RankExit& e, bool ack);
   void CheckHeartbeats(int64_t now_mono);
   void MarkNodeDown(NodeEntry& node, const std::string& why);
@@ -218,6 +226,13 @@ class Server {
   void ArmStartDeadline(JobEntry& e);
   void DisarmStartDeadline(JobEntry& e);
   void CheckStartTimeouts(int64_t now_mono);
+  // The two-phase gang start (job_lifecycle.cc, docs/protocol.md "Gang start").
+  void CommitGang(JobEntry& e);
+  // A gang still reserving is rolled back: AbortRanks to every node, no rank
+  // of the attempt will ever start (they count as exited).
+  void AbortReservation(JobEntry& e);
+  void DisarmReserveDeadline(JobEntry& e);
+  void CheckReserveTimeouts(int64_t now_mono);
   // GPU samples and health from a heartbeat (agent_api.cc); kept in memory.
   void ApplyGpuStats(NodeEntry& n, const std::vector<wire::GpuStat>& stats);
   void Finish(JobId id);  // moves a final job out of the active set
@@ -235,6 +250,7 @@ class Server {
   std::map<std::string, NodeEntry> nodes_;
   std::set<std::pair<Time, JobId>> time_limits_;  // (deadline, job) of placed jobs
   std::set<std::pair<int64_t, JobId>> start_deadlines_;  // (monotonic ms, job) of STARTING jobs
+  std::set<std::pair<int64_t, JobId>> reserve_deadlines_;  // (monotonic ms, job) of reserving gangs
   std::map<uint64_t, PendingLogRead> log_reads_;
   std::unordered_map<JobId, RdzvSpace> rdzv_;             // placed jobs that used it
   std::unordered_map<uint64_t, RdzvWaiter> rdzv_waiters_;

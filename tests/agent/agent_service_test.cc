@@ -457,5 +457,88 @@ TEST_F(AgentServiceTest, WithFakeLauncherSigtermThenSigkillAndTheLaunchSpec) {
   StopAgent();
 }
 
+// ---- the two-phase gang start (docs/protocol.md "Gang start") ----
+
+TEST_F(AgentServiceTest, ReserveStartsNothingUntilCommit) {
+  StartRegistered();
+  auto l = Sh(30, 1, "exec sleep 30", 2);
+  sched_->Send(wire::ReserveRanks{l});
+  auto reserved = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 30; });
+  ASSERT_TRUE(reserved);
+  EXPECT_TRUE(reserved->ok) << reserved->reason;
+  EXPECT_EQ(reserved->attempt, 1);
+  EXPECT_TRUE(sched_->CollectFor<wire::RankStarted>(300).empty()) << "a rank started before the commit";
+  // A re-registration reports the reservation.
+  sched_->Send(wire::Error{wire::ErrorCode::kNotRegistered, "who?"});
+  auto reg = sched_->WaitFor<wire::Register>(kWaitMs);
+  ASSERT_TRUE(reg);
+  ASSERT_EQ(reg->reserved.size(), 1u);
+  EXPECT_EQ(reg->reserved[0], (wire::GangRef{30, 1}));
+  sched_->Send(wire::RegisterReply{});
+
+  sched_->Send(wire::CommitRanks{{30, 1}});
+  for (int r = 0; r < 2; ++r) EXPECT_TRUE(sched_->WaitFor<wire::RankStarted>(kWaitMs, StartedRank(30, r)));
+  sched_->Send(wire::CommitRanks{{30, 1}});  // a duplicate commit starts nothing
+  EXPECT_TRUE(sched_->CollectFor<wire::RankStarted>(300).empty());
+  // Its GPUs are in use now: another attempt cannot reserve them.
+  sched_->Send(wire::ReserveRanks{Sh(31, 1, "true", 1)});
+  auto refused = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 31; });
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->ok);
+  EXPECT_NE(refused->reason.find("in use by job 30"), std::string::npos) << refused->reason;
+}
+
+TEST_F(AgentServiceTest, DoubleReservationIsRefusedAndAbortFreesTheGpus) {
+  StartRegistered();
+  sched_->Send(wire::ReserveRanks{Sh(32, 1, "true", 2)});
+  auto a = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 32; });
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->ok);
+  // The same attempt again: the same answer (duplicates are harmless).
+  sched_->Send(wire::ReserveRanks{Sh(32, 1, "true", 2)});
+  a = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 32; });
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->ok);
+  // Another job wanting GPU 1, and a GPU the node does not have.
+  sched_->Send(wire::ReserveRanks{Launch(33, 1, {"true"}, {{0, 0, {1}}})});
+  auto b = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 33; });
+  ASSERT_TRUE(b);
+  EXPECT_FALSE(b->ok);
+  EXPECT_NE(b->reason.find("reserved by job 32 attempt 1"), std::string::npos) << b->reason;
+  sched_->Send(wire::ReserveRanks{Launch(34, 1, {"true"}, {{0, 0, {7}}})});
+  auto c = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 34; });
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->ok);
+  EXPECT_NE(c->reason.find("not on node"), std::string::npos) << c->reason;
+
+  sched_->Send(wire::AbortRanks{{32, 1}});
+  sched_->Send(wire::CommitRanks{{32, 1}});  // too late: nothing to start
+  EXPECT_TRUE(sched_->CollectFor<wire::RankStarted>(300).empty());
+  sched_->Send(wire::ReserveRanks{Launch(33, 1, {"true"}, {{0, 0, {1}}})});
+  b = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 33; });
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->ok) << b->reason;
+}
+
+TEST_F(AgentServiceTest, UncommittedReservationExpires) {
+  AgentOptions o = Options();
+  o.reserve_ttl_ms = 300;
+  StartAgent(o);
+  ASSERT_TRUE(sched_->WaitFor<wire::Register>(kWaitMs));
+  sched_->Send(wire::RegisterReply{});
+  sched_->Send(wire::ReserveRanks{Sh(35, 1, "true", 2)});
+  auto a = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 35; });
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->ok);
+  sched_->PumpFor(800);
+  sched_->Send(wire::CommitRanks{{35, 1}});
+  EXPECT_TRUE(sched_->CollectFor<wire::RankStarted>(400).empty()) << "an expired reservation started";
+  // Its GPUs are free for someone else.
+  sched_->Send(wire::ReserveRanks{Sh(36, 1, "true", 2)});
+  auto b = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 36; });
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->ok) << b->reason;
+}
+
 }  // namespace
 }  // namespace muster::agent

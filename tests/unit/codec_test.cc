@@ -65,7 +65,7 @@ JobSpec FullSpec() {
 }
 
 Job FullJob(JobId id = 0x0123456789ABCDEFull) {
-  return JobBuilder(id)
+  Job j = JobBuilder(id)
       .Spec(FullSpec())
       .State(JobState::kRunning)
       .Reason(PendingReason::kPreempted, "needs 16 GPUs, 8 free")
@@ -82,6 +82,8 @@ Job FullJob(JobId id = 0x0123456789ABCDEFull) {
       .Ending(JobState::kTimeout)
       .RequeueOnEnd(true)
       .Build();
+  j.gang_phase = GangPhase::kCommitted;
+  return j;
 }
 
 Job FullArrayTask() {
@@ -132,7 +134,7 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(ReadLog{77, 5, 0x1'0000'0001ull, 1234567});
   static const char kBinary[] = "line 1\nbinary \0\xFF\x80 bytes\n";
   bodies.push_back(LogChunk{std::string(kBinary, sizeof kBinary - 1), 99999, true, true});
-  bodies.push_back(Register{FullNode("agent-7"), {Ref(1, 1, 0), Ref(2, 3, 7)}, {FullExit(0), FullExit(1)}});
+  bodies.push_back(Register{FullNode("agent-7"), {Ref(1, 1, 0), Ref(2, 3, 7)}, {FullExit(0), FullExit(1)}, {{9, 2}}});
   bodies.push_back(RegisterReply{250, {Ref(8, 2, 1), Ref(9, 1, 0)}});
   bodies.push_back(Heartbeat{"agent-7",
                              {{0, 100, 0xFFFFFFFFFFFFFFFFull, true, ""}, {3, 0, 17, false, "NVML reports the GPU lost"}}});
@@ -160,6 +162,19 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(RdzvGet{31, 2, "addr/7", 60000});
   bodies.push_back(RdzvValue{true, std::string(kId, sizeof kId - 1)});
   bodies.push_back(RdzvBarrier{31, 2, "ready", 5, 8, 30000});
+  {
+    LaunchRanks l;
+    l.job = 44;
+    l.attempt = 3;
+    l.argv = {"train"};
+    l.ranks = {{0, 0, {0, 1}}, {1, 1, {2}}};
+    l.node_rank = 1;
+    l.local_world_size = 2;
+    bodies.push_back(ReserveRanks{l});
+  }
+  bodies.push_back(Reserved{44, 3, false, "GPU 2 is reserved by job 7 attempt 1"});
+  bodies.push_back(CommitRanks{{44, 3}});
+  bodies.push_back(AbortRanks{{44, 4}});
 
   std::vector<Envelope> out;
   uint64_t rid = 0xA5A5A5A500000000ull;
