@@ -261,3 +261,36 @@ TEST_F(IntegrationNodeLossNoSpare, GangGoesBackToPendingAndRunsWhenTheNodeReturn
 
 }  // namespace
 }  // namespace muster::testing
+
+namespace muster::testing {
+namespace {
+
+// Never half a gang: one rank failing at once, while its peers are still
+// starting or running, fails the whole gang with its exit code and kills
+// every other rank on both nodes.
+TEST_F(IntegrationGang, OneRankFailingAtStartTearsDownTheWholeGang) {
+  const std::string pids_file = cluster().Scratch("pids");
+  int64_t id = cluster().Submit(
+      {"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "0", "--grace", "1s"},
+      Sh("if [ \"$RANK\" = 2 ]; then exit 5; fi; echo \"$MUSTER_TEST_NODE $RANK $$\" >> " + pids_file +
+         "; exec sleep 300"));
+  Json job = cluster().WaitForJobState(id, "FAILED", Millis(20000));
+  ASSERT_EQ(job.value("state", ""), "FAILED") << job.dump(2);
+  EXPECT_EQ(job.value("exit_code", 0), 5) << job.dump(2);
+  EXPECT_NE(job.value("reason_detail", "").find("rank 2"), std::string::npos) << job.dump(2);
+  // Whatever ranks got as far as recording themselves are gone.
+  for (const auto& rp : ReadRankPids(pids_file))
+    EXPECT_TRUE(WaitForProcessGone(rp.pid, Millis(10000))) << "rank " << rp.rank << " on " << rp.node;
+  // And the GPUs are free again on both nodes.
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        Json nodes = cluster().Nodes();
+        for (const auto& n : nodes)
+          if (n.value("gpus_free", 0) != 4) return false;
+        return true;
+      },
+      Millis(5000)));
+}
+
+}  // namespace
+}  // namespace muster::testing
