@@ -35,15 +35,7 @@ int ToInt(const std::string& s) {
 
 // ---- the environment of a 2 x 4 gang ------------------------------------------
 
-class IntegrationGang : public ClusterTest {
- protected:
-  ClusterOptions Options() const override {
-    ClusterOptions o;
-    o.agents = 2;
-    o.gpus_per_agent = 4;
-    return o;
-  }
-};
+class IntegrationGang : public SizedClusterTest<2, 4> {};
 
 TEST_F(IntegrationGang, EveryRankOfATwoNodeGangSeesItsEnvironment) {
   int64_t id = cluster().Submit(
@@ -143,15 +135,7 @@ std::vector<std::string> RecordPidAndSleep(const std::string& path) {
   return Sh("echo \"$MUSTER_TEST_NODE $RANK $$\" >> " + path + "; exec sleep 300");
 }
 
-class IntegrationNodeLoss : public ClusterTest {
- protected:
-  ClusterOptions Options() const override {
-    ClusterOptions o;
-    o.agents = 3;
-    o.gpus_per_agent = 2;
-    return o;
-  }
-};
+class IntegrationNodeLoss : public SizedClusterTest<3, 2> {};
 
 TEST_F(IntegrationNodeLoss, KillingAnAgentRequeuesTheGangAndKillsItsOtherRanks) {
   const std::string pids_file = cluster().Scratch("pids");
@@ -208,15 +192,7 @@ TEST_F(IntegrationNodeLoss, KillingAnAgentRequeuesTheGangAndKillsItsOtherRanks) 
   EXPECT_EQ(cluster().WaitForJobState(id, "CANCELLED")["state"], "CANCELLED");
 }
 
-class IntegrationNodeLossNoSpare : public ClusterTest {
- protected:
-  ClusterOptions Options() const override {
-    ClusterOptions o;
-    o.agents = 2;
-    o.gpus_per_agent = 2;
-    return o;
-  }
-};
+class IntegrationNodeLossNoSpare : public SizedClusterTest<2, 2> {};
 
 TEST_F(IntegrationNodeLossNoSpare, GangGoesBackToPendingAndRunsWhenTheNodeReturns) {
   const std::string pids_file = cluster().Scratch("pids");

@@ -52,4 +52,17 @@ class ClusterTest : public ::testing::Test {
   std::unique_ptr<TestCluster> cluster_;
 };
 
+// A cluster of `Agents` agents with `Gpus` fake GPUs each, nothing else
+// special: `class MyTest : public SizedClusterTest<2, 4> {};`.
+template <int Agents, int Gpus>
+class SizedClusterTest : public ClusterTest {
+ protected:
+  ClusterOptions Options() const override {
+    ClusterOptions o;
+    o.agents = Agents;
+    o.gpus_per_agent = Gpus;
+    return o;
+  }
+};
+
 }  // namespace muster::testing

@@ -32,15 +32,7 @@ void ExpectAllReduceOk(TestCluster& c, int64_t id, int world, int64_t n) {
 }
 
 // (a) A 3-node gang, 2 ranks per node.
-class RdzvGang3x2 : public ClusterTest {
- protected:
-  ClusterOptions Options() const override {
-    ClusterOptions o;
-    o.agents = 3;
-    o.gpus_per_agent = 2;
-    return o;
-  }
-};
+class RdzvGang3x2 : public SizedClusterTest<3, 2> {};
 
 TEST_F(RdzvGang3x2, FakeAllReduceOverThreeNodesCompletes) {
   int64_t id = cluster().Submit({"--name", "allreduce", "--nodes", "3", "--gpus-per-node", "2"},
@@ -59,15 +51,7 @@ TEST_F(RdzvGang3x2, FakeAllReduceOverThreeNodesCompletes) {
 }
 
 // (b) Many ranks: 2 nodes x 4.
-class RdzvGang2x4 : public ClusterTest {
- protected:
-  ClusterOptions Options() const override {
-    ClusterOptions o;
-    o.agents = 2;
-    o.gpus_per_agent = 4;
-    return o;
-  }
-};
+class RdzvGang2x4 : public SizedClusterTest<2, 4> {};
 
 TEST_F(RdzvGang2x4, EightRanksAllReduceSmallAndUnevenVectors) {
   // 5 doubles over 8 ranks leaves some ring chunks empty; 1001 is uneven.
