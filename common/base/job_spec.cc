@@ -134,4 +134,22 @@ Status ValidateJobSpec(const JobSpec& spec) {
   return Status::Ok();
 }
 
+Status ValidateModelSpec(const ModelSpec& spec) {
+  auto bad = [](std::string m) { return Status::InvalidArgument(std::move(m)); };
+  if (!IsValidName(spec.name)) return bad("bad model name '" + spec.name + "': 1-64 of letters, digits, . _ -");
+  if (!spec.job.array.empty()) return bad("a retraining template cannot be an array job");
+  if (!spec.job.after.empty()) return bad("a retraining template cannot depend on other jobs");
+  if (spec.job.hold) return bad("a retraining template cannot be held");
+  if (spec.deadline < 0) return bad("deadline cannot be negative");
+  if (spec.cooldown < 0) return bad("cooldown cannot be negative");
+  if (spec.checkpoint_dir.size() > 4096 || spec.checkpoint_dir.find('\0') != std::string::npos)
+    return bad("bad checkpoint directory");
+  if (!spec.checkpoint_dir.empty() && spec.checkpoint_dir.front() != '/')
+    return bad("checkpoint directory must be an absolute path (agents resolve it on their nodes)");
+  JobSpec job = spec.job;
+  job.kind = JobKind::kRetrain;
+  job.model = spec.name;
+  return ValidateJobSpec(job);
+}
+
 }  // namespace muster

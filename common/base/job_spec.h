@@ -13,6 +13,11 @@ namespace muster {
 // user what to change. Shared by musterd (authoritative) and the CLI.
 Status ValidateJobSpec(const JobSpec& spec);
 
+// Every rule a retraining template must satisfy (`muster model register`):
+// a valid model name, a valid job spec (not an array, no dependencies), and
+// non-negative deadline and cooldown.
+Status ValidateModelSpec(const ModelSpec& spec);
+
 // `--array 0-99%8`: task indices as inclusive ranges, and at most
 // `max_running` tasks at once (0: no cap).
 struct ArraySpec {

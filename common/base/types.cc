@@ -119,4 +119,13 @@ int32_t TotalGpus(const JobSpec& spec) {
   return spec.nodes > 0 ? spec.nodes * spec.gpus_per_node : spec.total_gpus;
 }
 
+const char* TriggerOutcomeName(TriggerOutcome o) {
+  switch (o) {
+    case TriggerOutcome::kSubmitted: return "submitted";
+    case TriggerOutcome::kCoalesced: return "coalesced";
+    case TriggerOutcome::kDeferred: return "deferred";
+  }
+  return "unknown";
+}
+
 }  // namespace muster

@@ -314,6 +314,86 @@ void FillJobEvent(g::JobEvent::Builder b, const JobEvent& e) {
   b.setCause(T(e.cause));
 }
 
+// ---- retraining records ------------------------------------------------------
+
+template <typename ListBuilder>
+void FillEnvList(ListBuilder list, const std::vector<EnvVar>& v) {
+  for (size_t i = 0; i < v.size(); ++i) Fill(list[i], v[i]);
+}
+template <typename ListReader>
+std::vector<EnvVar> ReadEnvList(ListReader list) {
+  std::vector<EnvVar> v;
+  for (auto e : list) v.push_back({Str(e.getName()), Str(e.getValue())});
+  return v;
+}
+
+void Fill(g::ModelSpec::Builder b, const ModelSpec& s) {
+  b.setName(T(s.name));
+  Fill(b.initJob(), s.job);
+  b.setDeadlineUs(s.deadline);
+  b.setCooldownUs(s.cooldown);
+  b.setCheckpointDir(T(s.checkpoint_dir));
+}
+ModelSpec Read(g::ModelSpec::Reader r) {
+  return {Str(r.getName()), Read(r.getJob()), r.getDeadlineUs(), r.getCooldownUs(), Str(r.getCheckpointDir())};
+}
+
+void Fill(g::Model::Builder b, const Model& m) {
+  Fill(b.initSpec(), m.spec);
+  b.setCreatedUs(m.created);
+  b.setActiveJob(m.active_job);
+  b.setLastJob(m.last_job);
+  b.setLastState(static_cast<uint8_t>(m.last_state));
+  b.setLastEndUs(m.last_end);
+  b.setLastSuccessJob(m.last_success_job);
+  b.setWarmStart(T(m.warm_start));
+  b.setTriggers(m.triggers);
+  b.setDue(m.due);
+  b.setDueReason(T(m.due_reason));
+  FillEnvList(b.initDueMetrics(m.due_metrics.size()), m.due_metrics);
+}
+Model Read(g::Model::Reader r) {
+  Model m;
+  m.spec = Read(r.getSpec());
+  m.created = r.getCreatedUs();
+  m.active_job = r.getActiveJob();
+  m.last_job = r.getLastJob();
+  m.last_state = CheckedEnum<JobState>(r.getLastState(), kMaxJobState, "state");
+  m.last_end = r.getLastEndUs();
+  m.last_success_job = r.getLastSuccessJob();
+  m.warm_start = Str(r.getWarmStart());
+  m.triggers = r.getTriggers();
+  m.due = r.getDue();
+  m.due_reason = Str(r.getDueReason());
+  m.due_metrics = ReadEnvList(r.getDueMetrics());
+  return m;
+}
+
+constexpr uint8_t kMaxTriggerOutcome = static_cast<uint8_t>(TriggerOutcome::kDeferred);
+
+void Fill(g::TriggerRecord::Builder b, const TriggerRecord& t) {
+  b.setModel(T(t.model));
+  b.setSeq(t.seq);
+  b.setTimeUs(t.time);
+  b.setSource(T(t.source));
+  b.setReason(T(t.reason));
+  FillEnvList(b.initMetrics(t.metrics.size()), t.metrics);
+  b.setOutcome(static_cast<uint8_t>(t.outcome));
+  b.setJob(t.job);
+}
+TriggerRecord Read(g::TriggerRecord::Reader r) {
+  TriggerRecord t;
+  t.model = Str(r.getModel());
+  t.seq = r.getSeq();
+  t.time = r.getTimeUs();
+  t.source = Str(r.getSource());
+  t.reason = Str(r.getReason());
+  t.metrics = ReadEnvList(r.getMetrics());
+  t.outcome = CheckedEnum<TriggerOutcome>(r.getOutcome(), kMaxTriggerOutcome, "trigger outcome");
+  t.job = r.getJob();
+  return t;
+}
+
 // ---- body dispatch ----------------------------------------------------------
 
 struct BodyFiller {
@@ -483,6 +563,41 @@ struct BodyFiller {
     r.setWorldSize(m.world_size);
     r.setWaitMs(m.wait_ms);
   }
+  void operator()(const PutModel& m) {
+    auto p = b.initPutModel();
+    Fill(p.initSpec(), m.spec);
+    p.setCreate(m.create);
+  }
+  void operator()(const DeleteModel& m) { b.initDeleteModel().setName(T(m.name)); }
+  void operator()(const ListModels& m) {
+    auto l = b.initListModels();
+    l.setName(T(m.name));
+    l.setTriggerLimit(m.trigger_limit);
+  }
+  void operator()(const ModelList& m) {
+    auto ms = b.initModelList().initModels(m.models.size());
+    for (size_t i = 0; i < m.models.size(); ++i) {
+      const ModelInfo& info = m.models[i];
+      Fill(ms[i].initModel(), info.model);
+      auto ts = ms[i].initRecentTriggers(info.recent_triggers.size());
+      for (size_t k = 0; k < info.recent_triggers.size(); ++k) Fill(ts[k], info.recent_triggers[k]);
+      ms[i].setCooldownEndUs(info.cooldown_end);
+    }
+  }
+  void operator()(const TriggerModel& m) {
+    auto t = b.initTriggerModel();
+    t.setModel(T(m.model));
+    t.setReason(T(m.reason));
+    FillEnvList(t.initMetrics(m.metrics.size()), m.metrics);
+    t.setSource(T(m.source));
+  }
+  void operator()(const TriggerReply& m) {
+    auto t = b.initTriggerReply();
+    t.setOutcome(static_cast<uint8_t>(m.outcome));
+    t.setJob(m.job);
+    t.setSeq(m.seq);
+    t.setCooldownEndUs(m.cooldown_end);
+  }
 };
 
 Body ReadBody(g::Envelope::Body::Reader b) {
@@ -618,6 +733,33 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       return RdzvBarrier{r.getJob(), r.getAttempt(), Str(r.getName()), r.getRank(), r.getWorldSize(),
                          r.getWaitMs()};
     }
+    case g::Envelope::Body::PUT_MODEL: {
+      auto p = b.getPutModel();
+      return PutModel{Read(p.getSpec()), p.getCreate()};
+    }
+    case g::Envelope::Body::DELETE_MODEL: return DeleteModel{Str(b.getDeleteModel().getName())};
+    case g::Envelope::Body::LIST_MODELS: {
+      auto l = b.getListModels();
+      return ListModels{Str(l.getName()), l.getTriggerLimit()};
+    }
+    case g::Envelope::Body::MODEL_LIST: {
+      ModelList m;
+      for (auto info : b.getModelList().getModels()) {
+        ModelInfo out{Read(info.getModel()), {}, info.getCooldownEndUs()};
+        for (auto t : info.getRecentTriggers()) out.recent_triggers.push_back(Read(t));
+        m.models.push_back(std::move(out));
+      }
+      return m;
+    }
+    case g::Envelope::Body::TRIGGER_MODEL: {
+      auto t = b.getTriggerModel();
+      return TriggerModel{Str(t.getModel()), Str(t.getReason()), ReadEnvList(t.getMetrics()), Str(t.getSource())};
+    }
+    case g::Envelope::Body::TRIGGER_REPLY: {
+      auto t = b.getTriggerReply();
+      return TriggerReply{CheckedEnum<TriggerOutcome>(t.getOutcome(), kMaxTriggerOutcome, "trigger outcome"),
+                          t.getJob(), t.getSeq(), t.getCooldownEndUs()};
+    }
   }
   KJ_FAIL_REQUIRE("unknown message type");
 }
@@ -669,7 +811,8 @@ const char* BodyName(const Body& body) {
                                  "DeleteQueue", "ListQueues", "QueueList",  "NodeAction",
                                  "JobAction",  "RdzvPut",    "RdzvGet",     "RdzvValue",
                                  "RdzvBarrier", "ReserveRanks", "Reserved",  "CommitRanks",
-                                 "AbortRanks"};
+                                 "AbortRanks", "PutModel",  "DeleteModel", "ListModels",
+                                 "ModelList",  "TriggerModel", "TriggerReply"};
   static_assert(std::size(kNames) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }
@@ -733,6 +876,23 @@ Result<JobEvent> DecodeJobEvent(std::string_view bytes) {
     return JobEvent{r.getJob(), r.getTimeUs(), CheckedEnum<JobState>(r.getFrom(), kMaxJobState, "from"),
                     CheckedEnum<JobState>(r.getTo(), kMaxJobState, "to"), Str(r.getCause())};
   });
+}
+
+std::string EncodeModel(const Model& model) {
+  ::capnp::MallocMessageBuilder mb;
+  Fill(mb.initRoot<g::Model>(), model);
+  return ToBytes(mb);
+}
+Result<Model> DecodeModel(std::string_view bytes) {
+  return DecodeRoot<g::Model>(bytes, "model record", [](g::Model::Reader r) { return Read(r); });
+}
+std::string EncodeTrigger(const TriggerRecord& t) {
+  ::capnp::MallocMessageBuilder mb;
+  Fill(mb.initRoot<g::TriggerRecord>(), t);
+  return ToBytes(mb);
+}
+Result<TriggerRecord> DecodeTrigger(std::string_view bytes) {
+  return DecodeRoot<g::TriggerRecord>(bytes, "trigger record", [](g::TriggerRecord::Reader r) { return Read(r); });
 }
 
 }  // namespace muster::wire

@@ -23,5 +23,9 @@ std::string EncodeQueue(const QueueSpec& q);
 Result<QueueSpec> DecodeQueue(std::string_view bytes);
 std::string EncodeJobEvent(const JobEvent& ev);
 Result<JobEvent> DecodeJobEvent(std::string_view bytes);
+std::string EncodeModel(const Model& model);
+Result<Model> DecodeModel(std::string_view bytes);
+std::string EncodeTrigger(const TriggerRecord& t);
+Result<TriggerRecord> DecodeTrigger(std::string_view bytes);
 
 }  // namespace muster::wire

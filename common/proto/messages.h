@@ -300,12 +300,59 @@ struct RdzvBarrier {
   bool operator==(const RdzvBarrier&) const = default;
 };
 
+// ---- retraining (client -> musterd, docs/retraining.md) -------------------
+// Register (create = true, fails if it exists) or replace (fails if missing)
+// a model's template. Its retraining state is musterd's, never the client's.
+struct PutModel {
+  ModelSpec spec;
+  bool create = false;
+  bool operator==(const PutModel&) const = default;
+};
+struct DeleteModel {
+  std::string name;
+  bool operator==(const DeleteModel&) const = default;
+};
+// -> ModelList: one model (name) or all; with its newest triggers.
+struct ListModels {
+  std::string name;
+  uint32_t trigger_limit = 0;
+  bool operator==(const ListModels&) const = default;
+};
+struct ModelInfo {
+  Model model;
+  std::vector<TriggerRecord> recent_triggers;  // oldest first
+  Time cooldown_end = kNoTime;
+  bool operator==(const ModelInfo&) const = default;
+};
+struct ModelList {
+  std::vector<ModelInfo> models;
+  bool operator==(const ModelList&) const = default;
+};
+constexpr uint32_t kMaxTriggerHistory = 10000;  // per ListModels
+constexpr size_t kMaxMetrics = 256;
+// -> TriggerReply.
+struct TriggerModel {
+  std::string model;
+  std::string reason;
+  std::vector<EnvVar> metrics;
+  std::string source;  // who sent it ("cli:alice"); musterd fills it for HTTP
+  bool operator==(const TriggerModel&) const = default;
+};
+struct TriggerReply {
+  TriggerOutcome outcome = TriggerOutcome::kSubmitted;
+  JobId job = kNoJob;          // submitted or coalesced into
+  uint64_t seq = 0;            // the trigger's number in the model's history
+  Time cooldown_end = kNoTime;  // deferred: when the retrain is due
+  bool operator==(const TriggerReply&) const = default;
+};
+
 using Body = std::variant<Error, Ok, SubmitJob, SubmitReply, ListJobs, JobList, CancelJob,
                           ListNodes, NodeList, ReadLog, LogChunk, Register, RegisterReply,
                           Heartbeat, LaunchRanks, RankStarted, RankExited, AckExit, KillJob,
                           PutQueue, DeleteQueue, ListQueues, QueueList, NodeAction, JobAction,
                           RdzvPut, RdzvGet, RdzvValue, RdzvBarrier, ReserveRanks, Reserved,
-                          CommitRanks, AbortRanks>;
+                          CommitRanks, AbortRanks, PutModel, DeleteModel, ListModels, ModelList,
+                          TriggerModel, TriggerReply>;
 
 struct Envelope {
   uint16_t version = kProtocolVersion;

@@ -115,6 +115,39 @@ struct JobEvent {
   cause @4 :Text;
 }
 
+# A retraining template and the model's retraining state (docs/retraining.md).
+struct ModelSpec {
+  name @0 :Text;
+  job @1 :JobSpec;
+  deadlineUs @2 :Int64;
+  cooldownUs @3 :Int64;
+  checkpointDir @4 :Text;
+}
+struct Model {
+  spec @0 :ModelSpec;
+  createdUs @1 :Int64;
+  activeJob @2 :UInt64;
+  lastJob @3 :UInt64;
+  lastState @4 :UInt8;
+  lastEndUs @5 :Int64;
+  lastSuccessJob @6 :UInt64;
+  warmStart @7 :Text;
+  triggers @8 :UInt64;
+  due @9 :Bool;
+  dueReason @10 :Text;
+  dueMetrics @11 :List(EnvVar);
+}
+struct TriggerRecord {
+  model @0 :Text;
+  seq @1 :UInt64;
+  timeUs @2 :Int64;
+  source @3 :Text;
+  reason @4 :Text;
+  metrics @5 :List(EnvVar);
+  outcome @6 :UInt8;           # 0 submitted, 1 coalesced, 2 deferred
+  job @7 :UInt64;
+}
+
 struct Error { code @0 :UInt16; message @1 :Text; }
 struct Ok {}
 struct SubmitJob { spec @0 :JobSpec; }
@@ -191,6 +224,15 @@ struct RdzvBarrier {
   waitMs @5 :Int32;
 }
 
+# Retraining (client -> musterd).
+struct PutModel { spec @0 :ModelSpec; create @1 :Bool; }
+struct DeleteModel { name @0 :Text; }
+struct ListModels { name @0 :Text; triggerLimit @1 :UInt32; }
+struct ModelInfo { model @0 :Model; recentTriggers @1 :List(TriggerRecord); cooldownEndUs @2 :Int64; }
+struct ModelList { models @0 :List(ModelInfo); }
+struct TriggerModel { model @0 :Text; reason @1 :Text; metrics @2 :List(EnvVar); source @3 :Text; }
+struct TriggerReply { outcome @0 :UInt8; job @1 :UInt64; seq @2 :UInt64; cooldownEndUs @3 :Int64; }
+
 struct Envelope {
   version @0 :UInt16;
   requestId @1 :UInt64;
@@ -228,5 +270,11 @@ struct Envelope {
     reserved @32 :Reserved;
     commitRanks @33 :GangRef;        # phase 2: start the reserved ranks
     abortRanks @34 :GangRef;         # drop the reservation
+    putModel @35 :PutModel;
+    deleteModel @36 :DeleteModel;
+    listModels @37 :ListModels;
+    modelList @38 :ModelList;
+    triggerModel @39 :TriggerModel;
+    triggerReply @40 :TriggerReply;
   }
 }

@@ -191,6 +191,56 @@ struct QueueSpec {
   bool operator==(const QueueSpec&) const = default;
 };
 
+// A registered retraining template (`muster model register`): what a
+// trigger submits, and the model's retraining state (docs/retraining.md).
+struct ModelSpec {
+  std::string name;
+  JobSpec job;                 // the template; kind/model are set at each trigger
+  Duration deadline = 0;       // each retrain's deadline, from its trigger; 0: none
+  Duration cooldown = 0;       // least time from a retrain's end to the next retrain
+  std::string checkpoint_dir;  // runs checkpoint to <dir>/<job id>; empty: musterd's root
+  bool operator==(const ModelSpec&) const = default;
+};
+
+struct Model {
+  ModelSpec spec;
+  Time created = kNoTime;
+  JobId active_job = kNoJob;        // the retrain pending or running, if any
+  JobId last_job = kNoJob;          // the newest retrain that ended
+  JobState last_state = JobState::kPending;  // how it ended
+  Time last_end = kNoTime;          // when: the cooldown counts from here
+  JobId last_success_job = kNoJob;
+  std::string warm_start;           // checkpoint dir of the newest successful retrain
+  uint64_t triggers = 0;            // triggers received (the next trigger's sequence number)
+  // A trigger came during the cooldown: one retrain is due when it ends, for
+  // the newest such trigger's reason.
+  bool due = false;
+  std::string due_reason;
+  std::vector<EnvVar> due_metrics;
+  bool operator==(const Model&) const = default;
+};
+
+// What became of a trigger.
+enum class TriggerOutcome : uint8_t {
+  kSubmitted = 0,  // a retrain was submitted for it
+  kCoalesced,      // a retrain was already pending or running: recorded on it
+  kDeferred,       // in the cooldown: a retrain is due when it ends
+};
+const char* TriggerOutcomeName(TriggerOutcome o);
+
+// One trigger, kept in the model's history.
+struct TriggerRecord {
+  std::string model;
+  uint64_t seq = 0;          // per model, from 0
+  Time time = kNoTime;
+  std::string source;        // who/what sent it: "cli:alice", "http:team-a", "alertmanager:team-a"
+  std::string reason;
+  std::vector<EnvVar> metrics;  // name=value figures (psi.age=0.31)
+  TriggerOutcome outcome = TriggerOutcome::kSubmitted;
+  JobId job = kNoJob;        // the retrain it submitted or was recorded on
+  bool operator==(const TriggerRecord&) const = default;
+};
+
 // One transition of a job, kept for `muster history`.
 struct JobEvent {
   JobId job = kNoJob;

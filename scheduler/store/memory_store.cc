@@ -39,6 +39,7 @@ class MemoryStore final : public StateStore {
   Result<std::optional<Job>> GetJob(JobId id) override;
   Result<std::vector<Job>> ListFinished(const HistoryQuery& q) override;
   Result<std::vector<JobEvent>> Events(JobId id) override;
+  Result<std::vector<TriggerRecord>> Triggers(const std::string& model, size_t limit) override;
 
  private:
   void ApplyPutJob(const Job& job);
@@ -52,6 +53,8 @@ class MemoryStore final : public StateStore {
   std::map<JobId, std::vector<std::string>> events_;  // encoded, append order
   std::map<std::string, std::string> queues_;          // encoded QueueSpec
   std::map<std::string, std::string> meta_;
+  std::map<std::string, std::string> models_;  // encoded Model
+  std::map<std::string, std::map<uint64_t, std::string>> triggers_;  // model -> seq -> encoded
   JobId next_job_id_ = 1;
 };
 
@@ -82,6 +85,11 @@ Result<RecoveredState> MemoryStore::Load(size_t recent_finished_limit) {
     if (!q.ok()) return q.status();
     state.queues.push_back(std::move(q).value());
   }
+  for (const auto& [name, bytes] : models_) {
+    Result<Model> m = DecodeRecord<Model>(bytes, &wire::DecodeModel, "model '" + name + "'");
+    if (!m.ok()) return m.status();
+    state.models.push_back(std::move(m).value());
+  }
   state.meta = meta_;
   state.next_job_id = next_job_id_;
   return state;
@@ -104,6 +112,14 @@ Status MemoryStore::Commit(const WriteSet& ws) {
                    [&](const WriteSet::PutQueue& p) { queues_[p.queue.name] = wire::EncodeQueue(p.queue); },
                    [&](const WriteSet::DeleteQueue& p) { queues_.erase(p.name); },
                    [&](const WriteSet::PutMeta& p) { meta_[p.key] = p.value; },
+                   [&](const WriteSet::PutModel& p) { models_[p.model.spec.name] = wire::EncodeModel(p.model); },
+                   [&](const WriteSet::DeleteModel& p) {
+                     models_.erase(p.name);
+                     triggers_.erase(p.name);
+                   },
+                   [&](const WriteSet::AppendTrigger& p) {
+                     triggers_[p.trigger.model][p.trigger.seq] = wire::EncodeTrigger(p.trigger);
+                   },
                },
                op);
   }
@@ -158,6 +174,21 @@ Result<std::vector<JobEvent>> MemoryStore::Events(JobId id) {
     events.push_back(std::move(ev).value());
   }
   return events;
+}
+
+Result<std::vector<TriggerRecord>> MemoryStore::Triggers(const std::string& model, size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<TriggerRecord> out;
+  auto it = triggers_.find(model);
+  if (it == triggers_.end()) return out;
+  for (auto t = it->second.rbegin(); t != it->second.rend() && out.size() < limit; ++t) {
+    Result<TriggerRecord> r = DecodeRecord<TriggerRecord>(
+        t->second, &wire::DecodeTrigger, "trigger " + std::to_string(t->first) + " of model '" + model + "'");
+    if (!r.ok()) return r.status();
+    out.push_back(std::move(r).value());
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace

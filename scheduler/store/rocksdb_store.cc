@@ -8,6 +8,10 @@
 //   ev/<id16>/<seq10>      one event of a job, append order  EncodeJobEvent
 //   nd/<name>              node (membership)                 EncodeNode
 //   m/next_job_id          next job id, decimal ASCII
+//   qu/<name>              queue                             EncodeQueue
+//   mx/<key>               small opaque values (fair share)
+//   mo/<name>              model (retraining template+state)  EncodeModel
+//   tr/<name>/<seq20>      one trigger of a model, in order  EncodeTrigger
 //
 // <id16> is the id as 16 lower-case hex digits, so byte order is id order;
 // <seq10> is a per-job sequence as 10 decimal digits, likewise. Active and
@@ -52,6 +56,8 @@ constexpr std::string_view kNodePrefix = "nd/";
 constexpr std::string_view kNextJobIdKey = "m/next_job_id";
 constexpr std::string_view kQueuePrefix = "qu/";
 constexpr std::string_view kMetaPrefix = "mx/";
+constexpr std::string_view kModelPrefix = "mo/";
+constexpr std::string_view kTriggerPrefix = "tr/";
 
 constexpr size_t kIdDigits = 16;
 constexpr size_t kSeqDigits = 10;
@@ -79,6 +85,17 @@ std::string EventKey(JobId id, uint64_t seq) {
 std::string NodeKey(std::string_view name) { return std::string(kNodePrefix).append(name); }
 std::string QueueKey(std::string_view name) { return std::string(kQueuePrefix).append(name); }
 std::string MetaKey(std::string_view key) { return std::string(kMetaPrefix).append(key); }
+std::string ModelKey(std::string_view name) { return std::string(kModelPrefix).append(name); }
+// Model names never hold '/' (IsValidName), so one model's triggers are
+// exactly the keys under its prefix.
+std::string TriggerPrefixOf(std::string_view model) {
+  return std::string(kTriggerPrefix).append(model).append("/");
+}
+std::string TriggerKey(std::string_view model, uint64_t seq) {
+  char buf[21];
+  std::snprintf(buf, sizeof buf, "%020" PRIu64, seq);
+  return TriggerPrefixOf(model).append(buf, 20);
+}
 
 // The smallest key greater than every key that starts with `prefix`: the
 // exclusive upper bound of a prefix scan. Our prefixes end in '/', so this is
@@ -194,6 +211,8 @@ std::string JobActiveKey(const Job& job) { return JobKey(kActivePrefix, job.id);
 std::string JobFinishedKey(const Job& job) { return JobKey(kFinishedPrefix, job.id); }
 std::string NodeKeyOf(const Node& node) { return NodeKey(node.name); }
 std::string QueueKeyOf(const QueueSpec& q) { return QueueKey(q.name); }
+std::string ModelKeyOf(const Model& m) { return ModelKey(m.spec.name); }
+std::string TriggerKeyOf(const TriggerRecord& t) { return TriggerKey(t.model, t.seq); }
 
 
 // A small, durable metadata store: modest memory, bounded files, and point
@@ -247,6 +266,7 @@ class RocksDbStore final : public StateStore {
   Result<std::optional<Job>> GetJob(JobId id) override;
   Result<std::vector<Job>> ListFinished(const HistoryQuery& q) override;
   Result<std::vector<JobEvent>> Events(JobId id) override;
+  Result<std::vector<TriggerRecord>> Triggers(const std::string& model, size_t limit) override;
 
  private:
   // Staged next sequence per job for the batch being built.
@@ -309,6 +329,12 @@ Result<RecoveredState> RocksDbStore::Load(size_t recent_finished_limit) {
     state.queues.push_back(std::move(q).value());
     return Status::Ok();
   }));
+  MUSTER_RETURN_IF_ERROR(ScanPrefix(db_.get(), scan, kModelPrefix, [&](auto key, auto value) {
+    Result<Model> m = DecodeRecord<Model>(key, value, &wire::DecodeModel, &ModelKeyOf);
+    if (!m.ok()) return m.status();
+    state.models.push_back(std::move(m).value());
+    return Status::Ok();
+  }));
   MUSTER_RETURN_IF_ERROR(ScanPrefix(db_.get(), scan, kMetaPrefix, [&](auto key, auto value) {
     state.meta[std::string(View(key).substr(kMetaPrefix.size()))] = std::string(View(value));
     return Status::Ok();
@@ -367,6 +393,20 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
                        },
                        [&](const WriteSet::PutMeta& p) {
                          rs = batch.Put(MetaKey(p.key), p.value);
+                         return Status::Ok();
+                       },
+                       [&](const WriteSet::PutModel& p) {
+                         rs = batch.Put(ModelKey(p.model.spec.name), wire::EncodeModel(p.model));
+                         return Status::Ok();
+                       },
+                       [&](const WriteSet::DeleteModel& p) {
+                         rs = batch.Delete(ModelKey(p.name));
+                         const std::string prefix = TriggerPrefixOf(p.name);
+                         if (rs.ok()) rs = batch.DeleteRange(prefix, PrefixEnd(prefix));
+                         return Status::Ok();
+                       },
+                       [&](const WriteSet::AppendTrigger& p) {
+                         rs = batch.Put(TriggerKeyOf(p.trigger), wire::EncodeTrigger(p.trigger));
                          return Status::Ok();
                        },
                    },
@@ -482,6 +522,21 @@ Result<std::vector<JobEvent>> RocksDbStore::Events(JobId id) {
     return Status::Ok();
   }));
   return events;
+}
+
+Result<std::vector<TriggerRecord>> RocksDbStore::Triggers(const std::string& model, size_t limit) {
+  std::vector<TriggerRecord> out;
+  const std::string prefix = TriggerPrefixOf(model);
+  MUSTER_RETURN_IF_ERROR(ScanBackward(db_.get(), rocksdb::ReadOptions(), prefix, PrefixEnd(prefix), limit,
+                                      [&](auto key, auto value) {
+                                        Result<TriggerRecord> t = DecodeRecord<TriggerRecord>(
+                                            key, value, &wire::DecodeTrigger, &TriggerKeyOf);
+                                        if (!t.ok()) return t.status();
+                                        out.push_back(std::move(t).value());
+                                        return Status::Ok();
+                                      }));
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace

@@ -35,7 +35,11 @@ class WriteSet {
   struct PutQueue { QueueSpec queue; };
   struct DeleteQueue { std::string name; };
   struct PutMeta { std::string key; std::string value; };  // small opaque values (fair-share usage)
-  using Op = std::variant<PutJob, PutNode, DeleteNode, AppendEvent, SetNextJobId, PutQueue, DeleteQueue, PutMeta>;
+  struct PutModel { Model model; };
+  struct DeleteModel { std::string name; };  // and its trigger history
+  struct AppendTrigger { TriggerRecord trigger; };
+  using Op = std::variant<PutJob, PutNode, DeleteNode, AppendEvent, SetNextJobId, PutQueue, DeleteQueue, PutMeta,
+                          PutModel, DeleteModel, AppendTrigger>;
 
   void Put(const Job& job) { ops_.push_back(PutJob{job}); }
   void Put(const Node& node) { ops_.push_back(PutNode{node}); }
@@ -45,6 +49,9 @@ class WriteSet {
   void Put(const QueueSpec& q) { ops_.push_back(PutQueue{q}); }
   void DeleteQueueNamed(const std::string& name) { ops_.push_back(DeleteQueue{name}); }
   void SetMeta(std::string key, std::string value) { ops_.push_back(PutMeta{std::move(key), std::move(value)}); }
+  void Put(const Model& model) { ops_.push_back(PutModel{model}); }
+  void DeleteModelNamed(const std::string& name) { ops_.push_back(DeleteModel{name}); }
+  void Append(const TriggerRecord& t) { ops_.push_back(AppendTrigger{t}); }
 
   // Ops no reader could make sense of (a job without an id, a nameless node
   // or queue, next id 0). Both backends check before writing anything, so a
@@ -66,6 +73,7 @@ struct RecoveredState {
   std::vector<Job> recent_finished;  // the newest finished jobs, by id, at most the asked count
   std::vector<Node> nodes;
   std::vector<QueueSpec> queues;
+  std::vector<Model> models;         // by name; their trigger history stays on disk
   std::map<std::string, std::string> meta;
   JobId next_job_id = 1;
 };
@@ -90,6 +98,8 @@ class StateStore {
   // Finished jobs, newest first.
   virtual Result<std::vector<Job>> ListFinished(const HistoryQuery& q) = 0;
   virtual Result<std::vector<JobEvent>> Events(JobId id) = 0;
+  // A model's newest `limit` triggers, oldest first.
+  virtual Result<std::vector<TriggerRecord>> Triggers(const std::string& model, size_t limit) = 0;
 };
 
 struct RocksDbOptions {

@@ -20,6 +20,12 @@ Status WriteSet::Validate() const {
       return Status::InvalidArgument("store: delete of a queue without a name");
     if (const auto* p = std::get_if<PutMeta>(&op); p && p->key.empty())
       return Status::InvalidArgument("store: meta value without a key");
+    if (const auto* p = std::get_if<PutModel>(&op); p && p->model.spec.name.empty())
+      return Status::InvalidArgument("store: model without a name");
+    if (const auto* p = std::get_if<DeleteModel>(&op); p && p->name.empty())
+      return Status::InvalidArgument("store: delete of a model without a name");
+    if (const auto* p = std::get_if<AppendTrigger>(&op); p && p->trigger.model.empty())
+      return Status::InvalidArgument("store: trigger without a model");
   }
   return Status::Ok();
 }

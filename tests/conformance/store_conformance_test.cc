@@ -206,6 +206,9 @@ class StoreConformanceTest : public ::testing::Test {
     return Unwrap(store_->ListFinished(HistoryQuery{before, limit}), "ListFinished");
   }
   std::vector<JobEvent> Events(JobId id) { return Unwrap(store_->Events(id), "Events"); }
+  std::vector<TriggerRecord> Triggers(const std::string& model, size_t limit) {
+    return Unwrap(store_->Triggers(model, limit), "Triggers");
+  }
 
  private:
   void Open() {
@@ -486,6 +489,72 @@ TYPED_TEST(StoreConformanceTest, QueuesAndMetaPersist) {
   WriteSet bad;
   bad.Put(QueueSpec{});  // no name
   EXPECT_EQ(this->store().Commit(bad).code(), StatusCode::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------------------
+// Models and their trigger history
+
+Model FullModel(const std::string& name) {
+  Model m;
+  m.spec.name = name;
+  m.spec.job = FullJob(1).spec;
+  m.spec.deadline = 12 * kHour;
+  m.spec.cooldown = 6 * kHour;
+  m.spec.checkpoint_dir = "/shared/ckpt/" + name;
+  m.created = kT0;
+  m.active_job = 77;
+  m.last_job = 70;
+  m.last_state = JobState::kCompleted;
+  m.last_end = kT0 + kHour;
+  m.last_success_job = 70;
+  m.warm_start = "/shared/ckpt/" + name + "/70";
+  m.triggers = 3;
+  m.due = true;
+  m.due_reason = "psi above 0.2";
+  m.due_metrics = {{"psi.age", "0.31"}, {"ks.age", "0.12"}};
+  return m;
+}
+
+TriggerRecord MakeTrigger(const std::string& model, uint64_t seq) {
+  return TriggerRecord{model, seq, kT0 + static_cast<Time>(seq) * kSecond, "cli:alice",
+                       "drift #" + std::to_string(seq), {{"psi.age", "0.3"}},
+                       seq == 0 ? TriggerOutcome::kSubmitted : TriggerOutcome::kCoalesced, 77};
+}
+
+TYPED_TEST(StoreConformanceTest, ModelsAndTriggersPersistAndPage) {
+  Model fraud = FullModel("fraud");
+  Model fraud2 = FullModel("fraud2");  // a name that extends another's
+  WriteSet ws;
+  ws.Put(fraud2);
+  ws.Put(fraud);
+  for (uint64_t seq = 0; seq < 12; ++seq) ws.Append(MakeTrigger("fraud", seq));
+  ws.Append(MakeTrigger("fraud2", 0));
+  this->Commit(ws);
+  ASSERT_NO_FATAL_FAILURE(this->Reopen());
+  EXPECT_EQ(this->Load().models, (std::vector<Model>{fraud, fraud2}));  // by name
+
+  std::vector<TriggerRecord> newest = this->Triggers("fraud", 5);
+  ASSERT_EQ(newest.size(), 5u);
+  EXPECT_EQ(newest.front(), MakeTrigger("fraud", 7));  // oldest first
+  EXPECT_EQ(newest.back(), MakeTrigger("fraud", 11));
+  EXPECT_EQ(this->Triggers("fraud", 100).size(), 12u);
+  EXPECT_EQ(this->Triggers("fraud2", 100), (std::vector<TriggerRecord>{MakeTrigger("fraud2", 0)}));
+  EXPECT_TRUE(this->Triggers("none", 100).empty());
+
+  WriteSet del;
+  del.DeleteModelNamed("fraud");
+  this->Commit(del);
+  ASSERT_NO_FATAL_FAILURE(this->Reopen());
+  EXPECT_EQ(this->Load().models, (std::vector<Model>{fraud2}));
+  EXPECT_TRUE(this->Triggers("fraud", 100).empty());  // history goes with the model
+  EXPECT_EQ(this->Triggers("fraud2", 100).size(), 1u);
+
+  WriteSet bad;
+  bad.Put(Model{});  // no name
+  EXPECT_EQ(this->store().Commit(bad).code(), StatusCode::kInvalidArgument);
+  WriteSet bad_trigger;
+  bad_trigger.Append(TriggerRecord{});
+  EXPECT_EQ(this->store().Commit(bad_trigger).code(), StatusCode::kInvalidArgument);
 }
 
 TYPED_TEST(StoreConformanceTest, NextJobIdDefaultsToOneAndPersists) {
