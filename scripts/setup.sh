@@ -11,6 +11,7 @@ packages=(
   libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libhowardhinnant-date-dev tzdata procps
+  libcpp-httplib-dev
 )
 
 missing=()

@@ -88,6 +88,8 @@ const std::vector<Command>& AllCommands() {
       {"requeue", "stop running jobs and queue them again", RunRequeue},
       {"priority", "set a job's priority", RunPriority},
       {"usage", "fair-share standing per queue and team", RunUsage},
+      {"model", "retraining templates: register, update, list, show, delete", RunModel},
+      {"trigger", "ask for a retrain of a registered model", RunTrigger},
   };
   return kCommands;
 }

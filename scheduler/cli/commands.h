@@ -34,6 +34,9 @@ int RunHold(Context& ctx, const std::vector<std::string>& args);
 int RunRelease(Context& ctx, const std::vector<std::string>& args);
 int RunRequeue(Context& ctx, const std::vector<std::string>& args);
 int RunPriority(Context& ctx, const std::vector<std::string>& args);
+// Retraining (commands_models.cc).
+int RunModel(Context& ctx, const std::vector<std::string>& args);  // model register|update|list|show|delete
+int RunTrigger(Context& ctx, const std::vector<std::string>& args);
 
 // A command made of subcommands (`muster queue create ...`): dispatches on
 // the first argument; `GROUP --help` lists the subcommands and

@@ -91,4 +91,17 @@ std::string FormatUsage(const wire::QueueList& list);
 //  teams: [{queue, team, gpus_used, usage_gpu_h, share}]}, sorted by name.
 nlohmann::json UsageToJson(const wire::QueueList& list);
 
+// ---- models (retraining) ------------------------------------------------------
+
+// NAME QUEUE GPUS WINDOW COOLDOWN RETRAIN LAST WARM_START TRIGGERS, by name.
+// RETRAIN: the active retrain's job id, "due <time>" when one is deferred, or "-".
+std::string FormatModelsTable(std::vector<wire::ModelInfo> models);
+// `muster model show`: the template and state as fields, then the newest triggers.
+std::string FormatModelDetails(const wire::ModelInfo& info);
+nlohmann::json ModelToJson(const wire::ModelInfo& info);
+nlohmann::json ModelsToJson(std::vector<wire::ModelInfo> models);
+// One line saying what became of a trigger.
+std::string FormatTriggerReply(const std::string& model, const wire::TriggerReply& reply);
+nlohmann::json TriggerReplyToJson(const wire::TriggerReply& reply);
+
 }  // namespace muster::cli

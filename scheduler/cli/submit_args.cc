@@ -14,43 +14,19 @@
 namespace muster::cli {
 namespace {
 
-po::options_description SubmitOptions() {
+// What `submit` adds to the template flags: one-off facts of a single job.
+po::options_description SubmitOnlyOptions() {
   po::options_description d("Submit flags");
   // clang-format off
   d.add_options()
-      ("name", po::value<std::string>()->value_name("N"), "job name (default: the command's base name)")
-      ("team", po::value<std::string>()->value_name("T"), "owning team (default: your user name)")
-      ("queue", po::value<std::string>()->value_name("Q")->default_value("default"), "queue")
-      ("gpus", po::value<int32_t>()->value_name("G"),
-       "total GPUs; the scheduler picks the shape with the fewest nodes (default 1)")
-      ("nodes", po::value<int32_t>()->value_name("N"), "number of nodes (with --gpus-per-node)")
-      ("gpus-per-node", po::value<int32_t>()->value_name("G"), "GPUs on each node (with --nodes)")
-      ("priority", po::value<int32_t>()->value_name("P")->default_value(0), "higher runs first within a queue")
-      ("time-limit", po::value<std::string>()->value_name("DUR"),
-       "walltime: 90s, 10m, 2h, 1d, 1h30m or HH:MM:SS (default: none)")
       ("after", po::value<std::vector<std::string>>()->value_name("ID")->composing(),
        "start after job ID completed successfully: ID, afterok:ID or a comma list; repeatable")
-      ("env", po::value<std::vector<std::string>>()->value_name("K=V")->composing(),
-       "environment variable for every rank; repeatable")
-      ("workdir", po::value<std::string>()->value_name("D"), "working directory (default: the current one)")
-      ("max-restarts", po::value<int32_t>()->value_name("K")->default_value(3),
-       "requeues after preemption or node failure")
-      ("grace", po::value<std::string>()->value_name("DUR")->default_value("30s"),
-       "time between SIGTERM and SIGKILL when preempted or cancelled")
-      ("preemptible", "may be preempted by higher-priority work")
-      ("window", po::value<std::string>()->value_name("W"),
-       "anytime | offpeak | offpeak-preferred (default: the queue's default window)")
       ("deadline", po::value<std::string>()->value_name("TIME"),
        "when the job must be done by: an RFC 3339 time (2026-11-27T20:00:00Z) or a duration from now (12h)")
-      ("window-may-overrun", "a window job may start even when its time limit outlasts the window")
-      ("topology", po::value<std::string>()->value_name("T")->default_value("any"),
-       "where the gang's nodes must sit: same-node | same-switch | same-rack | any")
       ("hold", "submit held: it waits until `muster release ID`")
       ("array", po::value<std::string>()->value_name("SPEC"),
        "a job array: task indices N, N-M or a comma list, optionally %K to run at most K at once "
        "(e.g. 0-99%8)")
-      ("ranks-per-node", po::value<std::string>()->value_name("R")->default_value("gpus"),
-       "gpus (one process per GPU) | 1 (one launcher per node, e.g. torchrun)")
       ("json", "print {\"id\": ID}");
   // clang-format on
   return d;
@@ -66,8 +42,68 @@ std::string AbsoluteDir(const std::string& dir, const std::string& cwd) {
 
 int32_t ClampSeconds(Duration d) { return static_cast<int32_t>(std::min<Duration>(d / kSecond, INT32_MAX)); }
 
-// Fills the spec from parsed flags; InvalidArgument for a value no spec can hold.
-Status FillSpec(const po::variables_map& vm, const SubmitDefaults& defaults, Time now, JobSpec* spec) {
+// The submit-only flags; InvalidArgument for a value no spec can hold.
+Status FillSubmitOnly(const po::variables_map& vm, Time now, JobSpec* spec) {
+  if (vm.count("after")) {
+    for (const auto& s : vm["after"].as<std::vector<std::string>>()) {
+      auto ids = ParseAfter(s);
+      if (!ids.ok()) return ids.status();
+      for (JobId id : *ids)
+        if (std::find(spec->after.begin(), spec->after.end(), id) == spec->after.end())
+          spec->after.push_back(id);
+    }
+  }
+  if (vm.count("deadline")) {
+    auto t = ParseDeadline(vm["deadline"].as<std::string>(), now);
+    if (!t.ok()) return t.status();
+    spec->deadline = *t;
+  }
+  spec->hold = vm.count("hold") > 0;
+  if (vm.count("array")) {
+    // The grammar is musterd's (ParseArraySpec); checked here so a typo is a usage error.
+    auto array = ParseArraySpec(vm["array"].as<std::string>());
+    if (!array.ok()) return array.status();
+    spec->array = vm["array"].as<std::string>();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+po::options_description JobTemplateOptions() {
+  po::options_description d("Job flags");
+  // clang-format off
+  d.add_options()
+      ("name", po::value<std::string>()->value_name("N"), "job name (default: the command's base name)")
+      ("team", po::value<std::string>()->value_name("T"), "owning team (default: your user name)")
+      ("queue", po::value<std::string>()->value_name("Q")->default_value("default"), "queue")
+      ("gpus", po::value<int32_t>()->value_name("G"),
+       "total GPUs; the scheduler picks the shape with the fewest nodes (default 1)")
+      ("nodes", po::value<int32_t>()->value_name("N"), "number of nodes (with --gpus-per-node)")
+      ("gpus-per-node", po::value<int32_t>()->value_name("G"), "GPUs on each node (with --nodes)")
+      ("priority", po::value<int32_t>()->value_name("P")->default_value(0), "higher runs first within a queue")
+      ("time-limit", po::value<std::string>()->value_name("DUR"),
+       "walltime: 90s, 10m, 2h, 1d, 1h30m or HH:MM:SS (default: none)")
+      ("env", po::value<std::vector<std::string>>()->value_name("K=V")->composing(),
+       "environment variable for every rank; repeatable")
+      ("workdir", po::value<std::string>()->value_name("D"), "working directory (default: the current one)")
+      ("max-restarts", po::value<int32_t>()->value_name("K")->default_value(3),
+       "requeues after preemption or node failure")
+      ("grace", po::value<std::string>()->value_name("DUR")->default_value("30s"),
+       "time between SIGTERM and SIGKILL when preempted or cancelled")
+      ("preemptible", "may be preempted by higher-priority work")
+      ("window", po::value<std::string>()->value_name("W"),
+       "anytime | offpeak | offpeak-preferred (default: the queue's default window)")
+      ("window-may-overrun", "a window job may start even when its time limit outlasts the window")
+      ("topology", po::value<std::string>()->value_name("T")->default_value("any"),
+       "where the gang's nodes must sit: same-node | same-switch | same-rack | any")
+      ("ranks-per-node", po::value<std::string>()->value_name("R")->default_value("gpus"),
+       "gpus (one process per GPU) | 1 (one launcher per node, e.g. torchrun)");
+  // clang-format on
+  return d;
+}
+
+Status FillTemplateSpec(const po::variables_map& vm, const SubmitDefaults& defaults, JobSpec* spec) {
   spec->user = defaults.user;
   spec->team = vm.count("team") ? vm["team"].as<std::string>() : defaults.user;
   spec->queue = vm["queue"].as<std::string>();
@@ -96,15 +132,6 @@ Status FillSpec(const po::variables_map& vm, const SubmitDefaults& defaults, Tim
   if (!grace.ok()) return Status::InvalidArgument("--grace: " + grace.status().message());
   spec->grace_seconds = ClampSeconds(*grace);
 
-  if (vm.count("after")) {
-    for (const auto& s : vm["after"].as<std::vector<std::string>>()) {
-      auto ids = ParseAfter(s);
-      if (!ids.ok()) return ids.status();
-      for (JobId id : *ids)
-        if (std::find(spec->after.begin(), spec->after.end(), id) == spec->after.end())
-          spec->after.push_back(id);
-    }
-  }
   if (vm.count("env")) {
     for (const auto& s : vm["env"].as<std::vector<std::string>>()) {
       auto var = ParseEnvVar(s);
@@ -121,24 +148,12 @@ Status FillSpec(const po::variables_map& vm, const SubmitDefaults& defaults, Tim
     spec->window = *window;
     spec->window_set = true;
   }
-  if (vm.count("deadline")) {
-    auto t = ParseDeadline(vm["deadline"].as<std::string>(), now);
-    if (!t.ok()) return t.status();
-    spec->deadline = *t;
-  }
   spec->window_may_overrun = vm.count("window-may-overrun") > 0;
   auto topology = ParseTopology(vm["topology"].as<std::string>());
   if (!topology)
     return Status::InvalidArgument("bad --topology '" + vm["topology"].as<std::string>() +
                                    "': same-node, same-switch, same-rack or any");
   spec->topology = *topology;
-  spec->hold = vm.count("hold") > 0;
-  if (vm.count("array")) {
-    // The grammar is musterd's (ParseArraySpec); checked here so a typo is a usage error.
-    auto array = ParseArraySpec(vm["array"].as<std::string>());
-    if (!array.ok()) return array.status();
-    spec->array = vm["array"].as<std::string>();
-  }
   const std::string& rpn = vm["ranks-per-node"].as<std::string>();
   if (rpn == "gpus") {
     spec->ranks_per_node = RanksPerNode::kPerGpu;
@@ -149,8 +164,6 @@ Status FillSpec(const po::variables_map& vm, const SubmitDefaults& defaults, Tim
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 const CommandHelp kSubmitHelp{"submit", "[flags] -- CMD ARGS...",
                               "Queue a job. Everything after -- is its command, verbatim. Prints "
@@ -180,7 +193,9 @@ Parsed<SubmitArgs> ParseSubmitArgs(const std::vector<std::string>& args, const S
   hidden.add_options()("command", po::value<std::vector<std::string>>());
   po::positional_options_description positional;
   positional.add("command", -1);
-  auto vm = ParseCommandArgs(kSubmitHelp, SubmitOptions(), hidden, positional, flags, global);
+  po::options_description visible;
+  visible.add(JobTemplateOptions()).add(SubmitOnlyOptions());
+  auto vm = ParseCommandArgs(kSubmitHelp, visible, hidden, positional, flags, global);
   if (!IsValue(vm)) return Forward<SubmitArgs>(vm);
   const auto& v = std::get<po::variables_map>(vm);
   if (v.count("command"))
@@ -190,7 +205,8 @@ Parsed<SubmitArgs> ParseSubmitArgs(const std::vector<std::string>& args, const S
   SubmitArgs out;
   out.json = v.count("json") > 0;
   if (dashdash != args.end()) out.spec.argv.assign(dashdash + 1, args.end());
-  if (Status st = FillSpec(v, defaults, now, &out.spec); !st.ok()) return UsageError{st.message()};
+  if (Status st = FillTemplateSpec(v, defaults, &out.spec); !st.ok()) return UsageError{st.message()};
+  if (Status st = FillSubmitOnly(v, now, &out.spec); !st.ok()) return UsageError{st.message()};
   if (Status st = ValidateJobSpec(out.spec); !st.ok()) return UsageError{st.message()};
   return out;
 }

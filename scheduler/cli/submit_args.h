@@ -20,6 +20,13 @@ struct SubmitArgs {
 
 extern const CommandHelp kSubmitHelp;
 
+// The flags that describe a job and are shared by `submit` and `model
+// register` (a retraining template): shape, queue, limits, env, window...
+po::options_description JobTemplateOptions();
+// Fills `spec` from those flags (argv is left as it is; the default name
+// comes from argv[0]). InvalidArgument for a value no spec can hold.
+Status FillTemplateSpec(const po::variables_map& vm, const SubmitDefaults& defaults, JobSpec* spec);
+
 // Everything after the first "--" is the job's command, verbatim. The spec is
 // checked with ValidateJobSpec; what it rejects is a usage error. `now` is
 // what a relative --deadline ("12h") counts from.

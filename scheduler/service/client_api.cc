@@ -9,29 +9,30 @@
 namespace muster::service {
 
 void Server::OnSubmit(const std::string& from, uint64_t rid, wire::SubmitJob& m) {
-  JobSpec& spec = m.spec;
+  Result<JobId> id = AcceptJob(std::move(m.spec));
+  if (!id.ok()) return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec, id.status().message());
+  Reply(from, rid, wire::SubmitReply{*id});
+}
+
+Result<JobId> Server::AcceptJob(JobSpec spec) {
   if (spec.queue.empty()) spec.queue = "default";
   if (spec.team.empty()) spec.team = spec.user;
-  Status st = ValidateJobSpec(spec);
-  if (!st.ok()) return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec, st.message());
+  MUSTER_RETURN_IF_ERROR(ValidateJobSpec(spec));
   auto queue = queues_.find(spec.queue);
   if (queue == queues_.end()) {
     std::string names;
     for (const auto& [name, q] : queues_) names += (names.empty() ? "" : ", ") + name;
-    return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec,
-                      "unknown queue '" + spec.queue + "' (queues: " + names + ")");
+    return Status::InvalidArgument("unknown queue '" + spec.queue + "' (queues: " + names + ")");
   }
   // Slurm's DefaultTime: the queue's limit applies to jobs that give none;
   // likewise its window to jobs that name none.
   if (spec.time_limit == 0) spec.time_limit = queue->second.default_time_limit;
   if (!spec.window_set) spec.window = queue->second.default_window;
   if (spec.topology == TopologyConstraint::kSameNode && spec.nodes > 1)
-    return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec, "--topology same-node cannot span " +
-                                                                    std::to_string(spec.nodes) + " nodes");
+    return Status::InvalidArgument("--topology same-node cannot span " + std::to_string(spec.nodes) + " nodes");
   for (JobId dep : spec.after) {
     if (dep >= next_job_id_ || !FindJob(dep))
-      return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec,
-                        "dependency on job " + std::to_string(dep) + ", which does not exist");
+      return Status::InvalidArgument("dependency on job " + std::to_string(dep) + ", which does not exist");
   }
   JobEntry e;
   e.job.id = next_job_id_++;
@@ -50,7 +51,7 @@ void Server::OnSubmit(const std::string& from, uint64_t rid, wire::SubmitJob& m)
   JobId id = e.job.id;
   active_.emplace(id, std::move(e));
   schedule_needed_ = true;
-  Reply(from, rid, wire::SubmitReply{id});
+  return id;
 }
 
 std::optional<Job> Server::FindJob(JobId id) {

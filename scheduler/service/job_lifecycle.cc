@@ -320,6 +320,7 @@ void Server::Finish(JobId id) {
   ws_.Put(job);
   dirty_.erase(id);
   if (job.array_job != kNoJob) OnArrayTaskFinished(job);
+  if (job.spec.kind == JobKind::kRetrain) OnRetrainEnded(job);
   recent_[id] = std::move(job);
   while (recent_.size() > options_.recent_finished) recent_.erase(recent_.begin());
   schedule_needed_ = true;

@@ -6,11 +6,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "common/base/clock.h"
 #include "common/base/log.h"
 #include "common/base/strings.h"
 #include "common/config/options.h"
+#include "scheduler/service/http_gateway.h"
 #include "scheduler/service/server.h"
 #include "scheduler/store/state_store.h"
 
@@ -62,6 +65,14 @@ int main(int argc, char** argv) {
       ("timezone", po::value<std::string>()->default_value("UTC"), "time zone of the off-peak windows (IANA name)")
       ("fair-share-half-life", po::value<std::string>()->default_value("7d"), "decay half-life of fair-share usage")
       ("backfill", po::value<bool>()->default_value(true), "EASY backfill (true|false)")
+      ("http-listen", po::value<std::string>(),
+       "serve HTTP triggers (plain JSON and Alertmanager webhooks) on [HOST:]PORT; HOST defaults to "
+       "127.0.0.1 (default: no HTTP)")
+      ("http-tokens-file", po::value<std::string>(),
+       "bearer tokens for HTTP triggers: one \"TEAM TOKEN\" per line; a team triggers only its own models "
+       "(team * triggers any)")
+      ("http-model-label", po::value<std::string>()->default_value("model"),
+       "the Alertmanager alert label that names the model to retrain")
       ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warning | error");
   po::variables_map vm;
   switch (config::ParseCommandLine(argc, argv, "musterd", "[--state-dir DIR] [--listen ENDPOINT] [--config FILE]",
@@ -104,6 +115,26 @@ int main(int argc, char** argv) {
   }
   options.heartbeat_interval_ms = static_cast<int32_t>(*interval / kMillisecond);
 
+  std::optional<service::HttpOptions> http;
+  if (vm.count("http-listen")) {
+    http.emplace();
+    if (Status st = service::ParseHttpListen(vm["http-listen"].as<std::string>(), &*http); !st.ok()) {
+      std::cerr << "musterd: " << st.message() << "\n";
+      return 2;
+    }
+    if (!vm.count("http-tokens-file")) {
+      std::cerr << "musterd: --http-listen needs --http-tokens-file (no unauthenticated triggers)\n";
+      return 2;
+    }
+    auto tokens = service::LoadHttpTokens(vm["http-tokens-file"].as<std::string>());
+    if (!tokens.ok()) {
+      std::cerr << "musterd: " << tokens.status().message() << "\n";
+      return 2;
+    }
+    http->tokens = std::move(*tokens);
+    http->model_label = vm["http-model-label"].as<std::string>();
+  }
+
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) {
@@ -130,6 +161,19 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   std::printf("musterd listening on %s\n", (*server)->endpoint().c_str());
+  std::unique_ptr<service::HttpGateway> gateway;
+  if (http) {
+    // The gateway is a client of this musterd, over its own socket.
+    std::string self = (*server)->endpoint();
+    if (auto any = self.find("0.0.0.0"); any != std::string::npos) self.replace(any, 7, "127.0.0.1");
+    auto started = service::HttpGateway::Start(*http, self);
+    if (!started.ok()) {
+      std::cerr << "musterd: " << started.status().message() << "\n";
+      return 1;
+    }
+    gateway = std::move(*started);
+    std::printf("musterd http on %s:%d\n", http->host.c_str(), gateway->port());
+  }
   std::fflush(stdout);
   MLOG(Info) << "state in " << options.state_dir << ", listening on " << (*server)->endpoint();
   Status st = (*server)->Run(g_stop);

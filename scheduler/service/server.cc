@@ -91,6 +91,7 @@ Status Server::Recover() {
     TearDown(e, JobState::kNodeFail, /*requeue=*/true, "gang reservation interrupted by a musterd restart");
   }
   for (auto& j : loaded->recent_finished) recent_.emplace(j.id, std::move(j));
+  RecoverModels(std::move(loaded->models));
   MLOG(Info) << "recovered " << active_.size() << " active jobs (" << placed << " placed), "
              << recent_.size() << " recent finished, " << nodes_.size() << " nodes; next job id "
              << next_job_id_;
@@ -139,7 +140,10 @@ Status Server::Run(const std::atomic<bool>& stop) {
     ++stats_.turns;
     // Fair-share usage accrues continuously, not only when a cycle runs:
     // charged before this turn's messages end any job, at most 1 s late.
-    if (Time now = clock_.Now(); usage_.last() == kNoTime || now - usage_.last() >= kSecond) AdvanceUsage(now);
+    if (Time now = clock_.Now(); usage_.last() == kNoTime || now - usage_.last() >= kSecond) {
+      AdvanceUsage(now);
+      SubmitDueRetrains(now);
+    }
     size_t n = 0;
     while (n < options_.max_batch) {
       std::optional<transport::Incoming> in;
@@ -217,6 +221,10 @@ void Server::Dispatch(const std::string& from, wire::Envelope env) {
         else if constexpr (std::is_same_v<T, wire::RdzvPut>) OnRdzvPut(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::RdzvGet>) OnRdzvGet(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::RdzvBarrier>) OnRdzvBarrier(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::PutModel>) OnPutModel(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::DeleteModel>) OnDeleteModel(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::ListModels>) OnListModels(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::TriggerModel>) OnTriggerModel(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::Error>) {
           if (log_reads_.count(rid)) OnLogReply(rid, std::move(m));
           else MLOG(Warning) << "error from a peer: " << m.message;
@@ -235,6 +243,9 @@ Status Server::CommitAndFlush() {
     else if (auto rt = recent_.find(id); rt != recent_.end()) ws_.Put(rt->second);
   }
   dirty_.clear();
+  for (const std::string& name : dirty_models_)
+    if (auto it = models_.find(name); it != models_.end()) ws_.Put(it->second);
+  dirty_models_.clear();
   if (!ws_.empty()) {
     Status st = store_->Commit(ws_);
     if (!st.ok()) {

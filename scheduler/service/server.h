@@ -160,6 +160,23 @@ class Server {
   // it already ended).
   JobEntry* ActiveJobOrReply(const std::string& from, uint64_t rid, JobId id);
 
+  // Accepts a job as `muster submit` does (queue defaults, validation, id),
+  // to be persisted at this turn's commit.
+  Result<JobId> AcceptJob(JobSpec spec);
+
+  // Retraining (models_api.cc, docs/retraining.md).
+  void OnPutModel(const std::string& from, uint64_t rid, const wire::PutModel& m);
+  void OnDeleteModel(const std::string& from, uint64_t rid, const wire::DeleteModel& m);
+  void OnListModels(const std::string& from, uint64_t rid, const wire::ListModels& m);
+  void OnTriggerModel(const std::string& from, uint64_t rid, const wire::TriggerModel& m);
+  // Submits a retrain of `model`, which becomes its active job.
+  Result<JobId> SubmitRetrain(Model& model, const std::string& reason, const std::vector<EnvVar>& metrics);
+  // Retrains deferred by a cooldown that has ended.
+  void SubmitDueRetrains(Time now);
+  void OnRetrainEnded(const Job& job);
+  void PersistModel(const Model& model) { dirty_models_.insert(model.spec.name); }
+  void RecoverModels(std::vector<Model> models);
+
   // Rendezvous of a job attempt's ranks (rdzv_api.cc).
   void OnRdzvPut(const std::string& from, uint64_t rid, wire::RdzvPut& m);
   void OnRdzvGet(const std::string& from, uint64_t rid, const wire::RdzvGet& m);
@@ -258,6 +275,7 @@ class Server {
   uint64_t next_rdzv_waiter_ = 1;
   std::map<JobId, int32_t> array_active_;         // array job -> its tasks not yet final
   std::map<std::string, QueueSpec> queues_;
+  std::map<std::string, Model> models_;
   std::shared_ptr<const timewin::OffPeakCalendar> calendar_;
   std::vector<TimeInterval> windows_;             // cached UTC windows
   Time windows_until_ = kNoTime;
@@ -270,6 +288,7 @@ class Server {
   // The current turn's effects.
   store::WriteSet ws_;
   std::set<JobId> dirty_;
+  std::set<std::string> dirty_models_;
   std::vector<Outgoing> outbox_;
   bool schedule_needed_ = true;
 

@@ -1,0 +1,292 @@
+#include "scheduler/service/http_gateway.h"
+
+#include <httplib.h>
+
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "common/base/job_spec.h"
+#include "common/base/log.h"
+#include "common/base/strings.h"
+#include "common/transport/zmq_util.h"
+
+namespace muster::service {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr size_t kMaxBodyBytes = 1024 * 1024;
+constexpr size_t kMinTokenChars = 16;
+constexpr size_t kMaxMetricValueChars = 256;
+constexpr const char* kAnyTeam = "*";  // a tokens-file team that may trigger every model
+
+// An HTTP answer: status and a JSON body.
+struct Answer {
+  int status = 200;
+  Json body;
+};
+
+Answer Fail(int status, std::string why) { return {status, Json{{"error", std::move(why)}}}; }
+
+int StatusOf(wire::ErrorCode code) {
+  switch (code) {
+    case wire::ErrorCode::kNotFound: return 404;
+    case wire::ErrorCode::kBadRequest:
+    case wire::ErrorCode::kInvalidSpec: return 400;
+    case wire::ErrorCode::kFailedPrecondition: return 409;
+    case wire::ErrorCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+// A metric value as text: numbers and booleans as JSON writes them.
+std::optional<std::string> MetricText(const Json& v) {
+  if (v.is_string()) return v.get<std::string>().substr(0, kMaxMetricValueChars);
+  if (v.is_number() || v.is_boolean()) return v.dump();
+  return std::nullopt;
+}
+
+std::string StringField(const Json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+struct HttpGateway::Impl {
+  HttpOptions options;
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+  std::mutex mu;  // the client is one DEALER socket; httplib serves on several threads
+  transport::Client client;
+
+  Impl(const HttpOptions& o, const std::string& endpoint) : options(o), client(endpoint, o.musterd_timeout_ms) {}
+
+  // The team of the request's bearer token, or the 401 to send.
+  std::variant<std::string, Answer> Authenticate(const httplib::Request& req) const {
+    const std::string header = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (header.compare(0, prefix.size(), prefix) != 0)
+      return Fail(401, "missing bearer token (Authorization: Bearer TOKEN)");
+    auto it = options.tokens.find(header.substr(prefix.size()));
+    if (it == options.tokens.end()) return Fail(401, "unknown token");
+    return it->second;
+  }
+
+  Result<wire::Body> Call(const wire::Body& request) {
+    std::lock_guard<std::mutex> lock(mu);
+    return client.Call(request);
+  }
+
+  // Triggers `model` for `team` (after checking the model is the team's).
+  Answer Trigger(const std::string& team, wire::TriggerModel trigger) {
+    auto listed = Call(wire::ListModels{trigger.model, 0});
+    if (!listed.ok()) return Fail(503, "musterd did not answer: " + listed.status().message());
+    if (auto* e = std::get_if<wire::Error>(&*listed)) return Fail(StatusOf(e->code), e->message);
+    auto* list = std::get_if<wire::ModelList>(&*listed);
+    if (!list || list->models.size() != 1) return Fail(500, "unexpected answer from musterd");
+    const std::string& owner = list->models[0].model.spec.job.team;
+    if (team != kAnyTeam && owner != team)
+      return Fail(403, "model '" + trigger.model + "' belongs to team '" + owner + "', not '" + team + "'");
+    auto reply = Call(trigger);
+    if (!reply.ok()) return Fail(503, "musterd did not answer: " + reply.status().message());
+    if (auto* e = std::get_if<wire::Error>(&*reply)) return Fail(StatusOf(e->code), e->message);
+    auto* r = std::get_if<wire::TriggerReply>(&*reply);
+    if (!r) return Fail(500, "unexpected answer from musterd");
+    Json body{{"model", trigger.model}, {"outcome", TriggerOutcomeName(r->outcome)}, {"seq", r->seq}};
+    body["job"] = r->job == kNoJob ? Json(nullptr) : Json(r->job);
+    body["cooldown_end"] = r->cooldown_end == kNoTime ? Json(nullptr) : Json(FormatRfc3339(r->cooldown_end));
+    return {200, body};
+  }
+
+  // POST /v1/models/NAME/trigger {"reason": "...", "metrics": {"psi.age": 0.31}}
+  Answer PlainTrigger(const std::string& team, const std::string& model, const Json& body) {
+    if (!body.is_object()) return Fail(400, "the body must be a JSON object");
+    auto reason = body.find("reason");
+    if (reason == body.end() || !reason->is_string() || reason->get<std::string>().empty())
+      return Fail(400, "\"reason\" must be a non-empty string");
+    wire::TriggerModel t;
+    t.model = model;
+    t.reason = reason->get<std::string>();
+    t.source = "http:" + team;
+    if (std::string extra = StringField(body, "source"); !extra.empty()) t.source += ":" + extra;
+    if (auto metrics = body.find("metrics"); metrics != body.end()) {
+      if (!metrics->is_object()) return Fail(400, "\"metrics\" must be an object of name: number or string");
+      for (const auto& [name, value] : metrics->items()) {
+        auto text = MetricText(value);
+        if (!text) return Fail(400, "metric \"" + name + "\" must be a number, string or boolean");
+        t.metrics.push_back({name, *text});
+      }
+    }
+    return Trigger(team, std::move(t));
+  }
+
+  // POST /v1/alertmanager: Alertmanager's webhook (version 4). Each firing
+  // alert whose labels name a model triggers it; resolved alerts are ignored.
+  Answer Alertmanager(const std::string& team, const Json& body) {
+    if (!body.is_object() || !body.contains("alerts") || !body["alerts"].is_array())
+      return Fail(400, "not an Alertmanager webhook: no \"alerts\" array");
+    Json results = Json::array();
+    int status = 200;
+    const std::string receiver = StringField(body, "receiver");
+    for (const Json& alert : body["alerts"]) {
+      if (!alert.is_object() || !alert.contains("labels") || !alert["labels"].is_object())
+        return Fail(400, "an alert without a \"labels\" object");
+      if (StringField(alert, "status") == "resolved") continue;
+      const Json& labels = alert["labels"];
+      const std::string alertname = StringField(labels, "alertname");
+      const std::string model = StringField(labels, options.model_label.c_str());
+      Answer a;
+      if (model.empty()) {
+        a = Fail(422, "alert '" + alertname + "' has no '" + options.model_label + "' label");
+      } else {
+        a = Trigger(team, AlertTrigger(team, receiver, alertname, model, alert));
+      }
+      if (a.status != 200 && status == 200) status = a.status;
+      a.body["alert"] = alertname;
+      results.push_back(a.body);
+    }
+    return {status, Json{{"results", results}}};
+  }
+
+  static wire::TriggerModel AlertTrigger(const std::string& team, const std::string& receiver,
+                                         const std::string& alertname, const std::string& model, const Json& alert) {
+    wire::TriggerModel t;
+    t.model = model;
+    t.source = "alertmanager:" + team + (receiver.empty() ? "" : "/" + receiver);
+    const Json annotations = alert.contains("annotations") && alert["annotations"].is_object()
+                                 ? alert["annotations"]
+                                 : Json::object();
+    std::string summary = StringField(annotations, "summary");
+    if (summary.empty()) summary = StringField(annotations, "description");
+    t.reason = "alert " + (alertname.empty() ? std::string("(unnamed)") : alertname) +
+               (summary.empty() ? std::string(" firing") : ": " + summary);
+    // Other annotations carry the figures ({{ $value }} and the like).
+    for (const auto& [name, value] : annotations.items()) {
+      if (name == "summary" || name == "description" || name == "runbook_url") continue;
+      if (auto text = MetricText(value)) t.metrics.push_back({name, *text});
+    }
+    return t;
+  }
+
+  void Handle(const httplib::Request& req, httplib::Response& res,
+              const std::function<Answer(const std::string& team, const Json& body)>& fn) {
+    Answer a;
+    auto team = Authenticate(req);
+    if (auto* fail = std::get_if<Answer>(&team)) {
+      a = *fail;
+      res.set_header("WWW-Authenticate", "Bearer");
+    } else {
+      Json body;
+      try {
+        body = Json::parse(req.body);
+        a = fn(std::get<std::string>(team), body);
+      } catch (const Json::parse_error& e) {
+        a = Fail(400, std::string("the body is not JSON: ") + e.what());
+      } catch (const Json::exception& e) {
+        a = Fail(400, std::string("bad JSON: ") + e.what());
+      }
+    }
+    res.status = a.status;
+    res.set_content(a.body.dump(2, ' ', false, Json::error_handler_t::replace) + "\n", "application/json");
+    MLOG(Info) << "http " << req.method << " " << req.path << " -> " << a.status;
+  }
+
+  void Routes() {
+    server.set_payload_max_length(kMaxBodyBytes);
+    server.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+    server.Post(R"(/v1/models/([A-Za-z0-9._-]{1,64})/trigger)", [this](const httplib::Request& req, httplib::Response& res) {
+      const std::string model = req.matches[1];
+      Handle(req, res, [&](const std::string& team, const Json& body) { return PlainTrigger(team, model, body); });
+    });
+    server.Post("/v1/alertmanager", [this](const httplib::Request& req, httplib::Response& res) {
+      Handle(req, res, [&](const std::string& team, const Json& body) { return Alertmanager(team, body); });
+    });
+    server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      std::string why = res.status == 404   ? "no such endpoint (POST /v1/models/NAME/trigger, POST /v1/alertmanager)"
+                        : res.status == 413 ? "body larger than 1 MiB"
+                                            : "request refused";
+      res.set_content(Json{{"error", why}}.dump() + "\n", "application/json");
+    });
+  }
+};
+
+Status ParseHttpListen(const std::string& text, HttpOptions* options) {
+  std::string host = "127.0.0.1", port = text;
+  if (auto colon = text.rfind(':'); colon != std::string::npos) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) host = "127.0.0.1";
+  }
+  int p = -1;
+  try {
+    size_t used = 0;
+    p = std::stoi(port, &used);
+    if (used != port.size()) p = -1;
+  } catch (const std::exception&) {
+    p = -1;
+  }
+  if (p < 0 || p > 65535) return Status::InvalidArgument("bad --http-listen '" + text + "': give [HOST:]PORT");
+  options->host = host;
+  options->port = p;
+  return Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> LoadHttpTokens(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("cannot read the HTTP tokens file " + path);
+  std::map<std::string, std::string> tokens;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    std::string team, token, extra;
+    if (!(words >> team)) continue;
+    auto where = path + ":" + std::to_string(n) + ": ";
+    if (!(words >> token) || (words >> extra)) return Status::InvalidArgument(where + "give TEAM TOKEN");
+    if (team != kAnyTeam && !IsValidName(team)) return Status::InvalidArgument(where + "bad team '" + team + "'");
+    if (token.size() < kMinTokenChars)
+      return Status::InvalidArgument(where + "token shorter than " + std::to_string(kMinTokenChars) + " characters");
+    if (!tokens.emplace(token, team).second) return Status::InvalidArgument(where + "token given twice");
+  }
+  if (tokens.empty()) return Status::InvalidArgument("no tokens in " + path + ": HTTP triggers need TEAM TOKEN lines");
+  return tokens;
+}
+
+HttpGateway::HttpGateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpOptions& options,
+                                                        const std::string& musterd_endpoint) {
+  if (options.tokens.empty()) return Status::InvalidArgument("the HTTP endpoint needs at least one token");
+  auto impl = std::make_unique<Impl>(options, musterd_endpoint);
+  impl->Routes();
+  if (options.port == 0) {
+    impl->port = impl->server.bind_to_any_port(options.host);
+  } else if (impl->server.bind_to_port(options.host, options.port)) {
+    impl->port = options.port;
+  }
+  if (impl->port <= 0)
+    return Status::Unavailable("cannot listen for HTTP on " + options.host + ":" + std::to_string(options.port));
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  return std::unique_ptr<HttpGateway>(new HttpGateway(std::move(impl)));
+}
+
+HttpGateway::~HttpGateway() {
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+int HttpGateway::port() const { return impl_->port; }
+
+}  // namespace muster::service

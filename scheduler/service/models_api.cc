@@ -1,0 +1,173 @@
+// Retraining: registered models, triggers with coalescing and cooldown, and
+// the warm start of each retrain (docs/retraining.md). The decisions are the
+// core's (scheduler/core/retrain.h); this file applies them to musterd's state.
+#include "common/base/job_spec.h"
+#include "common/base/log.h"
+#include "scheduler/core/retrain.h"
+#include "scheduler/service/server.h"
+
+namespace muster::service {
+namespace {
+
+constexpr size_t kMaxReasonBytes = 4096;
+constexpr size_t kMaxMetricNameBytes = 128;
+constexpr size_t kMaxMetricValueBytes = 256;
+constexpr size_t kMaxSourceBytes = 256;
+
+Status ValidateTrigger(const wire::TriggerModel& m) {
+  if (m.reason.size() > kMaxReasonBytes) return Status::InvalidArgument("reason is longer than 4 KiB");
+  if (m.source.size() > kMaxSourceBytes) return Status::InvalidArgument("source is longer than 256 bytes");
+  if (m.metrics.size() > wire::kMaxMetrics)
+    return Status::InvalidArgument("too many metrics (max " + std::to_string(wire::kMaxMetrics) + ")");
+  for (const EnvVar& v : m.metrics) {
+    if (v.name.empty() || v.name.size() > kMaxMetricNameBytes || v.name.find('=') != std::string::npos ||
+        v.name.find('\0') != std::string::npos)
+      return Status::InvalidArgument("bad metric name '" + v.name.substr(0, 64) +
+                                     "': 1-128 bytes, no '=' (give --metric NAME=VALUE)");
+    if (v.value.size() > kMaxMetricValueBytes || v.value.find('\0') != std::string::npos)
+      return Status::InvalidArgument("metric '" + v.name + "' has a bad value (at most 256 bytes)");
+  }
+  if (m.reason.find('\0') != std::string::npos) return Status::InvalidArgument("reason contains a NUL byte");
+  return Status::Ok();
+}
+
+}  // namespace
+
+void Server::RecoverModels(std::vector<Model> models) {
+  for (Model& m : models) {
+    // Every change to a model commits with the job change that caused it, so
+    // an active job that is not active any more means a store written by
+    // hand or by a different version; free the model rather than block it.
+    if (m.active_job != kNoJob && !active_.count(m.active_job)) {
+      MLOG(Warning) << "model " << m.spec.name << ": its retrain " << m.active_job
+                    << " is not active; releasing the model";
+      m.active_job = kNoJob;
+      PersistModel(m);
+    }
+    models_.emplace(m.spec.name, std::move(m));
+  }
+}
+
+void Server::OnPutModel(const std::string& from, uint64_t rid, const wire::PutModel& m) {
+  ModelSpec spec = m.spec;
+  if (spec.job.queue.empty()) spec.job.queue = "default";
+  if (spec.job.team.empty()) spec.job.team = spec.job.user;
+  if (Status st = ValidateModelSpec(spec); !st.ok())
+    return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec, st.message());
+  if (!queues_.count(spec.job.queue))
+    return ReplyError(from, rid, wire::ErrorCode::kInvalidSpec, "unknown queue '" + spec.job.queue + "'");
+  auto it = models_.find(spec.name);
+  if (m.create && it != models_.end())
+    return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
+                      "model '" + spec.name + "' exists (use: muster model update)");
+  if (!m.create && it == models_.end())
+    return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no model '" + spec.name + "'");
+  if (it == models_.end()) {
+    Model model;
+    model.created = clock_.Now();
+    it = models_.emplace(spec.name, std::move(model)).first;
+  }
+  it->second.spec = std::move(spec);  // the state (active job, warm start, history) stays
+  PersistModel(it->second);
+  Reply(from, rid, wire::Ok{});
+}
+
+void Server::OnDeleteModel(const std::string& from, uint64_t rid, const wire::DeleteModel& m) {
+  auto it = models_.find(m.name);
+  if (it == models_.end()) return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no model '" + m.name + "'");
+  // A retrain already submitted keeps running; it just no longer updates a model.
+  models_.erase(it);
+  dirty_models_.erase(m.name);
+  ws_.DeleteModelNamed(m.name);
+  Reply(from, rid, wire::Ok{});
+}
+
+void Server::OnListModels(const std::string& from, uint64_t rid, const wire::ListModels& m) {
+  if (!m.name.empty() && !models_.count(m.name))
+    return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no model '" + m.name + "'");
+  size_t limit = std::min(m.trigger_limit, wire::kMaxTriggerHistory);
+  wire::ModelList out;
+  for (const auto& [name, model] : models_) {
+    if (!m.name.empty() && name != m.name) continue;
+    wire::ModelInfo info{model, {}, core::CooldownEnd(model)};
+    if (limit > 0) {
+      auto triggers = store_->Triggers(name, limit);
+      if (!triggers.ok())
+        return ReplyError(from, rid, wire::ErrorCode::kInternal, "reading triggers: " + triggers.status().message());
+      info.recent_triggers = std::move(*triggers);
+    }
+    out.models.push_back(std::move(info));
+  }
+  Reply(from, rid, std::move(out));
+}
+
+void Server::OnTriggerModel(const std::string& from, uint64_t rid, const wire::TriggerModel& m) {
+  auto it = models_.find(m.model);
+  if (it == models_.end()) return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no model '" + m.model + "'");
+  if (Status st = ValidateTrigger(m); !st.ok())
+    return ReplyError(from, rid, wire::ErrorCode::kBadRequest, st.message());
+  Model& model = it->second;
+  Time now = clock_.Now();
+  TriggerRecord t{model.spec.name, model.triggers, now, m.source, m.reason, m.metrics,
+                  core::DecideTrigger(model, now), kNoJob};
+  switch (t.outcome) {
+    case TriggerOutcome::kSubmitted: {
+      Result<JobId> id = SubmitRetrain(model, m.reason, m.metrics);
+      // The template was valid when registered; a queue deleted since is the
+      // usual cause. Nothing is recorded: the sender can fix and retry.
+      if (!id.ok())
+        return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
+                          "model '" + model.spec.name + "' cannot submit its retrain: " + id.status().message());
+      t.job = *id;
+      break;
+    }
+    case TriggerOutcome::kCoalesced:
+      t.job = model.active_job;
+      break;
+    case TriggerOutcome::kDeferred:
+      model.due = true;
+      model.due_reason = m.reason;
+      model.due_metrics = m.metrics;
+      break;
+  }
+  ++model.triggers;
+  ws_.Append(t);
+  PersistModel(model);
+  Reply(from, rid, wire::TriggerReply{t.outcome, t.job, t.seq, core::CooldownEnd(model)});
+}
+
+Result<JobId> Server::SubmitRetrain(Model& model, const std::string& reason, const std::vector<EnvVar>& metrics) {
+  Result<JobId> id = AcceptJob(core::RetrainJobSpec(model, next_job_id_, reason, metrics, clock_.Now()));
+  if (!id.ok()) return id;
+  model.active_job = *id;
+  model.due = false;
+  model.due_reason.clear();
+  model.due_metrics.clear();
+  PersistModel(model);
+  MLOG(Info) << "model " << model.spec.name << ": retrain job " << *id << " submitted (" << reason << ")";
+  return id;
+}
+
+void Server::SubmitDueRetrains(Time now) {
+  for (auto& [name, model] : models_) {
+    if (!model.due || model.active_job != kNoJob) continue;
+    Time end = core::CooldownEnd(model);
+    if (end != kNoTime && now < end) continue;
+    Result<JobId> id = SubmitRetrain(model, model.due_reason, model.due_metrics);
+    if (!id.ok()) {
+      // Dropped, not retried every second; the next trigger tries again.
+      MLOG(Warning) << "model " << name << ": deferred retrain cannot be submitted: " << id.status().message();
+      model.due = false;
+      PersistModel(model);
+    }
+  }
+}
+
+void Server::OnRetrainEnded(const Job& job) {
+  auto it = models_.find(job.spec.model);
+  if (it == models_.end() || it->second.active_job != job.id) return;
+  core::RecordRetrainEnd(it->second, job, options_.checkpoint_root, clock_.Now());
+  PersistModel(it->second);
+}
+
+}  // namespace muster::service
