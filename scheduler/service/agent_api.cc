@@ -103,6 +103,17 @@ void Server::OnRegister(const std::string& from, uint64_t rid, const wire::Regis
   }
   schedule_needed_ = true;
   Reply(from, rid, std::move(reply));
+  // A teardown decided while the node was away (after a musterd restart,
+  // before it re-registered) sent its KillJob nowhere: send it now.
+  std::set<JobId> ending_here;
+  for (const auto& r : m.running) {
+    auto jt = active_.find(r.job);
+    if (jt != active_.end() && jt->second.job.ending && accounted.count({r.job, r.rank})) ending_here.insert(r.job);
+  }
+  for (JobId id : ending_here) {
+    const Job& job = active_.at(id).job;
+    SendToNode(n, wire::KillJob{id, job.attempt, job.spec.grace_seconds * 1000});
+  }
 }
 
 void Server::OnHeartbeat(const std::string& from, uint64_t rid, const wire::Heartbeat& m) {

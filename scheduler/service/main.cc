@@ -173,6 +173,7 @@ int main(int argc, char** argv) {
     }
     gateway = std::move(*started);
     std::printf("musterd http on %s:%d\n", http->host.c_str(), gateway->port());
+    MLOG(Info) << "serving HTTP triggers on " << http->host << ":" << gateway->port();
   }
   std::fflush(stdout);
   MLOG(Info) << "state in " << options.state_dir << ", listening on " << (*server)->endpoint();

@@ -175,6 +175,17 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(Reserved{44, 3, false, "GPU 2 is reserved by job 7 attempt 1"});
   bodies.push_back(CommitRanks{{44, 3}});
   bodies.push_back(AbortRanks{{44, 4}});
+  ModelSpec model_spec{"fraud", FullSpec(), 12 * kHour, 6 * kHour, "/shared/ckpt/fraud"};
+  bodies.push_back(PutModel{model_spec, true});
+  bodies.push_back(DeleteModel{"fraud"});
+  bodies.push_back(ListModels{"fraud", 5000});
+  Model model{model_spec, 1'700'000'000'000'000, 77, 70, JobState::kTimeout, 1'700'000'100'000'000, 69,
+              "/shared/ckpt/fraud/69", 1234, true, "psi above 0.2", {{"psi.age", "0.31"}}};
+  TriggerRecord trigger{"fraud", 1233, 1'700'000'200'000'000, "alertmanager:vision/muster", "alert DataDrift",
+                        {{"value", "0.41"}, {"psi.age", ""}}, TriggerOutcome::kDeferred, 0};
+  bodies.push_back(ModelList{{ModelInfo{model, {trigger, trigger}, 1'700'000'300'000'000}, ModelInfo{}}});
+  bodies.push_back(TriggerModel{"fraud", "psi above 0.2", {{"psi.age", "0.31"}}, "cli:alice"});
+  bodies.push_back(TriggerReply{TriggerOutcome::kCoalesced, 77, 1234, 1'700'000'300'000'000});
 
   std::vector<Envelope> out;
   uint64_t rid = 0xA5A5A5A500000000ull;
