@@ -90,6 +90,7 @@ const std::vector<Command>& AllCommands() {
       {"usage", "fair-share standing per queue and team", RunUsage},
       {"model", "retraining templates: register, update, list, show, delete", RunModel},
       {"trigger", "ask for a retrain of a registered model", RunTrigger},
+      {"drift", "data drift of a model's input: drift check (PSI, KS)", RunDrift},
   };
   return kCommands;
 }

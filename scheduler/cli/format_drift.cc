@@ -1,0 +1,122 @@
+#include "scheduler/cli/format_drift.h"
+
+#include <cctype>
+#include <cstdio>
+
+#include "common/base/strings.h"
+#include "scheduler/cli/format.h"
+
+namespace muster::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string Fixed4(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+// Three significant digits: "0.111", "0.00122", "1.5e-09".
+std::string Sig3(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+std::string MetricValue(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string MetricName(const std::string& prefix, const std::string& column) {
+  std::string name = prefix + ".";
+  for (char c : column)
+    name += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ? c : '_';
+  return name;
+}
+
+std::string Heading(const DriftCheckArgs& args, const drift::DriftReport& report) {
+  std::string line = args.model.empty() ? "" : "Model " + args.model + ": ";
+  return line + args.reference + " (" + std::to_string(report.ref_rows) + " rows) vs " + args.current + " (" +
+         std::to_string(report.cur_rows) + " rows), PSI threshold " + Sig3(report.threshold) + "\n";
+}
+
+std::vector<std::string> DriftedNames(const drift::DriftReport& report) {
+  std::vector<std::string> names;
+  for (const drift::ColumnDrift* c : report.Drifted()) names.push_back(c->name);
+  return names;
+}
+
+// "1 column", "3 columns".
+std::string Columns(size_t n) { return std::to_string(n) + (n == 1 ? " column" : " columns"); }
+
+std::string Outcome(const drift::DriftReport& report) {
+  const std::vector<std::string> drifted = DriftedNames(report);
+  if (drifted.empty()) return "No drift in " + Columns(report.columns.size()) + "\n";
+  return "Drift in " + std::to_string(drifted.size()) + " of " + Columns(report.columns.size()) + ": " +
+         Join(drifted, ", ") + "\n";
+}
+
+std::vector<std::string> Row(const drift::ColumnDrift& c) {
+  return {c.name,
+          drift::ColumnTypeName(c.type),
+          Fixed4(c.psi),
+          c.ks ? Fixed4(c.ks->d) : "-",
+          c.ks ? Sig3(c.ks->p_value) : "-",
+          std::to_string(c.ref_missing),
+          std::to_string(c.cur_missing),
+          c.drift ? "DRIFT" : "ok"};
+}
+
+json ColumnToJson(const drift::ColumnDrift& c) {
+  return {{"name", c.name},
+          {"type", drift::ColumnTypeName(c.type)},
+          {"psi", c.psi},
+          {"bins", c.bins},
+          {"ks", c.ks ? json{{"d", c.ks->d}, {"p_value", c.ks->p_value}} : json(nullptr)},
+          {"missing", {{"reference", c.ref_missing}, {"current", c.cur_missing}}},
+          {"drift", c.drift}};
+}
+
+std::string TriggerReason(const drift::DriftReport& report) {
+  std::vector<std::string> parts;
+  for (const drift::ColumnDrift* c : report.Drifted()) parts.push_back(c->name + " " + Fixed4(c->psi));
+  return "data drift: PSI >= " + Sig3(report.threshold) + " in " + std::to_string(parts.size()) + " of " +
+         Columns(report.columns.size()) + " (" + Join(parts, ", ") + ")";
+}
+
+}  // namespace
+
+std::string FormatDriftTable(const DriftCheckArgs& args, const drift::DriftReport& report) {
+  std::vector<std::vector<std::string>> rows;
+  for (const drift::ColumnDrift& c : report.columns) rows.push_back(Row(c));
+  return Heading(args, report) +
+         RenderTable({"COLUMN", "TYPE", "PSI", "KS_D", "KS_P", "MISSING_REF", "MISSING_CUR", "VERDICT"},
+                     rows) +
+         Outcome(report);
+}
+
+json DriftReportToJson(const DriftCheckArgs& args, const drift::DriftReport& report) {
+  json columns = json::array();
+  for (const drift::ColumnDrift& c : report.columns) columns.push_back(ColumnToJson(c));
+  return {{"model", args.model.empty() ? json(nullptr) : json(args.model)},
+          {"reference", {{"file", args.reference}, {"rows", report.ref_rows}}},
+          {"current", {{"file", args.current}, {"rows", report.cur_rows}}},
+          {"threshold", report.threshold},
+          {"drift", report.AnyDrift()},
+          {"drifted_columns", DriftedNames(report)},
+          {"columns", std::move(columns)}};
+}
+
+std::vector<std::string> DriftTriggerArgs(const std::string& model, const drift::DriftReport& report) {
+  std::vector<std::string> out = {model, "--reason", TriggerReason(report)};
+  for (const drift::ColumnDrift& c : report.columns) {
+    out.insert(out.end(), {"--metric", MetricName("psi", c.name) + "=" + MetricValue(c.psi)});
+    if (c.ks) out.insert(out.end(), {"--metric", MetricName("ks", c.name) + "=" + MetricValue(c.ks->d)});
+  }
+  return out;
+}
+
+}  // namespace muster::cli
