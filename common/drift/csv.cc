@@ -169,7 +169,9 @@ Result<CsvTable> ReadCsvFile(const std::string& path) {
 }
 
 bool IsMissing(std::string_view field) {
-  std::string v = ToLower(TrimBlanks(field));
+  std::string_view trimmed = TrimBlanks(field);
+  if (trimmed.size() > 4) return false;  // most values: no lower-case copy
+  std::string v = ToLower(trimmed);
   return v.empty() || v == "na" || v == "nan" || v == "null";
 }
 

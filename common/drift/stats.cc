@@ -29,7 +29,9 @@ double Quantile(const std::vector<double>& sorted, double p) {
   const double pos = p * static_cast<double>(sorted.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
   const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+  // std::lerp: exact when both ends are equal (so equal edges merge), and no
+  // overflow between ends of opposite sign near the largest doubles.
+  return std::lerp(sorted[lo], sorted[hi], pos - static_cast<double>(lo));
 }
 
 // 1 - Q(lambda) = sqrt(2 pi) / lambda * sum_{j>=1} exp(-(2j-1)^2 pi^2 / (8 lambda^2)).

@@ -126,6 +126,12 @@ TEST(Csv, UnreadableFile) {
   EXPECT_EQ(t.status().message(), "cannot read no-such-dir/none.csv: No such file or directory");
 }
 
+TEST(Csv, DirectoryIsNoFile) {
+  auto t = ReadCsvFile(".");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().message(), "cannot read .: a directory");
+}
+
 TEST(Csv, MissingValues) {
   for (const char* v : {"", " ", "NA", "na", "NaN", "nan", "NULL", "null", " NA "})
     EXPECT_TRUE(IsMissing(v)) << v;
@@ -173,6 +179,12 @@ TEST(QuantileEdges, EqualEdgesMerge) {
   EXPECT_EQ(QuantileEdges({0, 0, 0, 0, 0, 1, 1, 1, 1, 1}, 10), (std::vector<double>{0, 0.5, 1}));
   EXPECT_TRUE(QuantileEdges({}, 10).empty());
   EXPECT_TRUE(QuantileEdges({1, 2, 3}, 1).empty());
+}
+
+TEST(QuantileEdges, ExtremeValuesGiveFiniteEdges) {
+  // The median lies between -1e308 and 1e308: a naive a + t (b - a) overflows
+  // (b - a = 2e308 is inf) and gives an infinite edge.
+  for (double edge : QuantileEdges({-1e308, 1e308, -1e308, 1e308}, 4)) EXPECT_TRUE(std::isfinite(edge));
 }
 
 TEST(BinCounts, EdgesCloseTheLowerBin) {
