@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -146,6 +148,49 @@ TEST(Csv, FiniteNumbers) {
     EXPECT_EQ(ParseFiniteNumber(v), std::nullopt) << v;
 }
 
+// Quotes a field the RFC 4180 way.
+std::string Quoted(const std::string& field) {
+  std::string out = "\"";
+  for (char c : field) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+TEST(Csv, QuotedFieldsRoundTrip) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "a1 ,\"\n\r";
+  for (int i = 0; i < 300; ++i) {
+    std::vector<std::string> fields;
+    std::string text = "h1,h2\n";
+    for (int f = 0; f < 2; ++f) {
+      std::string field;
+      for (int k = static_cast<int>(rng() % 6); k > 0; --k) field += alphabet[rng() % alphabet.size()];
+      fields.push_back(field);
+      text += (f ? "," : "") + Quoted(field);
+    }
+    CsvTable t = Csv(text);
+    ASSERT_EQ(t.rows, 1u) << text;
+    EXPECT_EQ(t.columns[0][0], fields[0]) << text;
+    EXPECT_EQ(t.columns[1][0], fields[1]) << text;
+  }
+}
+
+TEST(Csv, AnyTextParsesOrFailsCleanly) {
+  std::mt19937 rng(11);
+  const std::string alphabet = "ab1,\"\n\r ";
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    for (int k = static_cast<int>(rng() % 24); k > 0; --k) text += alphabet[rng() % alphabet.size()];
+    auto t = ParseCsv(text, "f.csv");
+    if (!t.ok()) {
+      EXPECT_EQ(t.status().message().rfind("f.csv", 0), 0u) << t.status().message();
+      continue;
+    }
+    ASSERT_EQ(t->columns.size(), t->header.size());
+    for (const auto& column : t->columns) EXPECT_EQ(column.size(), t->rows);
+    EXPECT_GT(t->rows, 0u);
+  }
+}
+
 // ---- PSI --------------------------------------------------------------------
 
 TEST(Psi, HandComputed) {
@@ -213,6 +258,30 @@ TEST(Ks, TiesAreSteppedTogether) {
   // D = .25. Stepping one value at a time (Numerical Recipes' kstwo) would
   // compare F_a=.5 with F_b=0 halfway through the 2s and say .5.
   EXPECT_DOUBLE_EQ(KsStatistic({1, 2, 2, 3}, {2, 2, 2, 4}), 0.25);
+}
+
+// sup |F_a - F_b| straight from the definition: F(x) = #{v <= x} / n at
+// every value x of either sample.
+double BruteForceKs(const std::vector<double>& a, const std::vector<double>& b) {
+  auto cdf = [](const std::vector<double>& s, double x) {
+    return static_cast<double>(std::count_if(s.begin(), s.end(), [x](double v) { return v <= x; })) /
+           static_cast<double>(s.size());
+  };
+  double d = 0;
+  for (const auto* s : {&a, &b})
+    for (double x : *s) d = std::max(d, std::abs(cdf(a, x) - cdf(b, x)));
+  return d;
+}
+
+TEST(Ks, MatchesTheDefinitionOnTiedSamples) {
+  std::mt19937 rng(3);
+  for (int i = 0; i < 500; ++i) {
+    std::vector<double> a(1 + rng() % 12), b(1 + rng() % 12);
+    for (double& v : a) v = static_cast<double>(rng() % 5);  // few distinct values: many ties
+    for (double& v : b) v = static_cast<double>(rng() % 5);
+    EXPECT_DOUBLE_EQ(KsStatistic(a, b), BruteForceKs(a, b));
+    EXPECT_GE(Psi(BinCounts(a, QuantileEdges(a, 4)), BinCounts(b, QuantileEdges(a, 4))), 0.0);
+  }
 }
 
 TEST(Ks, KolmogorovDistribution) {
