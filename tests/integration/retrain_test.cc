@@ -224,6 +224,42 @@ TEST_F(IntegrationRetrain, ModelsTheirStateAndHistorySurviveAMusterdCrash) {
   EXPECT_EQ(Trigger("fraud", "in cooldown")["outcome"], "deferred");
 }
 
+TEST_F(IntegrationRetrain, DriftCheckWithTriggerRetrainsOnlyWhenTheDataDrifted) {
+  ASSERT_NO_FATAL_FAILURE(Register("fraud", {"--gpus", "1", "--window", "anytime"}, Trainer()));
+  // age shifts by 30 between the reference and the drifted data; country does not change.
+  std::ofstream ref(cluster().Scratch("ref.csv")), same(cluster().Scratch("same.csv")),
+      drifted(cluster().Scratch("drifted.csv"));
+  for (auto* f : {&ref, &same, &drifted}) *f << "age,country\n";
+  for (int i = 0; i < 400; ++i) {
+    const char* country = i % 3 == 0 ? "fr" : "de";
+    ref << 20 + i % 40 << "," << country << "\n";
+    same << 20 + (i * 7) % 40 << "," << country << "\n";
+    drifted << 50 + i % 40 << "," << country << "\n";
+  }
+  ref.close();
+  same.close();
+  drifted.close();
+
+  CommandResult r = cluster().Cli({"drift", "check", "--model", "fraud", "--reference", cluster().Scratch("ref.csv"),
+                                   "--current", cluster().Scratch("same.csv"), "--trigger"});
+  EXPECT_EQ(r.exit_code, 0) << "no drift: " << r.Describe();
+  EXPECT_EQ(Model("fraud")["triggers"], 0) << "no drift, no trigger";
+
+  r = cluster().Cli({"drift", "check", "--model", "fraud", "--reference", cluster().Scratch("ref.csv"), "--current",
+                     cluster().Scratch("drifted.csv"), "--trigger"});
+  EXPECT_EQ(r.exit_code, 10) << "drift: " << r.Describe();
+  Json model = Model("fraud");
+  ASSERT_EQ(model["triggers"], 1) << model.dump(2);
+  const Json& t = model["recent_triggers"][0];
+  EXPECT_EQ(t["outcome"], "submitted");
+  EXPECT_TRUE(Contains(t["reason"].get<std::string>(), "age")) << t.dump(2);
+  ASSERT_TRUE(t["metrics"].contains("psi.age")) << t.dump(2);
+  EXPECT_GT(std::stod(t["metrics"]["psi.age"].get<std::string>()), 0.2);
+  ASSERT_TRUE(t["metrics"].contains("ks.age")) << t.dump(2);
+  EXPECT_GT(std::stod(t["metrics"]["ks.age"].get<std::string>()), 0.5);
+  EXPECT_EQ(cluster().WaitForJobState(t["job"].get<int64_t>(), "COMPLETED")["state"], "COMPLETED");
+}
+
 TEST_F(IntegrationRetrain, BadModelsAndTriggersGetClearErrorsAndChangeNothing) {
   CommandResult r = cluster().Cli({"model", "register", "bad/name", "--", "true"});
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
