@@ -11,92 +11,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build_dir="${MUSTER_BUILD_DIR:-build}"
 jobs="${MUSTER_JOBS:-$(nproc)}"
 
-if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
-section() { printf '\n%s==== %s ====%s\n' "$bold" "$*" "$plain"; }
-# Echoes a command (arguments with spaces in single quotes), then runs it.
-run() {
-  local a out="$"
-  for a in "$@"; do
-    if [[ "$a" =~ [[:space:]\"\$] ]]; then out+=" '$a'"; else out+=" $a"; fi
-  done
-  printf '%s\n' "$out"
-  "$@"
-}
+# shellcheck source=lib/local_cluster.sh
+source scripts/lib/local_cluster.sh
 
 section "setup and build"
 scripts/setup.sh
 cmake -S . -B "$build_dir" -G Ninja >/dev/null
 cmake --build "$build_dir" -j "$jobs" --target musterd muster-agent muster
-bin="$(cd "$build_dir/bin" && pwd)"
-musterd="$bin/musterd" agent="$bin/muster-agent"
-muster() { "$bin/muster" "$@"; }
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/muster-demo-XXXXXX")"
-pids=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  section "stopping what the demo started"
-  # Agents first (their ranks go with them), then musterd; only our own PIDs.
-  local i
-  for (( i=${#pids[@]}-1; i>=0; i-- )); do
-    kill -TERM "${pids[i]}" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  echo "stopped ${#pids[@]} processes; removing $work"
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits up to $2 seconds for a line starting with $3 in file $1; prints it.
-wait_line() {
-  local file=$1 secs=$2 prefix=$3 line
-  for _ in $(seq $((secs * 10))); do
-    line="$(grep -m1 "^$prefix" "$file" 2>/dev/null || true)"
-    if [ -n "$line" ]; then echo "$line"; return 0; fi
-    sleep 0.1
-  done
-  echo "demo: timed out waiting for \"$prefix\" in $file" >&2
-  return 1
-}
-
-# The state of job $1, from `muster show --json`.
-job_state() {
-  muster show "$1" --json | grep -oE '"state": *"[A-Z_]+"' | head -1 | grep -oE '[A-Z_]+"$' | tr -d '"'
-}
-
-# Waits up to $2 seconds until job $1 is in one of the states $3 (regex).
-wait_state() {
-  local id=$1 secs=$2 want=$3 s=""
-  for _ in $(seq $((secs * 5))); do
-    s="$(job_state "$id" || true)"
-    if [[ "$s" =~ ^($want)$ ]]; then return 0; fi
-    sleep 0.2
-  done
-  echo "demo: job $id is $s after ${secs}s, expected $want" >&2
-  return 1
-}
+local_cluster_init "$build_dir/bin" demo
 
 section "starting musterd (state in $work/state)"
-"$musterd" --state-dir "$work/state" --listen tcp://127.0.0.1:0 >"$work/musterd.out" 2>"$work/musterd.log" &
-pids+=($!)
-line="$(wait_line "$work/musterd.out" 15 "musterd listening on ")"
-echo "$line"
-endpoint="${line#musterd listening on }"
-export MUSTER_SCHEDULER="$endpoint"
+start_musterd
 
 section "starting two agents with 4 fake GPUs each"
-for n in 1 2; do
-  "$agent" --scheduler "$endpoint" --name "node-$n" --fake-gpus 4 --labels "rack=r1,switch=s$n" \
-    --work-dir "$work/node-$n" >"$work/node-$n.out" 2>"$work/node-$n.log" &
-  pids+=($!)
-done
+for n in 1 2; do start_agent "node-$n" 4 --labels "rack=r1,switch=s$n"; done
 for n in 1 2; do wait_line "$work/node-$n.out" 15 "muster-agent node-$n registered"; done
 run muster nodes
 

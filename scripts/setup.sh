@@ -11,7 +11,7 @@ packages=(
   libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libhowardhinnant-date-dev tzdata procps
-  libcpp-httplib-dev
+  libcpp-httplib-dev python3
 )
 
 missing=()
