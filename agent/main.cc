@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
      "address other nodes reach this one at (MASTER_ADDR when it hosts rank 0)")
     ("heartbeat-ms", po::value<int>()->default_value(0),
      "heartbeat interval in ms; 0: the interval musterd asks for (1000)")
+    ("reserve-ttl-ms", po::value<int>()->default_value(30000),
+     "drop a gang reservation that musterd neither committed nor aborted within this many ms "
+     "(keep it above musterd's --reserve-timeout); a later commit is refused")
     ("config", po::value<std::string>(), "config file (key = value; the command line wins)")
     ("log-level", po::value<std::string>()->default_value("info"), "debug|info|warning|error");
   // clang-format on
@@ -125,6 +128,8 @@ int main(int argc, char** argv) {
   if (!unhealthy.ok()) return Usage("bad --fake-unhealthy-gpus: " + unhealthy.status().message());
   opt.heartbeat_ms = vm["heartbeat-ms"].as<int>();
   if (opt.heartbeat_ms < 0) return Usage("--heartbeat-ms must be >= 0");
+  opt.reserve_ttl_ms = vm["reserve-ttl-ms"].as<int>();
+  if (opt.reserve_ttl_ms <= 0) return Usage("--reserve-ttl-ms must be > 0");
   opt.work_dir = vm.count("work-dir") ? vm["work-dir"].as<std::string>() : DefaultWorkDir(opt.node_name);
 
   // Block the signals we read through signalfds before any thread exists, so

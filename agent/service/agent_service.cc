@@ -311,9 +311,18 @@ void AgentService::HandleReserve(uint64_t request_id, const wire::LaunchRanks& m
 void AgentService::HandleCommit(const wire::GangRef& g) {
   auto it = reservations_.find({g.job, g.attempt});
   if (it == reservations_.end()) {
-    if (!ranks_.IsDuplicateLaunch(g.job, g.attempt))
-      MLOG(Warning) << "commit of job " << g.job << " attempt " << g.attempt << " without a reservation (expired?)";
-    return;  // a duplicate commit, or too late: musterd's start barrier decides
+    if (ranks_.IsDuplicateLaunch(g.job, g.attempt)) return;  // a duplicate commit: already started
+    // Too late (the reservation expired) or never reserved here: nothing
+    // starts, and musterd is told at once so it tears the gang down and
+    // requeues it instead of waiting out its start barrier. The answer is a
+    // Reserved{ok = false}: to a committed gang it means "this node will not
+    // start its part" (docs/protocol.md "Gang start").
+    wire::Reserved refusal{g.job, g.attempt, false,
+                           "the reservation expired before the commit (reserve TTL " +
+                               std::to_string(opt_.reserve_ttl_ms) + " ms) or was never made"};
+    MLOG(Warning) << "refusing the commit of job " << g.job << " attempt " << g.attempt << ": " << refusal.reason;
+    Send(std::move(refusal));
+    return;
   }
   wire::LaunchRanks launch = std::move(it->second.launch);
   reservations_.erase(it);

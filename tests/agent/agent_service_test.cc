@@ -478,8 +478,9 @@ TEST_F(AgentServiceTest, ReserveStartsNothingUntilCommit) {
 
   sched_->Send(wire::CommitRanks{{30, 1}});
   for (int r = 0; r < 2; ++r) EXPECT_TRUE(sched_->WaitFor<wire::RankStarted>(kWaitMs, StartedRank(30, r)));
-  sched_->Send(wire::CommitRanks{{30, 1}});  // a duplicate commit starts nothing
+  sched_->Send(wire::CommitRanks{{30, 1}});  // a duplicate commit starts nothing, refuses nothing
   EXPECT_TRUE(sched_->CollectFor<wire::RankStarted>(300).empty());
+  EXPECT_TRUE(sched_->CollectFor<wire::Reserved>(0).empty()) << "a duplicate commit was refused";
   // Its GPUs are in use now: another attempt cannot reserve them.
   sched_->Send(wire::ReserveRanks{Sh(31, 1, "true", 1)});
   auto refused = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 31; });
@@ -512,7 +513,10 @@ TEST_F(AgentServiceTest, DoubleReservationIsRefusedAndAbortFreesTheGpus) {
   EXPECT_NE(c->reason.find("not on node"), std::string::npos) << c->reason;
 
   sched_->Send(wire::AbortRanks{{32, 1}});
-  sched_->Send(wire::CommitRanks{{32, 1}});  // too late: nothing to start
+  sched_->Send(wire::CommitRanks{{32, 1}});  // too late: nothing to start, and musterd is told
+  auto late = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 32; });
+  ASSERT_TRUE(late) << "a commit after the abort got no answer";
+  EXPECT_FALSE(late->ok);
   EXPECT_TRUE(sched_->CollectFor<wire::RankStarted>(300).empty());
   sched_->Send(wire::ReserveRanks{Launch(33, 1, {"true"}, {{0, 0, {1}}})});
   b = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 33; });
@@ -532,6 +536,13 @@ TEST_F(AgentServiceTest, UncommittedReservationExpires) {
   EXPECT_TRUE(a->ok);
   sched_->PumpFor(800);
   sched_->Send(wire::CommitRanks{{35, 1}});
+  // The late commit starts nothing and is refused at once, so musterd need
+  // not wait out its start barrier.
+  auto refused = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 35; });
+  ASSERT_TRUE(refused) << "a commit after the expiry got no answer";
+  EXPECT_FALSE(refused->ok);
+  EXPECT_EQ(refused->attempt, 1);
+  EXPECT_NE(refused->reason.find("expired before the commit"), std::string::npos) << refused->reason;
   EXPECT_TRUE(sched_->CollectFor<wire::RankStarted>(400).empty()) << "an expired reservation started";
   // Its GPUs are free for someone else.
   sched_->Send(wire::ReserveRanks{Sh(36, 1, "true", 2)});
