@@ -167,10 +167,11 @@ void Server::OnReserved(const std::string& from, const wire::Reserved& m) {
                  it->second.job.gang_phase == GangPhase::kReserving && !it->second.job.ending &&
                  it->second.reserve_waiting.count(n->node.name);
   if (!current) {
-    // An attempt that is over (or a duplicate answer): whatever that node
-    // holds for it must go. A committed gang's late duplicate is harmless.
     bool committed = it != active_.end() && it->second.job.attempt == m.attempt &&
                      it->second.job.gang_phase == GangPhase::kCommitted;
+    if (!m.ok && committed && n) return OnCommitRefused(it->second, *n, m.reason);
+    // An attempt that is over (or a duplicate answer): whatever that node
+    // holds for it must go. A committed gang's late duplicate is harmless.
     if (m.ok && !committed) Reply(from, 0, wire::AbortRanks{{m.job, m.attempt}});
     return;
   }
@@ -182,6 +183,25 @@ void Server::OnReserved(const std::string& from, const wire::Reserved& m) {
   }
   e.reserve_waiting.erase(n->node.name);
   if (e.reserve_waiting.empty()) CommitGang(e);
+}
+
+void Server::OnCommitRefused(JobEntry& e, NodeEntry& n, const std::string& reason) {
+  // The node answered CommitRanks with Reserved{ok = false}: it no longer held
+  // the reservation (it expired) and started nothing. Its ranks will never
+  // start, so the gang is torn down and requeued now rather than at the end
+  // of the start barrier. Only an attempt still starting there counts: once
+  // a rank of that node started, the answer is stale.
+  const std::string& name = n.node.name;
+  if (e.job.ending || e.job.placement.empty()) return;
+  std::vector<int32_t> here;
+  for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r) {
+    if (e.job.placement[NodeIndexOfRank(e.job, r)].node != name) continue;
+    if (e.ranks[r].started || e.ranks[r].exited) return;
+    here.push_back(r);
+  }
+  if (here.empty()) return;  // not placed on that node
+  for (int32_t r : here) MarkRankExited(e, r);
+  TearDown(e, JobState::kNodeFail, /*requeue=*/true, "node " + name + " could not start its ranks: " + reason);
 }
 
 void Server::OnRankExited(const std::string& from, const wire::RankExit& x, bool ack) {

@@ -196,6 +196,8 @@ class Server {
   void OnHeartbeat(const std::string& from, uint64_t rid, const wire::Heartbeat& m);
   void OnRankStarted(const std::string& from, const wire::RankStarted& m);
   void OnReserved(const std::string& from, const wire::Reserved& m);
+  // A node refused the commit of a committed gang (its reservation expired).
+  void OnCommitRefused(JobEntry& e, NodeEntry& n, const std::string& reason);
   void OnRankExited(const std::string& from, const wire::RankExit& e, bool ack);
   void CheckHeartbeats(int64_t now_mono);
   void MarkNodeDown(NodeEntry& node, const std::string& why);
