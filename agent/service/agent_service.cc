@@ -242,7 +242,7 @@ void AgentService::HandleLaunch(const wire::LaunchRanks& m) {
       if (pid.ok()) {
         ranks_.AddRunning(ref, *pid);
         MLOG(Info) << "started " << RefText(ref) << " as pid " << *pid;
-        Send(wire::RankStarted{ref, *pid});
+        ReportStarted(wire::RankStarted{ref, *pid});
         continue;
       }
       error = pid.status().message();
@@ -376,7 +376,30 @@ void AgentService::HandleReadLog(uint64_t request_id, const wire::ReadLog& m) {
 
 // ------------------------------------------------------- processes, timers
 
+void AgentService::ReportStarted(const wire::RankStarted& started) {
+  if (opt_.test_delay_start_report_ms <= 0) {
+    Send(started);
+    return;
+  }
+  MLOG(Info) << "holding the start report of " << RefText(started.ref) << " for "
+             << opt_.test_delay_start_report_ms << " ms (--test-delay-start-report-ms)";
+  held_start_reports_.push_back({started, MonotonicMs() + opt_.test_delay_start_report_ms});
+}
+
+void AgentService::SendHeldStartReports(int64_t now_ms, const wire::RankRef* ref) {
+  for (auto it = held_start_reports_.begin(); it != held_start_reports_.end();) {
+    if (it->due_ms <= now_ms || (ref && it->report.ref == *ref)) {
+      Send(it->report);
+      it = held_start_reports_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void AgentService::ReportExit(const wire::RankExit& exit) {
+  // A rank is reported started before it is reported gone, held or not.
+  if (!held_start_reports_.empty()) SendHeldStartReports(MonotonicMs(), &exit.ref);
   ranks_.AddUnacked(exit, MonotonicMs());
   ++exits_reported_;
   Send(wire::RankExited{exit});
@@ -417,6 +440,7 @@ void AgentService::RunTimers(int64_t now_ms) {
                   << ": not committed within " << opt_.reserve_ttl_ms << " ms";
     it = reservations_.erase(it);
   }
+  if (!held_start_reports_.empty()) SendHeldStartReports(now_ms);
   for (int32_t pid : ranks_.TakeDueKills(now_ms)) {
     MLOG(Info) << "SIGKILL to pid " << pid << " (grace over)";
     launcher_.SignalGroup(pid, SIGKILL);
@@ -462,6 +486,7 @@ int64_t AgentService::NextTimerMs() const {
   if (auto t = ranks_.NextKillDeadline()) next = std::min(next, *t);
   if (auto t = ranks_.NextResend(opt_.resend_ms)) next = std::min(next, *t);
   for (const auto& [key, r] : reservations_) next = std::min(next, r.expires_ms);
+  for (const auto& h : held_start_reports_) next = std::min(next, h.due_ms);
   return next;
 }
 

@@ -45,6 +45,11 @@ struct AgentOptions {
   // A gang reservation (ReserveRanks) not committed or aborted this long is
   // dropped by the agent itself (musterd gone, or it forgot).
   int reserve_ttl_ms = 30000;
+  // TEST ONLY (muster-agent --test-delay-start-report-ms): > 0 holds every
+  // RankStarted this long, so tests can put a gang in the start barrier with
+  // its ranks running but not yet reported. A rank's held report still goes
+  // out before its exit. Never set in production: it only delays RUNNING.
+  int test_delay_start_report_ms = 0;
 };
 
 class AgentService {
@@ -82,6 +87,10 @@ class AgentService {
   // Processes and timers.
   void ReapExits();
   void ReportExit(const wire::RankExit& exit);
+  // RankStarted now, or held (test_delay_start_report_ms) until due.
+  void ReportStarted(const wire::RankStarted& started);
+  // Sends the held RankStarted reports due by `now_ms`, or `ref`'s whatever its due time.
+  void SendHeldStartReports(int64_t now_ms, const wire::RankRef* ref = nullptr);
   void RunTimers(int64_t now_ms);
   int64_t NextTimerMs() const;
   int64_t HeartbeatIntervalMs() const;
@@ -103,6 +112,11 @@ class AgentService {
   };
   std::map<GangKey, Reservation> reservations_;
   std::map<GangKey, std::vector<int32_t>> committed_gpus_;  // while the job has ranks here
+  struct HeldStartReport {
+    wire::RankStarted report;
+    int64_t due_ms = 0;
+  };
+  std::vector<HeldStartReport> held_start_reports_;  // test_delay_start_report_ms only; in due order
 
   bool ever_registered_ = false;
   bool register_pending_ = false;  // a Register is out with no reply yet
