@@ -1,0 +1,336 @@
+// The two-phase gang start (docs/protocol.md "Gang start") past the reserve
+// phase: a committed gang in musterd's start barrier, i.e. its ranks run on
+// every node but not all have been reported started yet.
+//
+// The barrier is held open deterministically with muster-agent's test-only
+// --test-delay-start-report-ms on one node: its ranks run at once, their
+// RankStarted reports are held, so musterd keeps the job STARTING for as
+// long as the test needs. Rank programs that wait on a file the test
+// creates order the rest (each wait is bounded, so every rank also ends by
+// itself).
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "tests/integration/integration.h"
+
+namespace muster::testing {
+namespace {
+
+struct RankPid {
+  std::string node;
+  int rank = -1;
+  int attempt = -1;
+  int pid = -1;
+};
+
+// Lines "NODE RANK ATTEMPT PID" that the ranks append to a shared file.
+std::vector<RankPid> ReadRankPids(const std::string& path) {
+  std::vector<RankPid> out;
+  std::istringstream in(ReadFile(path));
+  RankPid rp;
+  while (in >> rp.node >> rp.rank >> rp.attempt >> rp.pid) out.push_back(rp);
+  return out;
+}
+
+// The shell line that records a rank in `pids_file`.
+std::string RecordRank(const std::string& pids_file) {
+  return "echo \"$MUSTER_TEST_NODE $RANK $MUSTER_ATTEMPT $$\" >> " + pids_file + "; ";
+}
+
+// Waits (at most 30 s, so the rank always ends) until `path` exists.
+std::string WaitForFile(const std::string& path) {
+  return "i=0; while [ ! -e " + path + " ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; ";
+}
+
+void Touch(const std::string& path) { std::ofstream(path) << "go\n"; }
+
+size_t CountOf(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+// Every node shows all its GPUs free.
+bool AllGpusFree(const TestCluster& cluster, int gpus_per_node) {
+  Json nodes = cluster.Nodes();
+  for (const auto& n : nodes)
+    if (n.value("gpus_free", -1) != gpus_per_node) return false;
+  return !nodes.empty();
+}
+
+// Polls `muster show` until the job is final (or `timeout`), recording every
+// state seen on the way.
+Json WaitForFinalRecordingStates(const TestCluster& cluster, int64_t id, Millis timeout,
+                                 std::set<std::string>& seen) {
+  return cluster.WaitForJob(
+      id,
+      [&](const Json& j) {
+        seen.insert(j.value("state", ""));
+        return IsFinalState(j.value("state", ""));
+      },
+      timeout);
+}
+
+// Two nodes of two GPUs; node-1 holds its "rank started" reports for 60 s,
+// far past every wait below, so a gang on both nodes stays STARTING.
+class GangStartBarrierTest : public ClusterTest {
+ protected:
+  ClusterOptions Options() const override {
+    ClusterOptions o;
+    o.agents = 2;
+    o.gpus_per_agent = 2;
+    o.agent_args = {{}, {"--test-delay-start-report-ms", "60000"}};
+    o.musterd_args = ExtraMusterdArgs();
+    return o;
+  }
+  virtual std::vector<std::string> ExtraMusterdArgs() const { return {}; }
+
+  // Waits until the gang's `count` ranks of `attempt` recorded themselves.
+  std::vector<RankPid> AwaitRanks(const std::string& pids_file, int attempt, size_t count) {
+    std::vector<RankPid> ranks;
+    PollUntil(
+        [&] {
+          ranks.clear();
+          for (const auto& rp : ReadRankPids(pids_file))
+            if (rp.attempt == attempt) ranks.push_back(rp);
+          return ranks.size() >= count;
+        },
+        Millis(10000));
+    return ranks;
+  }
+};
+
+// Item 1 of issue 5: a rank exits non-zero while its peers run but are not
+// all reported started (the gang is in the start barrier). The whole gang
+// fails with that rank's exit code and is not requeued (a rank failure is
+// the job's failure, restarts are for node failures), every rank on both
+// nodes is killed, and every GPU is free again.
+class IntegrationGangStartBarrier : public GangStartBarrierTest {};
+
+TEST_F(IntegrationGangStartBarrier, ARankFailingInTheStartBarrierFailsTheWholeGang) {
+  const std::string pids_file = cluster().Scratch("pids");
+  const std::string fail_file = cluster().Scratch("fail");
+  // node-0's LOCAL_RANK 1 fails with 5 when told to; every other rank runs on.
+  int64_t id = cluster().Submit(
+      {"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "1", "--grace", "1s"},
+      Sh(RecordRank(pids_file) + "if [ \"$MUSTER_TEST_NODE\" = node-0 ] && [ \"$LOCAL_RANK\" = 1 ]; then " +
+         WaitForFile(fail_file) + "exit 5; fi; exec sleep 300"));
+
+  // All four ranks run on both nodes, yet the job is still in the barrier.
+  std::vector<RankPid> ranks = AwaitRanks(pids_file, 1, 4);
+  ASSERT_EQ(ranks.size(), 4u) << ReadFile(pids_file) << cluster().Diagnostics();
+  Json job = cluster().Show(id);
+  ASSERT_EQ(job.value("state", ""), "STARTING") << "the barrier must still be open: " << job.dump(2);
+  for (const auto& rp : ranks) ASSERT_TRUE(IsProcessAlive(rp.pid)) << rp.node << " rank " << rp.rank;
+  int failing_rank = -1;
+  for (const auto& rp : ranks)
+    if (rp.node == "node-0" && rp.rank % 2 == 1) failing_rank = rp.rank;
+  ASSERT_GE(failing_rank, 0) << ReadFile(pids_file);
+
+  Touch(fail_file);
+  std::set<std::string> seen;
+  // Well before node-1's held reports (60 s) or the start timeout (120 s).
+  job = WaitForFinalRecordingStates(cluster(), id, Millis(15000), seen);
+  ASSERT_EQ(job.value("state", ""), "FAILED") << job.dump(2) << cluster().Diagnostics();
+  EXPECT_EQ(job["exit_code"], 5) << job.dump(2);
+  const std::string detail = job.value("reason_detail", "");
+  EXPECT_TRUE(Contains(detail, "rank " + std::to_string(failing_rank) + " exited with code 5")) << detail;
+  EXPECT_EQ(job["restarts"], 0) << "a rank's failure is not requeued: " << job.dump(2);
+  EXPECT_EQ(job["attempt"], 1) << job.dump(2);
+  EXPECT_EQ(seen.count("RUNNING"), 0u) << "the gang was never complete, it must never be RUNNING";
+
+  // Every other rank, on both nodes, reported started or not, is killed.
+  for (const auto& rp : ranks)
+    EXPECT_TRUE(WaitForProcessGone(rp.pid, Millis(10000))) << rp.node << " rank " << rp.rank << " still runs";
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000))) << cluster().Nodes().dump(2);
+  // Never another attempt, never a rank twice.
+  EXPECT_EQ(ReadRankPids(pids_file).size(), 4u) << ReadFile(pids_file);
+}
+
+// Item 2: the start barrier times out after the commit. Every agent
+// committed and runs its ranks, but node-1's are never reported started
+// within --start-timeout: the gang is killed on every node and requeued
+// like a node failure (NODE_FAIL, a restart counted); the second attempt
+// times out the same way and, with no restarts left, the job fails.
+class IntegrationStartBarrierAfterCommit : public GangStartBarrierTest {
+ protected:
+  std::vector<std::string> ExtraMusterdArgs() const override { return {"--start-timeout", "3s"}; }
+};
+
+TEST_F(IntegrationStartBarrierAfterCommit, RanksRunningButNotReportedAreTornDownEverywhereAndRequeued) {
+  const std::string pids_file = cluster().Scratch("pids");
+  int64_t id = cluster().Submit({"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "1", "--grace", "1s"},
+                                Sh(RecordRank(pids_file) + "exec sleep 300"));
+  const std::string id_text = std::to_string(id);
+
+  std::vector<RankPid> first = AwaitRanks(pids_file, 1, 4);
+  ASSERT_EQ(first.size(), 4u) << ReadFile(pids_file) << cluster().Diagnostics();
+  // Past the reserve phase: both agents committed attempt 1 and run its ranks.
+  for (int a = 0; a < 2; ++a)
+    EXPECT_TRUE(Contains(ReadFile(cluster().AgentLog(a)), "committing job " + id_text + " attempt 1"))
+        << cluster().Diagnostics();
+  Json job = cluster().Show(id);
+  EXPECT_EQ(job.value("state", ""), "STARTING") << job.dump(2);
+
+  std::set<std::string> seen;
+  job = WaitForFinalRecordingStates(cluster(), id, Millis(20000), seen);
+  ASSERT_EQ(job.value("state", ""), "FAILED") << job.dump(2) << cluster().Diagnostics();
+  EXPECT_EQ(job["restarts"], 1) << "the first timeout must requeue: " << job.dump(2);
+  EXPECT_EQ(job["attempt"], 2) << job.dump(2);
+  EXPECT_EQ(seen.count("RUNNING"), 0u);
+  // The ranks that never reported are node-1's, in both attempts.
+  std::vector<RankPid> all = ReadRankPids(pids_file);
+  ASSERT_EQ(all.size(), 8u) << "4 ranks per attempt, each once: " << ReadFile(pids_file);
+  std::vector<int> silent;
+  for (const auto& rp : all)
+    if (rp.attempt == 2 && rp.node == "node-1") silent.push_back(rp.rank);
+  std::sort(silent.begin(), silent.end());
+  ASSERT_EQ(silent.size(), 2u) << ReadFile(pids_file);
+  const std::string detail = job.value("reason_detail", "");
+  EXPECT_TRUE(Contains(detail, "start barrier timed out after 3s")) << detail;
+  EXPECT_TRUE(Contains(detail, "ranks " + std::to_string(silent[0]) + "," + std::to_string(silent[1]) +
+                                   " never started"))
+      << detail;
+  EXPECT_TRUE(Contains(detail, "no restarts left")) << detail;
+
+  // Torn down everywhere: the reported ranks on node-0 and the running but
+  // unreported ones on node-1, of both attempts.
+  for (const auto& rp : all)
+    EXPECT_TRUE(WaitForProcessGone(rp.pid, Millis(10000)))
+        << rp.node << " rank " << rp.rank << " attempt " << rp.attempt << " still runs";
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000))) << cluster().Nodes().dump(2);
+}
+
+// Item 3: musterd is killed -9 while a committed gang (gang_phase 2) is in
+// its start barrier; restarted on the same state dir, it finishes the gang
+// rather than rolling it back: the agents report the ranks they kept
+// running, the job becomes RUNNING on the same placement, and their
+// completion is recorded. No rank runs twice, nothing is requeued.
+class IntegrationCommittedGangRecovery : public GangStartBarrierTest {};
+
+TEST_F(IntegrationCommittedGangRecovery, Kill9DuringTheStartBarrierKeepsTheCommittedGang) {
+  const std::string pids_file = cluster().Scratch("pids");
+  const std::string go_file = cluster().Scratch("go");
+  int64_t id = cluster().Submit({"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "1"},
+                                Sh(RecordRank(pids_file) + WaitForFile(go_file) + "echo done; exit 0"));
+  const std::string id_text = std::to_string(id);
+
+  std::vector<RankPid> ranks = AwaitRanks(pids_file, 1, 4);
+  ASSERT_EQ(ranks.size(), 4u) << ReadFile(pids_file) << cluster().Diagnostics();
+  for (int a = 0; a < 2; ++a)
+    ASSERT_TRUE(Contains(ReadFile(cluster().AgentLog(a)), "committing job " + id_text + " attempt 1"))
+        << cluster().Diagnostics();
+  Json before = cluster().Show(id);
+  ASSERT_EQ(before.value("state", ""), "STARTING") << before.dump(2);
+
+  cluster().KillMusterd();
+  cluster().RestartMusterd();
+
+  // The re-registering agents report all four ranks running: the barrier
+  // completes with the ranks of the first launch, not new ones.
+  Json job = cluster().WaitForJobState(id, "RUNNING", Millis(15000));
+  ASSERT_EQ(job.value("state", ""), "RUNNING") << job.dump(2) << cluster().Diagnostics();
+  EXPECT_EQ(job["attempt"], 1) << job.dump(2);
+  EXPECT_EQ(job["restarts"], 0) << job.dump(2);
+  EXPECT_EQ(job["placement"], before["placement"]) << job.dump(2);
+  for (const auto& rp : ranks) EXPECT_TRUE(IsProcessAlive(rp.pid)) << rp.node << " rank " << rp.rank;
+  EXPECT_EQ(ReadRankPids(pids_file).size(), 4u) << "a rank was started again: " << ReadFile(pids_file);
+
+  Touch(go_file);
+  job = cluster().WaitForJobState(id, "COMPLETED", Millis(15000));
+  ASSERT_EQ(job.value("state", ""), "COMPLETED") << job.dump(2) << cluster().Diagnostics();
+  EXPECT_EQ(job["exit_code"], 0) << job.dump(2);
+  EXPECT_EQ(job["restarts"], 0) << job.dump(2);
+  EXPECT_EQ(job["attempt"], 1) << job.dump(2);
+  EXPECT_EQ(ReadRankPids(pids_file).size(), 4u) << ReadFile(pids_file);
+  for (int r = 0; r < 4; ++r) {
+    CommandResult logs = cluster().Cli({"logs", id_text, "--rank", std::to_string(r)});
+    EXPECT_EQ(logs.exit_code, 0) << logs.Describe();
+    EXPECT_EQ(CountOf(logs.out, "done"), 1u) << "rank " << r << ": " << logs.out;
+  }
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000))) << cluster().Nodes().dump(2);
+}
+
+// Item 4: a commit that reaches a node after its reservation expired.
+// node-0 keeps reservations 1 s (--reserve-ttl-ms); node-1 is frozen so it
+// answers ReserveRanks only after that, and musterd commits a gang whose
+// node-0 part is gone. node-0 answers the commit with a refusal and musterd
+// requeues the gang at once (NODE_FAIL, a restart counted), instead of
+// waiting out its 60 s start barrier; the second attempt runs.
+class IntegrationLateCommit : public ClusterTest {
+ protected:
+  ClusterOptions Options() const override {
+    ClusterOptions o;
+    o.agents = 2;
+    o.gpus_per_agent = 1;
+    o.heartbeat_timeout = "30s";  // the frozen node stays UP
+    o.agent_args = {{"--reserve-ttl-ms", "1000"}, {}};
+    o.musterd_args = {"--start-timeout", "60s", "--reserve-timeout", "30s"};
+    return o;
+  }
+  void TearDown() override {
+    if (stopped_ > 0) kill(stopped_, SIGCONT);
+    ClusterTest::TearDown();
+  }
+  pid_t stopped_ = -1;
+};
+
+TEST_F(IntegrationLateCommit, ACommitAfterTheReservationExpiredRequeuesTheGangAtOnce) {
+  stopped_ = cluster().agent(1)->pid();
+  ASSERT_EQ(kill(stopped_, SIGSTOP), 0);
+  const std::string pids_file = cluster().Scratch("pids");
+  int64_t id = cluster().Submit(
+      {"--nodes", "2", "--gpus-per-node", "1", "--max-restarts", "1", "--grace", "1s"},
+      Sh(RecordRank(pids_file) + "if [ \"$MUSTER_ATTEMPT\" = 1 ]; then exec sleep 300; fi; exit 0"));
+  const std::string id_text = std::to_string(id);
+
+  // node-0 reserves attempt 1, then drops it: node-1 has not answered.
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        return Contains(ReadFile(cluster().AgentLog(0)),
+                        "dropped the reservation of job " + id_text + " attempt 1: not committed within 1000 ms");
+      },
+      Millis(10000)))
+      << cluster().Diagnostics();
+  Json job = cluster().Show(id);
+  ASSERT_EQ(job.value("state", ""), "STARTING") << job.dump(2);
+
+  ASSERT_EQ(kill(stopped_, SIGCONT), 0);
+  stopped_ = -1;
+  const auto resumed = std::chrono::steady_clock::now();
+
+  // Far below the 60 s start barrier: requeued at once, then run.
+  job = cluster().WaitForJob(id, [](const Json& j) { return IsFinalState(j.value("state", "")); }, Millis(20000));
+  ASSERT_EQ(job.value("state", ""), "COMPLETED") << job.dump(2) << cluster().Diagnostics();
+  EXPECT_LT(std::chrono::steady_clock::now() - resumed, std::chrono::seconds(20));
+  EXPECT_EQ(job["restarts"], 1) << job.dump(2);
+  EXPECT_EQ(job["attempt"], 2) << job.dump(2);
+  EXPECT_EQ(job["exit_code"], 0) << job.dump(2);
+
+  // Why, as node-0 and musterd logged it.
+  EXPECT_TRUE(Contains(ReadFile(cluster().AgentLog(0)), "refusing the commit of job " + id_text + " attempt 1"))
+      << cluster().Diagnostics();
+  EXPECT_TRUE(Contains(ReadFile(cluster().musterd_log()),
+                       "node node-0 could not start its ranks: the reservation expired before the commit"))
+      << cluster().Diagnostics();
+
+  // Attempt 1 never ran on node-0; what ran of it on node-1 is gone; attempt
+  // 2 ran once per node.
+  std::vector<RankPid> all = ReadRankPids(pids_file);
+  int second = 0;
+  for (const auto& rp : all) {
+    if (rp.attempt == 2) ++second;
+    if (rp.attempt != 1) continue;
+    EXPECT_NE(rp.node, "node-0") << "a rank started from an expired reservation: " << ReadFile(pids_file);
+    EXPECT_TRUE(WaitForProcessGone(rp.pid, Millis(10000))) << rp.node << " rank " << rp.rank << " of attempt 1";
+  }
+  EXPECT_EQ(second, 2) << ReadFile(pids_file);
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 1); }, Millis(10000))) << cluster().Nodes().dump(2);
+}
+
+}  // namespace
+}  // namespace muster::testing
