@@ -1,10 +1,9 @@
 // GPU health end to end: an agent whose GPU 1 is unhealthy (a fake, by
 // flag) never gets work placed on it, and `muster nodes` says why.
 #include <set>
-#include <zmq.hpp>
 
-#include "common/proto/codec.h"
 #include "tests/integration/integration.h"
+#include "tests/integration/raw_agent.h"
 
 namespace muster::testing {
 namespace {
@@ -63,37 +62,8 @@ TEST_F(IntegrationGpuHealth, AnUnhealthyGpuIsNeverPlacedAndTheNodeSaysWhy) {
   EXPECT_TRUE(Contains(plain.out, "GPU 1 unhealthy")) << plain.out;
 }
 
-// An agent speaking the wire protocol by hand: health changes arrive with
-// heartbeats, and a GPU that recovers is back in service.
-class RawAgent {
- public:
-  explicit RawAgent(const std::string& endpoint) : sock_(ctx_, zmq::socket_type::dealer) {
-    sock_.set(zmq::sockopt::linger, 0);
-    sock_.connect(endpoint);
-  }
-  void Send(wire::Body body) {
-    wire::Envelope env;
-    env.request_id = next_id_++;
-    env.body = std::move(body);
-    sock_.send(zmq::buffer(wire::Encode(env)), zmq::send_flags::none);
-  }
-  // The next message's body, or nullopt after `timeout`.
-  std::optional<wire::Body> Receive(Millis timeout) {
-    zmq::pollitem_t items[] = {{sock_.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 1, timeout);
-    zmq::message_t msg;
-    if (!(items[0].revents & ZMQ_POLLIN) || !sock_.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
-    auto env = wire::Decode(msg.to_string());
-    if (!env.ok()) return std::nullopt;
-    return env->body;
-  }
-
- private:
-  zmq::context_t ctx_{1};
-  zmq::socket_t sock_;
-  uint64_t next_id_ = 1;
-};
-
+// An agent speaking the wire protocol by hand (raw_agent.h): health changes
+// arrive with heartbeats, and a GPU that recovers is back in service.
 TEST_F(IntegrationGpuHealth, HeartbeatsTakeAGpuOutOfServiceAndBackIn) {
   RawAgent raw(cluster().endpoint());
   wire::Register reg;
