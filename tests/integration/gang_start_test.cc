@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "tests/integration/integration.h"
+#include "tests/integration/raw_agent.h"
 
 namespace muster::testing {
 namespace {
@@ -253,6 +254,84 @@ TEST_F(IntegrationCommittedGangRecovery, Kill9DuringTheStartBarrierKeepsTheCommi
     EXPECT_EQ(CountOf(logs.out, "done"), 1u) << "rank " << r << ": " << logs.out;
   }
   EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000))) << cluster().Nodes().dump(2);
+}
+
+// Item 3, the other half: musterd is killed -9 after it persisted the
+// commit but before one node got its CommitRanks. That node is raw-1, an
+// agent driven by hand (raw_agent.h) that drops the first CommitRanks as if
+// it was lost with the crash. The restarted musterd finds gang_phase =
+// committed on disk; when raw-1 re-registers still holding the reservation,
+// musterd sends CommitRanks again and the gang finishes on its first
+// attempt, node-0's rank never restarted.
+class IntegrationCommitRecovery : public ClusterTest {
+ protected:
+  ClusterOptions Options() const override {
+    ClusterOptions o;
+    o.agents = 1;
+    o.gpus_per_agent = 1;
+    o.heartbeat_timeout = "30s";  // raw-1 sends no heartbeats
+    return o;
+  }
+};
+
+TEST_F(IntegrationCommitRecovery, Kill9BeforeTheCommitReachedANodeFinishesTheCommit) {
+  RawAgent raw(cluster().endpoint());
+  wire::Register reg;
+  reg.node.name = "raw-1";
+  reg.node.gpus.resize(1);
+  raw.Send(reg);
+  ASSERT_TRUE(raw.ReceiveA<wire::RegisterReply>(Millis(5000)));
+  ASSERT_TRUE(cluster().WaitForNodesUp(2)) << cluster().Nodes().dump(2);
+
+  const std::string pids_file = cluster().Scratch("pids");
+  const std::string go_file = cluster().Scratch("go");
+  int64_t id = cluster().Submit({"--nodes", "2", "--gpus-per-node", "1", "--max-restarts", "1"},
+                                Sh(RecordRank(pids_file) + WaitForFile(go_file) + "echo done; exit 0"));
+  auto reserve = raw.ReceiveA<wire::ReserveRanks>(Millis(10000));
+  ASSERT_TRUE(reserve) << cluster().Diagnostics();
+  ASSERT_EQ(reserve->launch.job, static_cast<JobId>(id));
+  ASSERT_EQ(reserve->launch.attempt, 1);
+  ASSERT_EQ(reserve->launch.ranks.size(), 1u);
+  const wire::RankRef raw_rank{reserve->launch.job, 1, reserve->launch.ranks[0].rank};
+  raw.Send(wire::Reserved{raw_rank.job, 1, true, ""});
+  // musterd sends CommitRanks only once the commit is on disk; raw-1 drops it.
+  auto commit = raw.ReceiveA<wire::CommitRanks>(Millis(5000));
+  ASSERT_TRUE(commit) << cluster().Diagnostics();
+  EXPECT_EQ(commit->gang, (wire::GangRef{raw_rank.job, 1}));
+  // node-0 got its commit: its rank runs, and the gang waits for raw-1's.
+  std::vector<RankPid> ranks;
+  ASSERT_TRUE(PollUntil([&] { return (ranks = ReadRankPids(pids_file)).size() == 1; }, Millis(10000)))
+      << ReadFile(pids_file) << cluster().Diagnostics();
+  ASSERT_EQ(ranks[0].node, "node-0");
+  ASSERT_EQ(cluster().Show(id).value("state", ""), "STARTING");
+
+  cluster().KillMusterd();
+  cluster().RestartMusterd();
+
+  // raw-1 comes back still holding the reservation: the commit is finished.
+  wire::Register again = reg;
+  again.reserved = {{raw_rank.job, 1}};
+  raw.Send(again);
+  std::optional<wire::CommitRanks> recommit = raw.ReceiveA<wire::CommitRanks>(Millis(10000));
+  ASSERT_TRUE(recommit) << "the restarted musterd did not finish the commit: " << cluster().Diagnostics();
+  EXPECT_EQ(recommit->gang, (wire::GangRef{raw_rank.job, 1}));
+  raw.Send(wire::RankStarted{raw_rank, 424242});
+
+  Json job = cluster().WaitForJobState(id, "RUNNING", Millis(15000));
+  ASSERT_EQ(job.value("state", ""), "RUNNING") << job.dump(2) << cluster().Diagnostics();
+  EXPECT_EQ(job["attempt"], 1) << job.dump(2);
+  EXPECT_EQ(job["restarts"], 0) << job.dump(2);
+  EXPECT_TRUE(IsProcessAlive(ranks[0].pid)) << "node-0's rank did not survive the restart";
+
+  Touch(go_file);
+  raw.Send(wire::RankExited{wire::RankExit{raw_rank, 0, 0, false, ""}});
+  job = cluster().WaitForJobState(id, "COMPLETED", Millis(15000));
+  ASSERT_EQ(job.value("state", ""), "COMPLETED") << job.dump(2) << cluster().Diagnostics();
+  EXPECT_EQ(job["exit_code"], 0) << job.dump(2);
+  EXPECT_EQ(job["restarts"], 0) << job.dump(2);
+  EXPECT_EQ(job["attempt"], 1) << job.dump(2);
+  EXPECT_EQ(ReadRankPids(pids_file).size(), 1u) << "node-0's rank ran twice: " << ReadFile(pids_file);
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 1); }, Millis(10000))) << cluster().Nodes().dump(2);
 }
 
 // Item 4: a commit that reaches a node after its reservation expired.
