@@ -7,6 +7,14 @@
 #include "scheduler/service/server.h"
 
 namespace muster::service {
+namespace {
+
+// After a start-barrier teardown, how long past the job's grace period the
+// ranks that never reported started may take to report their exit: the
+// agent's SIGKILL escalation and its exit re-sends (every 2 s) fit in it.
+constexpr int64_t kUnstartedExitMarginMs = 5000;
+
+}  // namespace
 
 int32_t Server::RanksPerNodeOf(const Job& job) const {
   if (job.spec.ranks_per_node == RanksPerNode::kOne) return 1;
@@ -59,6 +67,7 @@ void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
   e.ranks.assign(world, RankStatus{});
   e.ranks_exited = 0;
   e.failure.clear();
+  e.awaiting_unstarted_exits = false;
   if (j.spec.time_limit > 0) time_limits_.insert({j.start_time + j.spec.time_limit, j.id});
   ArmStartDeadline(e);
   // Phase 1 of the gang start: every node reserves, nothing starts until all
@@ -280,22 +289,42 @@ void Server::CheckStartTimeouts(int64_t now_mono) {
     if (it == active_.end()) continue;
     JobEntry& e = it->second;
     e.start_deadline_mono = 0;
-    if (e.job.state != JobState::kStarting || e.job.placement.empty() || e.job.ending) continue;
+    if (e.job.state != JobState::kStarting || e.job.placement.empty()) continue;
+    if (e.job.ending) {
+      if (!e.awaiting_unstarted_exits) continue;
+      // The ranks that never reported started had the grace period and a
+      // margin to report their exit. Their node may be wedged or may never
+      // have launched them: stop waiting. Should one start late, it reports
+      // an attempt that is over and is killed (OnRankStarted).
+      e.awaiting_unstarted_exits = false;
+      for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r)
+        if (!e.ranks[r].started) MarkRankExited(e, r);
+      MaybeFinish(e);  // may end the entry: `e` is not used after this
+      continue;
+    }
     std::vector<std::string> missing;
-    for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r)
-      if (!e.ranks[r].started) missing.push_back(std::to_string(r));
+    bool unstarted_live = false;  // a rank not reported started and not reported gone either
+    for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r) {
+      if (e.ranks[r].started) continue;
+      missing.push_back(std::to_string(r));
+      unstarted_live = unstarted_live || !e.ranks[r].exited;
+    }
     // Never half a gang: every node with a rank of the attempt is told to
     // kill it, and the job is requeued like a node failure (counting a
-    // restart). Ranks that never started are not waited for: their node may
-    // be wedged; should one start late, it reports an attempt that is over
-    // and is killed (OnRankStarted), and the KillJob already queued for its
-    // node follows the launch.
+    // restart). A rank not reported started may still run (its report is
+    // late or lost) and hold its GPU: its GPUs are released only once it
+    // reports its exit, or the grace period plus a margin passed, so that
+    // the next attempt (or another job) is not refused by its node with
+    // "GPU in use". The deadline is re-armed for that bound.
     TearDown(e, JobState::kNodeFail, /*requeue=*/true,
              "start barrier timed out after " + FormatDuration(options_.start_timeout) + ": rank" +
                  (missing.size() == 1 ? " " : "s ") + Join(missing, ",") + " never started");
-    for (int32_t r = 0; r < static_cast<int32_t>(e.ranks.size()); ++r)
-      if (!e.ranks[r].started) MarkRankExited(e, r);
-    MaybeFinish(e);  // may end the entry: `e` is not used after this
+    // With such a rank left the attempt cannot have ended in TearDown: `e` is valid.
+    if (!unstarted_live) continue;
+    e.awaiting_unstarted_exits = true;
+    e.start_deadline_mono =
+        MonotonicMs() + static_cast<int64_t>(e.job.spec.grace_seconds) * 1000 + kUnstartedExitMarginMs;
+    start_deadlines_.insert({e.start_deadline_mono, id});
   }
 }
 

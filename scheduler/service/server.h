@@ -88,6 +88,10 @@ class Server {
     int32_t ranks_exited = 0;
     std::string failure;            // why the gang failed, for the event
     int64_t start_deadline_mono = 0;  // in start_deadlines_ while STARTING; 0: none
+    // The start barrier timed out and the gang is being torn down: the start
+    // deadline now bounds the wait for the exits of ranks never reported
+    // started (CheckStartTimeouts).
+    bool awaiting_unstarted_exits = false;
     // The two-phase start (gang_phase == kReserving): nodes that have not
     // answered ReserveRanks yet, and when the reservation gives up.
     std::set<std::string> reserve_waiting;
