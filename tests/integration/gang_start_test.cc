@@ -156,7 +156,10 @@ TEST_F(IntegrationGangStartBarrier, ARankFailingInTheStartBarrierFailsTheWholeGa
 // committed and runs its ranks, but node-1's are never reported started
 // within --start-timeout: the gang is killed on every node and requeued
 // like a node failure (NODE_FAIL, a restart counted); the second attempt
-// times out the same way and, with no restarts left, the job fails.
+// times out the same way and, with no restarts left, the job fails. The
+// unreported ranks are slow to stop: the second attempt must still be
+// accepted by node-1 (musterd waits for their exits before it reuses their
+// GPUs, instead of having node-1 refuse "GPU in use by attempt 1").
 class IntegrationStartBarrierAfterCommit : public GangStartBarrierTest {
  protected:
   std::vector<std::string> ExtraMusterdArgs() const override { return {"--start-timeout", "3s"}; }
@@ -164,8 +167,12 @@ class IntegrationStartBarrierAfterCommit : public GangStartBarrierTest {
 
 TEST_F(IntegrationStartBarrierAfterCommit, RanksRunningButNotReportedAreTornDownEverywhereAndRequeued) {
   const std::string pids_file = cluster().Scratch("pids");
-  int64_t id = cluster().Submit({"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "1", "--grace", "1s"},
-                                Sh(RecordRank(pids_file) + "exec sleep 300"));
+  // node-1's ranks take a second to stop (a checkpoint on SIGTERM): their
+  // GPUs must not be handed to the next attempt before they are gone.
+  int64_t id = cluster().Submit(
+      {"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "1", "--grace", "5s"},
+      Sh(RecordRank(pids_file) + "if [ \"$MUSTER_TEST_NODE\" = node-1 ]; then trap 'sleep 1; exit 0' TERM; fi; " +
+         "i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done"));
   const std::string id_text = std::to_string(id);
 
   std::vector<RankPid> first = AwaitRanks(pids_file, 1, 4);
@@ -197,6 +204,8 @@ TEST_F(IntegrationStartBarrierAfterCommit, RanksRunningButNotReportedAreTornDown
                                    " never started"))
       << detail;
   EXPECT_TRUE(Contains(detail, "no restarts left")) << detail;
+  EXPECT_FALSE(Contains(ReadFile(cluster().AgentLog(1)), "refusing to reserve job " + id_text))
+      << cluster().Diagnostics();
 
   // Torn down everywhere: the reported ranks on node-0 and the running but
   // unreported ones on node-1, of both attempts.
