@@ -320,7 +320,8 @@ void AgentService::HandleCommit(const wire::GangRef& g) {
     wire::Reserved refusal{g.job, g.attempt, false,
                            "the reservation expired before the commit (reserve TTL " +
                                std::to_string(opt_.reserve_ttl_ms) + " ms) or was never made"};
-    MLOG(Warning) << "refusing the commit of job " << g.job << " attempt " << g.attempt << ": " << refusal.reason;
+    MLOG(Warning) << "refusing the commit of job " << g.job << " attempt " << g.attempt << ": "
+                  << refusal.reason;
     Send(std::move(refusal));
     return;
   }

@@ -201,7 +201,8 @@ void Server::OnCommitRefused(JobEntry& e, NodeEntry& n, const std::string& reaso
   }
   if (here.empty()) return;  // not placed on that node
   for (int32_t r : here) MarkRankExited(e, r);
-  TearDown(e, JobState::kNodeFail, /*requeue=*/true, "node " + name + " could not start its ranks: " + reason);
+  TearDown(e, JobState::kNodeFail, /*requeue=*/true,
+           "node " + name + " could not start its ranks: " + reason);
 }
 
 void Server::OnRankExited(const std::string& from, const wire::RankExit& x, bool ack) {

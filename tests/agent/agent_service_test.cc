@@ -539,7 +539,8 @@ TEST_F(AgentServiceTest, UncommittedReservationExpires) {
   sched_->Send(wire::CommitRanks{{35, 1}});
   // The late commit starts nothing and is refused at once, so musterd need
   // not wait out its start barrier.
-  auto refused = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 35; });
+  auto refused =
+      sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 35; });
   ASSERT_TRUE(refused) << "a commit after the expiry got no answer";
   EXPECT_FALSE(refused->ok);
   EXPECT_EQ(refused->attempt, 1);
@@ -563,10 +564,10 @@ TEST_F(AgentServiceTest, TestDelayStartReportHoldsRankStartedUntilDueOrExit) {
   const std::string marker = dir_.Sub("rank0.running");
   const std::string release = dir_.Sub("rank1.release");
   // Rank 0 runs on; rank 1 exits 3 as soon as the test releases it.
-  sched_->Send(Launch(37, 1, {"sh", "-c",
-                              "if [ \"$RANK\" = 0 ]; then touch " + marker + "; exec sleep 30; fi; "
-                              "i=0; while [ ! -e " + release + " ] && [ $i -lt 300 ]; do sleep 0.02; i=$((i+1)); done; exit 3"},
-                      {{0, 0, {0}}, {1, 1, {1}}}));
+  const std::string script = "if [ \"$RANK\" = 0 ]; then touch " + marker + "; exec sleep 30; fi; " +
+                             "i=0; while [ ! -e " + release + " ] && [ $i -lt 300 ]; do sleep 0.02; " +
+                             "i=$((i+1)); done; exit 3";
+  sched_->Send(Launch(37, 1, {"sh", "-c", script}, {{0, 0, {0}}, {1, 1, {1}}}));
   const int64_t sent = MonotonicMs();
   ASSERT_TRUE(WaitUntil([&] { return access(marker.c_str(), F_OK) == 0; }, kWaitMs)) << "rank 0 did not run";
   EXPECT_TRUE(sched_->CollectFor<wire::RankStarted>(200).empty()) << "a start report was not held";
@@ -577,7 +578,8 @@ TEST_F(AgentServiceTest, TestDelayStartReportHoldsRankStartedUntilDueOrExit) {
   while (order.size() < 2) {
     auto env = sched_->Next(kWaitMs);
     ASSERT_TRUE(env) << "got only " << order.size() << " of rank 1's reports";
-    if (auto* m = std::get_if<wire::RankStarted>(&env->body); m && m->ref.rank == 1) order.push_back("started");
+    if (auto* m = std::get_if<wire::RankStarted>(&env->body); m && m->ref.rank == 1)
+      order.push_back("started");
     if (auto* m = std::get_if<wire::RankExited>(&env->body); m && m->exit.ref.rank == 1) {
       EXPECT_EQ(m->exit.exit_code, 3);
       order.push_back("exited");

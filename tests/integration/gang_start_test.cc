@@ -147,7 +147,8 @@ TEST_F(IntegrationGangStartBarrier, ARankFailingInTheStartBarrierFailsTheWholeGa
   // Every other rank, on both nodes, reported started or not, is killed.
   for (const auto& rp : ranks)
     EXPECT_TRUE(WaitForProcessGone(rp.pid, Millis(10000))) << rp.node << " rank " << rp.rank << " still runs";
-  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000))) << cluster().Nodes().dump(2);
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000)))
+      << cluster().Nodes().dump(2);
   // Never another attempt, never a rank twice.
   EXPECT_EQ(ReadRankPids(pids_file).size(), 4u) << ReadFile(pids_file);
 }
@@ -169,10 +170,11 @@ TEST_F(IntegrationStartBarrierAfterCommit, RanksRunningButNotReportedAreTornDown
   const std::string pids_file = cluster().Scratch("pids");
   // node-1's ranks take a second to stop (a checkpoint on SIGTERM): their
   // GPUs must not be handed to the next attempt before they are gone.
-  int64_t id = cluster().Submit(
-      {"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "1", "--grace", "5s"},
-      Sh(RecordRank(pids_file) + "if [ \"$MUSTER_TEST_NODE\" = node-1 ]; then trap 'sleep 1; exit 0' TERM; fi; " +
-         "i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done"));
+  int64_t id =
+      cluster().Submit({"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "1", "--grace", "5s"},
+                       Sh(RecordRank(pids_file) +
+                          "if [ \"$MUSTER_TEST_NODE\" = node-1 ]; then trap 'sleep 1; exit 0' TERM; fi; " +
+                          "i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done"));
   const std::string id_text = std::to_string(id);
 
   std::vector<RankPid> first = AwaitRanks(pids_file, 1, 4);
@@ -200,8 +202,8 @@ TEST_F(IntegrationStartBarrierAfterCommit, RanksRunningButNotReportedAreTornDown
   ASSERT_EQ(silent.size(), 2u) << ReadFile(pids_file);
   const std::string detail = job.value("reason_detail", "");
   EXPECT_TRUE(Contains(detail, "start barrier timed out after 3s")) << detail;
-  EXPECT_TRUE(Contains(detail, "ranks " + std::to_string(silent[0]) + "," + std::to_string(silent[1]) +
-                                   " never started"))
+  EXPECT_TRUE(Contains(
+      detail, "ranks " + std::to_string(silent[0]) + "," + std::to_string(silent[1]) + " never started"))
       << detail;
   EXPECT_TRUE(Contains(detail, "no restarts left")) << detail;
   EXPECT_FALSE(Contains(ReadFile(cluster().AgentLog(1)), "refusing to reserve job " + id_text))
@@ -212,7 +214,8 @@ TEST_F(IntegrationStartBarrierAfterCommit, RanksRunningButNotReportedAreTornDown
   for (const auto& rp : all)
     EXPECT_TRUE(WaitForProcessGone(rp.pid, Millis(10000)))
         << rp.node << " rank " << rp.rank << " attempt " << rp.attempt << " still runs";
-  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000))) << cluster().Nodes().dump(2);
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000)))
+      << cluster().Nodes().dump(2);
 }
 
 // Item 3: musterd is killed -9 while a committed gang (gang_phase 2) is in
@@ -262,7 +265,8 @@ TEST_F(IntegrationCommittedGangRecovery, Kill9DuringTheStartBarrierKeepsTheCommi
     EXPECT_EQ(logs.exit_code, 0) << logs.Describe();
     EXPECT_EQ(CountOf(logs.out, "done"), 1u) << "rank " << r << ": " << logs.out;
   }
-  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000))) << cluster().Nodes().dump(2);
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 2); }, Millis(10000)))
+      << cluster().Nodes().dump(2);
 }
 
 // Item 3, the other half: musterd is killed -9 after it persisted the
@@ -340,7 +344,8 @@ TEST_F(IntegrationCommitRecovery, Kill9BeforeTheCommitReachedANodeFinishesTheCom
   EXPECT_EQ(job["restarts"], 0) << job.dump(2);
   EXPECT_EQ(job["attempt"], 1) << job.dump(2);
   EXPECT_EQ(ReadRankPids(pids_file).size(), 1u) << "node-0's rank ran twice: " << ReadFile(pids_file);
-  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 1); }, Millis(10000))) << cluster().Nodes().dump(2);
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 1); }, Millis(10000)))
+      << cluster().Nodes().dump(2);
 }
 
 // Item 4: a commit that reaches a node after its reservation expired.
@@ -379,8 +384,8 @@ TEST_F(IntegrationLateCommit, ACommitAfterTheReservationExpiredRequeuesTheGangAt
   // node-0 reserves attempt 1, then drops it: node-1 has not answered.
   ASSERT_TRUE(PollUntil(
       [&] {
-        return Contains(ReadFile(cluster().AgentLog(0)),
-                        "dropped the reservation of job " + id_text + " attempt 1: not committed within 1000 ms");
+        return Contains(ReadFile(cluster().AgentLog(0)), "dropped the reservation of job " + id_text +
+                                                             " attempt 1: not committed within 1000 ms");
       },
       Millis(10000)))
       << cluster().Diagnostics();
@@ -392,7 +397,8 @@ TEST_F(IntegrationLateCommit, ACommitAfterTheReservationExpiredRequeuesTheGangAt
   const auto resumed = std::chrono::steady_clock::now();
 
   // Far below the 60 s start barrier: requeued at once, then run.
-  job = cluster().WaitForJob(id, [](const Json& j) { return IsFinalState(j.value("state", "")); }, Millis(20000));
+  job = cluster().WaitForJob(
+      id, [](const Json& j) { return IsFinalState(j.value("state", "")); }, Millis(20000));
   ASSERT_EQ(job.value("state", ""), "COMPLETED") << job.dump(2) << cluster().Diagnostics();
   EXPECT_LT(std::chrono::steady_clock::now() - resumed, std::chrono::seconds(20));
   EXPECT_EQ(job["restarts"], 1) << job.dump(2);
@@ -400,7 +406,8 @@ TEST_F(IntegrationLateCommit, ACommitAfterTheReservationExpiredRequeuesTheGangAt
   EXPECT_EQ(job["exit_code"], 0) << job.dump(2);
 
   // Why, as node-0 and musterd logged it.
-  EXPECT_TRUE(Contains(ReadFile(cluster().AgentLog(0)), "refusing the commit of job " + id_text + " attempt 1"))
+  EXPECT_TRUE(
+      Contains(ReadFile(cluster().AgentLog(0)), "refusing the commit of job " + id_text + " attempt 1"))
       << cluster().Diagnostics();
   EXPECT_TRUE(Contains(ReadFile(cluster().musterd_log()),
                        "node node-0 could not start its ranks: the reservation expired before the commit"))
@@ -414,10 +421,12 @@ TEST_F(IntegrationLateCommit, ACommitAfterTheReservationExpiredRequeuesTheGangAt
     if (rp.attempt == 2) ++second;
     if (rp.attempt != 1) continue;
     EXPECT_NE(rp.node, "node-0") << "a rank started from an expired reservation: " << ReadFile(pids_file);
-    EXPECT_TRUE(WaitForProcessGone(rp.pid, Millis(10000))) << rp.node << " rank " << rp.rank << " of attempt 1";
+    EXPECT_TRUE(WaitForProcessGone(rp.pid, Millis(10000)))
+        << rp.node << " rank " << rp.rank << " of attempt 1";
   }
   EXPECT_EQ(second, 2) << ReadFile(pids_file);
-  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 1); }, Millis(10000))) << cluster().Nodes().dump(2);
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 1); }, Millis(10000)))
+      << cluster().Nodes().dump(2);
 }
 
 }  // namespace
