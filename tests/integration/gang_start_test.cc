@@ -218,6 +218,65 @@ TEST_F(IntegrationStartBarrierAfterCommit, RanksRunningButNotReportedAreTornDown
       << cluster().Nodes().dump(2);
 }
 
+// The wait for unreported ranks after a barrier timeout is bounded: raw-1,
+// a hand-driven agent, takes the commit and then says nothing, not even to
+// KillJob (as a node whose launcher hangs, or that lost the commit, would).
+// musterd waits the job's grace period plus 5 s for exits that never come,
+// then frees the GPUs and ends the attempt (here: FAILED, no restarts).
+class IntegrationStartBarrierSilentNode : public ClusterTest {
+ protected:
+  ClusterOptions Options() const override {
+    ClusterOptions o;
+    o.agents = 1;
+    o.gpus_per_agent = 1;
+    o.heartbeat_timeout = "30s";  // raw-1 sends no heartbeats
+    o.musterd_args = {"--start-timeout", "2s"};
+    return o;
+  }
+};
+
+TEST_F(IntegrationStartBarrierSilentNode, UnreportedRanksAreWaitedForOnlyGracePlusAMargin) {
+  RawAgent raw(cluster().endpoint());
+  wire::Register reg;
+  reg.node.name = "raw-1";
+  reg.node.gpus.resize(1);
+  raw.Send(reg);
+  ASSERT_TRUE(raw.ReceiveA<wire::RegisterReply>(Millis(5000)));
+  ASSERT_TRUE(cluster().WaitForNodesUp(2)) << cluster().Nodes().dump(2);
+
+  const std::string pids_file = cluster().Scratch("pids");
+  int64_t id = cluster().Submit({"--nodes", "2", "--gpus-per-node", "1", "--max-restarts", "0", "--grace", "1s"},
+                                Sh(RecordRank(pids_file) + "exec sleep 300"));
+  auto reserve = raw.ReceiveA<wire::ReserveRanks>(Millis(10000));
+  ASSERT_TRUE(reserve) << cluster().Diagnostics();
+  ASSERT_EQ(reserve->launch.ranks.size(), 1u);
+  const int raw_rank = reserve->launch.ranks[0].rank;
+  raw.Send(wire::Reserved{reserve->launch.job, reserve->launch.attempt, true, ""});
+  ASSERT_TRUE(raw.ReceiveA<wire::CommitRanks>(Millis(5000))) << cluster().Diagnostics();
+  std::vector<RankPid> ranks;
+  ASSERT_TRUE(PollUntil([&] { return (ranks = ReadRankPids(pids_file)).size() == 1; }, Millis(10000)))
+      << ReadFile(pids_file);
+  const auto committed = std::chrono::steady_clock::now();
+
+  // raw-1 is told to kill its rank, and never answers.
+  ASSERT_TRUE(raw.ReceiveA<wire::KillJob>(Millis(10000))) << "no KillJob for the silent node";
+  Json job = cluster().WaitForJob(
+      id, [](const Json& j) { return IsFinalState(j.value("state", "")); }, Millis(20000));
+  ASSERT_EQ(job.value("state", ""), "FAILED") << job.dump(2) << cluster().Diagnostics();
+  // 2 s barrier (from the launch, a little before `committed`) + 1 s grace
+  // + 5 s margin; without the wait it would end about 2 s after the launch.
+  EXPECT_GE(std::chrono::steady_clock::now() - committed, std::chrono::milliseconds(6000))
+      << "musterd did not wait for the unreported rank's exit";
+  const std::string detail = job.value("reason_detail", "");
+  EXPECT_TRUE(Contains(detail, "start barrier timed out after 2s: rank " + std::to_string(raw_rank) +
+                                   " never started"))
+      << detail;
+  EXPECT_TRUE(Contains(detail, "no restarts left")) << detail;
+  EXPECT_TRUE(WaitForProcessGone(ranks[0].pid, Millis(10000))) << "node-0's rank still runs";
+  EXPECT_TRUE(PollUntil([&] { return AllGpusFree(cluster(), 1); }, Millis(10000)))
+      << cluster().Nodes().dump(2);
+}
+
 // Item 3: musterd is killed -9 while a committed gang (gang_phase 2) is in
 // its start barrier; restarted on the same state dir, it finishes the gang
 // rather than rolling it back: the agents report the ranks they kept
