@@ -245,8 +245,9 @@ TEST_F(IntegrationStartBarrierSilentNode, UnreportedRanksAreWaitedForOnlyGracePl
   ASSERT_TRUE(cluster().WaitForNodesUp(2)) << cluster().Nodes().dump(2);
 
   const std::string pids_file = cluster().Scratch("pids");
-  int64_t id = cluster().Submit({"--nodes", "2", "--gpus-per-node", "1", "--max-restarts", "0", "--grace", "1s"},
-                                Sh(RecordRank(pids_file) + "exec sleep 300"));
+  int64_t id =
+      cluster().Submit({"--nodes", "2", "--gpus-per-node", "1", "--max-restarts", "0", "--grace", "1s"},
+                       Sh(RecordRank(pids_file) + "exec sleep 300"));
   auto reserve = raw.ReceiveA<wire::ReserveRanks>(Millis(10000));
   ASSERT_TRUE(reserve) << cluster().Diagnostics();
   ASSERT_EQ(reserve->launch.ranks.size(), 1u);
@@ -268,8 +269,8 @@ TEST_F(IntegrationStartBarrierSilentNode, UnreportedRanksAreWaitedForOnlyGracePl
   EXPECT_GE(std::chrono::steady_clock::now() - committed, std::chrono::milliseconds(6000))
       << "musterd did not wait for the unreported rank's exit";
   const std::string detail = job.value("reason_detail", "");
-  EXPECT_TRUE(Contains(detail, "start barrier timed out after 2s: rank " + std::to_string(raw_rank) +
-                                   " never started"))
+  EXPECT_TRUE(Contains(
+      detail, "start barrier timed out after 2s: rank " + std::to_string(raw_rank) + " never started"))
       << detail;
   EXPECT_TRUE(Contains(detail, "no restarts left")) << detail;
   EXPECT_TRUE(WaitForProcessGone(ranks[0].pid, Millis(10000))) << "node-0's rank still runs";
