@@ -15,16 +15,22 @@ std::optional<wire::ModelList> ListModels(Context& ctx, Rpc& rpc, const std::str
 int RunPut(Context& ctx, const std::vector<std::string>& args, bool create) {
   auto parsed = ParseModelPutArgs(create, args, ctx.submit_defaults, &ctx.global);
   if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, create ? "model register" : "model update");
-  ModelPutArgs put = std::get<ModelPutArgs>(std::move(parsed));
+  const ModelPutArgs& a = std::get<ModelPutArgs>(parsed);
   auto rpc = ctx.connect(ctx.global);
   int exit_code = kExitOk;
-  if (!put.has_command) {  // update keeps the command it had
-    auto old = ListModels(ctx, *rpc, put.put.spec.name, 0, &exit_code);
+  std::optional<ModelSpec> current;
+  if (!create) {  // an update changes the flags given on the current template
+    auto old = ListModels(ctx, *rpc, a.name, 0, &exit_code);
     if (!old) return exit_code;
-    put.put.spec.job.argv = old->models.at(0).model.spec.job.argv;
+    current = old->models.at(0).model.spec;
   }
-  if (!CallFor<wire::Ok>(*rpc, put.put, ctx.err, &exit_code)) return exit_code;
-  ctx.out << (create ? "Registered" : "Updated") << " model " << put.put.spec.name << "\n";
+  auto put = BuildModelPut(a, current ? &*current : nullptr);
+  if (!put.ok()) {
+    ctx.err << "muster: " << put.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (!CallFor<wire::Ok>(*rpc, *put, ctx.err, &exit_code)) return exit_code;
+  ctx.out << (create ? "Registered" : "Updated") << " model " << a.name << "\n";
   return kExitOk;
 }
 

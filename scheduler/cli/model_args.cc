@@ -18,15 +18,17 @@ po::options_description ModelOptions() {
       ("deadline", po::value<std::string>()->value_name("DUR"),
        "each retrain must be done this long after its trigger, e.g. 12h (default: none); "
        "an offpeak-preferred retrain runs at once rather than miss it")
-      ("cooldown", po::value<std::string>()->value_name("DUR")->default_value("0s"),
+      ("cooldown", po::value<std::string>()->value_name("DUR"),
        "least time between the end of one retrain and the start of the next, e.g. 6h; "
-       "triggers in the cooldown are deferred to its end")
+       "triggers in the cooldown are deferred to its end (default: none)")
       ("checkpoint-dir", po::value<std::string>()->value_name("D"),
        "each retrain checkpoints to D/<job id> (MUSTER_CHECKPOINT_DIR); the newest successful one is the "
        "next retrain's MUSTER_WARM_START (default: musterd's checkpoint root)");
   // clang-format on
   return d;
 }
+
+Status ApplyModelFlags(const ModelPutArgs& a, ModelSpec* spec);
 
 Result<Duration> DurationFlag(const po::variables_map& vm, const char* flag) {
   if (!vm.count(flag)) return Duration{0};
@@ -79,8 +81,9 @@ const CommandHelp kModelRegisterHelp{
     "to offpeak-preferred."};
 const CommandHelp kModelUpdateHelp{
     "model update", "NAME [flags] [-- CMD ARGS...]",
-    "Replace a model's template with these flags (give every flag again; without -- CMD the command\n"
-    "stays). Its retraining state, warm start and trigger history stay."};
+    "Change the flags given in a model's template (and its command when one follows --). A shape flag\n"
+    "replaces the whole shape; --env adds or replaces variables. Its retraining state, warm start and\n"
+    "trigger history stay."};
 const CommandHelp kModelListHelp{"model list", "[--json]", "List registered models and their retraining state."};
 const CommandHelp kModelShowHelp{"model show", "NAME [--triggers N] [--json]",
                                  "A model's template, retraining state and newest triggers."};
@@ -107,38 +110,71 @@ Parsed<ModelPutArgs> ParseModelPutArgs(bool create, const std::vector<std::strin
   if (!IsValue(name)) return Forward<ModelPutArgs>(name);
 
   ModelPutArgs out;
-  out.put.create = create;
-  ModelSpec& spec = out.put.spec;
-  spec.name = std::get<std::string>(name);
-  out.has_command = dashdash != args.end() && dashdash + 1 != args.end();
-  if (out.has_command) spec.job.argv.assign(dashdash + 1, args.end());
-  if (create && !out.has_command)
-    return UsageError{"the model needs a command after --, e.g. muster model register " + spec.name +
+  out.create = create;
+  out.name = std::get<std::string>(name);
+  out.defaults = defaults;
+  if (dashdash != args.end()) out.argv.assign(dashdash + 1, args.end());
+  for (const auto& [key, value] : v)
+    if (!value.defaulted() && key != "args") out.given.insert({key, value});
+  if (create && out.argv.empty())
+    return UsageError{"the model needs a command after --, e.g. muster model register " + out.name +
                       " --gpus 1 -- python retrain.py"};
-  if (Status st = FillTemplateSpec(v, defaults, &spec.job); !st.ok()) return UsageError{st.message()};
-  if (!v.count("name")) spec.job.name = spec.name;  // jobs list as their model
-  if (!spec.job.window_set) {
-    spec.job.window = Window::kOffpeakPreferred;
-    spec.job.window_set = true;
-  }
-  auto deadline = DurationFlag(v, "deadline");
-  if (!deadline.ok()) return UsageError{deadline.status().message()};
-  auto cooldown = DurationFlag(v, "cooldown");
-  if (!cooldown.ok()) return UsageError{cooldown.status().message()};
-  spec.deadline = *deadline;
-  spec.cooldown = *cooldown;
-  if (v.count("checkpoint-dir")) {
-    spec.checkpoint_dir = v["checkpoint-dir"].as<std::string>();
-    if (spec.checkpoint_dir.empty() || spec.checkpoint_dir.front() != '/')
-      spec.checkpoint_dir = defaults.cwd + "/" + spec.checkpoint_dir;
-    while (spec.checkpoint_dir.size() > 1 && spec.checkpoint_dir.back() == '/') spec.checkpoint_dir.pop_back();
-  }
-  if (out.has_command) {
-    // An update without a command is checked by musterd once it has the old one.
-    if (Status st = ValidateModelSpec(spec); !st.ok()) return UsageError{st.message()};
+  if (!create && out.given.empty() && out.argv.empty())
+    return UsageError{"nothing to update: give the flags to change (or -- CMD)"};
+  // Bad values are usage errors here, before musterd is asked anything; a
+  // whole template can only be checked once an update has the current one.
+  if (create) {
+    auto built = BuildModelPut(out, nullptr);
+    if (!built.ok()) return UsageError{built.status().message()};
+  } else {
+    ModelSpec scratch;
+    if (Status st = ApplyModelFlags(out, &scratch); !st.ok()) return UsageError{st.message()};
   }
   return out;
 }
+
+Result<wire::PutModel> BuildModelPut(const ModelPutArgs& a, const ModelSpec* current) {
+  wire::PutModel put;
+  put.create = a.create;
+  if (current) put.spec = *current;
+  MUSTER_RETURN_IF_ERROR(ApplyModelFlags(a, &put.spec));
+  MUSTER_RETURN_IF_ERROR(ValidateModelSpec(put.spec));
+  return put;
+}
+
+namespace {
+
+Status ApplyModelFlags(const ModelPutArgs& a, ModelSpec* out) {
+  ModelSpec& spec = *out;
+  spec.name = a.name;
+  if (!a.argv.empty()) spec.job.argv = a.argv;
+  if (a.create) {
+    MUSTER_RETURN_IF_ERROR(FillTemplateSpec(a.given, a.defaults, &spec.job));
+    if (!spec.job.window_set) {  // retraining is deferrable work
+      spec.job.window = Window::kOffpeakPreferred;
+      spec.job.window_set = true;
+    }
+    if (!a.given.count("name")) spec.job.name = spec.name;  // jobs list as their model
+    if (!a.given.count("queue")) spec.job.queue = "default";
+  } else {
+    MUSTER_RETURN_IF_ERROR(ApplyTemplateFlags(a.given, a.defaults.cwd, &spec.job));
+  }
+  for (auto [flag, target] : {std::pair{"deadline", &spec.deadline}, std::pair{"cooldown", &spec.cooldown}}) {
+    if (!a.given.count(flag)) continue;
+    auto d = DurationFlag(a.given, flag);
+    if (!d.ok()) return d.status();
+    *target = *d;
+  }
+  if (a.given.count("checkpoint-dir")) {
+    spec.checkpoint_dir = a.given["checkpoint-dir"].as<std::string>();
+    if (spec.checkpoint_dir.empty() || spec.checkpoint_dir.front() != '/')
+      spec.checkpoint_dir = a.defaults.cwd + "/" + spec.checkpoint_dir;
+    while (spec.checkpoint_dir.size() > 1 && spec.checkpoint_dir.back() == '/') spec.checkpoint_dir.pop_back();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Parsed<ModelShowArgs> ParseModelListArgs(const std::vector<std::string>& args, GlobalOptions* global) {
   return ParseShowLike(kModelListHelp, false, args, global);

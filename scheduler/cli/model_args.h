@@ -20,16 +20,22 @@ extern const CommandHelp kModelDeleteHelp;
 extern const CommandHelp kTriggerHelp;
 
 // `model register NAME [job flags] --deadline DUR --cooldown DUR
-// [--checkpoint-dir D] -- CMD ARGS` (and `model update`, the same flags:
-// the template is replaced, the model's state and history stay; without
-// `-- CMD` an update keeps the command it had, so `has_command` says
-// whether one was given). Retrains default to --window offpeak-preferred.
+// [--checkpoint-dir D] -- CMD ARGS` and `model update NAME [flags] [-- CMD]`.
+// Register builds a template (window offpeak-preferred unless given, job
+// name = the model's); update changes only the flags given (and the command
+// when one follows --); the model's state and history stay.
 struct ModelPutArgs {
-  wire::PutModel put;
-  bool has_command = false;
+  bool create = false;
+  std::string name;
+  std::vector<std::string> argv;  // empty: update keeps the command
+  po::variables_map given;        // the flags on the command line, no defaults
+  SubmitDefaults defaults;
 };
 Parsed<ModelPutArgs> ParseModelPutArgs(bool create, const std::vector<std::string>& args,
                                        const SubmitDefaults& defaults, GlobalOptions* global);
+// The PutModel to send: a new template (create) or `current` changed by the
+// flags given; InvalidArgument for a template musterd would refuse.
+Result<wire::PutModel> BuildModelPut(const ModelPutArgs& args, const ModelSpec* current);
 
 struct ModelShowArgs {
   std::string name;         // empty for list

@@ -105,62 +105,71 @@ po::options_description JobTemplateOptions() {
 
 Status FillTemplateSpec(const po::variables_map& vm, const SubmitDefaults& defaults, JobSpec* spec) {
   spec->user = defaults.user;
-  spec->team = vm.count("team") ? vm["team"].as<std::string>() : defaults.user;
-  spec->queue = vm["queue"].as<std::string>();
-  spec->workdir =
-      AbsoluteDir(vm.count("workdir") ? vm["workdir"].as<std::string>() : defaults.cwd, defaults.cwd);
-  if (vm.count("name")) {
-    spec->name = vm["name"].as<std::string>();
-  } else if (!spec->argv.empty()) {
-    spec->name = std::filesystem::path(spec->argv[0]).filename().string();
+  spec->team = defaults.user;
+  spec->workdir = defaults.cwd;
+  if (!spec->argv.empty()) spec->name = std::filesystem::path(spec->argv[0]).filename().string();
+  spec->total_gpus = 1;
+  return ApplyTemplateFlags(vm, defaults.cwd, spec);
+}
+
+Status ApplyTemplateFlags(const po::variables_map& vm, const std::string& cwd, JobSpec* spec) {
+  auto given = [&](const char* flag) { return vm.count(flag) > 0; };
+  auto text = [&](const char* flag) { return vm[flag].as<std::string>(); };
+  auto int32 = [&](const char* flag) { return vm[flag].as<int32_t>(); };
+  if (given("team")) spec->team = text("team");
+  if (given("queue")) spec->queue = text("queue");
+  if (given("workdir")) spec->workdir = AbsoluteDir(text("workdir"), cwd);
+  if (given("name")) spec->name = text("name");
+  if (given("gpus") || given("nodes") || given("gpus-per-node")) {  // a shape replaces the old one whole
+    spec->total_gpus = given("gpus") ? int32("gpus") : 0;
+    spec->nodes = given("nodes") ? int32("nodes") : 0;
+    spec->gpus_per_node = given("gpus-per-node") ? int32("gpus-per-node") : 0;
   }
-
-  bool has_shape = vm.count("gpus") || vm.count("nodes") || vm.count("gpus-per-node");
-  spec->total_gpus = vm.count("gpus") ? vm["gpus"].as<int32_t>() : (has_shape ? 0 : 1);
-  spec->nodes = vm.count("nodes") ? vm["nodes"].as<int32_t>() : 0;
-  spec->gpus_per_node = vm.count("gpus-per-node") ? vm["gpus-per-node"].as<int32_t>() : 0;
-  spec->priority = vm["priority"].as<int32_t>();
-  spec->max_restarts = vm["max-restarts"].as<int32_t>();
-  spec->preemptible = vm.count("preemptible") > 0;
-
-  if (vm.count("time-limit")) {
-    auto d = ParseDuration(vm["time-limit"].as<std::string>());
+  if (given("priority")) spec->priority = int32("priority");
+  if (given("max-restarts")) spec->max_restarts = int32("max-restarts");
+  if (given("preemptible")) spec->preemptible = true;
+  if (given("time-limit")) {
+    auto d = ParseDuration(text("time-limit"));
     if (!d.ok()) return Status::InvalidArgument("--time-limit: " + d.status().message());
     spec->time_limit = *d;
   }
-  auto grace = ParseDuration(vm["grace"].as<std::string>());
-  if (!grace.ok()) return Status::InvalidArgument("--grace: " + grace.status().message());
-  spec->grace_seconds = ClampSeconds(*grace);
-
-  if (vm.count("env")) {
+  if (given("grace")) {
+    auto grace = ParseDuration(text("grace"));
+    if (!grace.ok()) return Status::InvalidArgument("--grace: " + grace.status().message());
+    spec->grace_seconds = ClampSeconds(*grace);
+  }
+  if (given("env")) {
     for (const auto& s : vm["env"].as<std::vector<std::string>>()) {
       auto var = ParseEnvVar(s);
       if (!var.ok()) return var.status();
-      spec->env.push_back(std::move(*var));
+      auto same = std::find_if(spec->env.begin(), spec->env.end(), [&](const EnvVar& v) { return v.name == var->name; });
+      if (same != spec->env.end()) *same = std::move(*var);
+      else spec->env.push_back(std::move(*var));
     }
   }
-
-  if (vm.count("window")) {
-    auto window = ParseWindow(vm["window"].as<std::string>());
+  if (given("window")) {
+    auto window = ParseWindow(text("window"));
     if (!window)
-      return Status::InvalidArgument("bad --window '" + vm["window"].as<std::string>() +
-                                     "': anytime, offpeak or offpeak-preferred");
+      return Status::InvalidArgument("bad --window '" + text("window") + "': anytime, offpeak or offpeak-preferred");
     spec->window = *window;
     spec->window_set = true;
   }
-  spec->window_may_overrun = vm.count("window-may-overrun") > 0;
-  auto topology = ParseTopology(vm["topology"].as<std::string>());
-  if (!topology)
-    return Status::InvalidArgument("bad --topology '" + vm["topology"].as<std::string>() +
-                                   "': same-node, same-switch, same-rack or any");
-  spec->topology = *topology;
-  const std::string& rpn = vm["ranks-per-node"].as<std::string>();
-  if (rpn == "gpus") {
-    spec->ranks_per_node = RanksPerNode::kPerGpu;
-  } else if (rpn == "1") {
-    spec->ranks_per_node = RanksPerNode::kOne;
-  } else {
-    return Status::InvalidArgument("bad --ranks-per-node '" + rpn + "': gpus or 1");
+  if (given("window-may-overrun")) spec->window_may_overrun = true;
+  if (given("topology")) {
+    auto topology = ParseTopology(text("topology"));
+    if (!topology)
+      return Status::InvalidArgument("bad --topology '" + text("topology") + "': same-node, same-switch, same-rack or any");
+    spec->topology = *topology;
+  }
+  if (given("ranks-per-node")) {
+    const std::string rpn = text("ranks-per-node");
+    if (rpn == "gpus") {
+      spec->ranks_per_node = RanksPerNode::kPerGpu;
+    } else if (rpn == "1") {
+      spec->ranks_per_node = RanksPerNode::kOne;
+    } else {
+      return Status::InvalidArgument("bad --ranks-per-node '" + rpn + "': gpus or 1");
+    }
   }
   return Status::Ok();
 }

@@ -23,9 +23,14 @@ extern const CommandHelp kSubmitHelp;
 // The flags that describe a job and are shared by `submit` and `model
 // register` (a retraining template): shape, queue, limits, env, window...
 po::options_description JobTemplateOptions();
-// Fills `spec` from those flags (argv is left as it is; the default name
-// comes from argv[0]). InvalidArgument for a value no spec can hold.
+// A new spec from those flags and the process defaults (argv is left as it
+// is; the default name comes from argv[0]). InvalidArgument for a value no
+// spec can hold.
 Status FillTemplateSpec(const po::variables_map& vm, const SubmitDefaults& defaults, JobSpec* spec);
+// Applies only the flags present in `vm` to an existing spec (an update):
+// a shape flag replaces the whole shape, --env adds or replaces variables,
+// switches (--preemptible, --window-may-overrun) can only be turned on.
+Status ApplyTemplateFlags(const po::variables_map& vm, const std::string& cwd, JobSpec* spec);
 
 // Everything after the first "--" is the job's command, verbatim. The spec is
 // checked with ValidateJobSpec; what it rejects is a usage error. `now` is

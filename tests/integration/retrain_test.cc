@@ -284,11 +284,16 @@ TEST_F(IntegrationRetrain, BadModelsAndTriggersGetClearErrorsAndChangeNothing) {
   EXPECT_TRUE(RetrainJobs("m").empty());
 
   // Update keeps state; delete removes the model and its history.
-  r = cluster().Cli({"model", "update", "m", "--gpus", "2", "--cooldown", "2h"});
+  r = cluster().Cli({"model", "update", "m", "--gpus", "2", "--cooldown", "2h"});  // only these change
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   Json m = Model("m");
   EXPECT_EQ(m["gpus"], 2);
   EXPECT_EQ(m["argv"], Json({"/bin/sh", "-c", "true"})) << "an update without -- keeps the command";
+  EXPECT_EQ(m["cooldown_s"], 7200);
+  EXPECT_EQ(m["team"], "vision") << "flags not given keep their values";
+  EXPECT_EQ(m["window"], "offpeak-preferred");
+  r = cluster().Cli({"model", "update", "m"});
+  EXPECT_EQ(r.exit_code, 2) << "nothing to update: " << r.Describe();
   ASSERT_EQ(cluster().Cli({"model", "delete", "m"}).exit_code, 0);
   EXPECT_EQ(cluster().Cli({"model", "show", "m"}).exit_code, 1);
   EXPECT_TRUE(cluster().CliJson({"model", "list"}).empty());
