@@ -198,4 +198,10 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseKeyValues(std::str
   return out;
 }
 
+std::string FormatDouble(const char* printf_format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, printf_format, v);
+  return buf;
+}
+
 }  // namespace muster

@@ -23,6 +23,10 @@ std::string FormatRfc3339(Time t);
 // RFC 3339 with 'Z' or a numeric offset; fractional seconds allowed.
 Result<Time> ParseRfc3339(std::string_view s);
 
+// One double through a printf format with a single conversion ("%.2f",
+// "%.3g", "%.1f%%"): the number formatting of tables and reports.
+std::string FormatDouble(const char* printf_format, double v);
+
 // "rack=r1,switch=s1" -> pairs; empty string -> none.
 Result<std::vector<std::pair<std::string, std::string>>> ParseKeyValues(std::string_view s);
 

@@ -11,24 +11,10 @@ namespace {
 
 using nlohmann::json;
 
-std::string Fixed4(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  return buf;
-}
-
+std::string Fixed4(double v) { return FormatDouble("%.4f", v); }
 // Three significant digits: "0.111", "0.00122", "1.5e-09".
-std::string Sig3(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-
-std::string MetricValue(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+std::string Sig3(double v) { return FormatDouble("%.3g", v); }
+std::string MetricValue(double v) { return FormatDouble("%.6g", v); }
 
 std::string MetricName(const std::string& prefix, const std::string& column) {
   std::string name = prefix + ".";

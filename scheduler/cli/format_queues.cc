@@ -3,20 +3,15 @@
 #include <cstdio>
 #include <map>
 
+#include "common/base/strings.h"
 #include "scheduler/cli/format.h"
 
 namespace muster::cli {
 namespace {
 
-std::string Printf(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
-
-std::string WeightText(double w) { return Printf("%g", w); }
-std::string GpuHoursText(double h) { return Printf("%.2f", h); }
-std::string ShareText(double share) { return Printf("%.1f%%", share * 100); }
+std::string WeightText(double w) { return FormatDouble("%g", w); }
+std::string GpuHoursText(double h) { return FormatDouble("%.2f", h); }
+std::string ShareText(double share) { return FormatDouble("%.1f%%", share * 100); }
 
 double Fraction(double part, double total) { return total > 0 ? part / total : 0.0; }
 
@@ -108,7 +103,7 @@ std::string FormatUsage(const wire::QueueList& list) {
     }
   }
   for (const auto& [queue, teams] : v.teams) add_teams(teams);
-  return "Usage in decayed GPU-hours, half-life " + Printf("%g", list.half_life_hours) + "h\n" +
+  return "Usage in decayed GPU-hours, half-life " + FormatDouble("%g", list.half_life_hours) + "h\n" +
          RenderTable({"QUEUE", "TEAM", "GPUS_USED", "USAGE_GPU_H", "SHARE"}, rows);
 }
 

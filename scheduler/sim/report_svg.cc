@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "common/base/strings.h"
 #include "scheduler/sim/report.h"
 
 namespace muster::sim {
@@ -14,11 +15,7 @@ namespace {
 constexpr double kWidth = 960, kPanelH = 340, kLeft = 70, kRight = 180, kTop = 50, kGap = 90;
 const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
 
-std::string F(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
+std::string F(double v) { return FormatDouble("%.1f", v); }
 
 std::string Num(double v) {
   char buf[32];

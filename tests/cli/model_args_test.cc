@@ -4,24 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/cli/parsed_util.h"
+
 #include "scheduler/cli/format.h"
 
 namespace muster::cli {
 namespace {
 
 using Args = std::vector<std::string>;
-
-template <typename T>
-std::string ErrorOf(const Parsed<T>& p) {
-  auto* e = std::get_if<UsageError>(&p);
-  return e ? e->message : "<no usage error>";
-}
-
-template <typename T>
-T ValueOf(const Parsed<T>& p) {
-  if (auto* e = std::get_if<UsageError>(&p)) ADD_FAILURE() << e->message;
-  return IsValue(p) ? std::get<T>(p) : T{};
-}
 
 GlobalOptions g = DefaultGlobalOptions(nullptr);
 const SubmitDefaults kAlice{"alice", "/home/alice/churn"};

@@ -21,22 +21,6 @@
 namespace muster::testing {
 namespace {
 
-struct RankPid {
-  std::string node;
-  int rank = -1;
-  int attempt = -1;
-  int pid = -1;
-};
-
-// Lines "NODE RANK ATTEMPT PID" that the ranks append to a shared file.
-std::vector<RankPid> ReadRankPids(const std::string& path) {
-  std::vector<RankPid> out;
-  std::istringstream in(ReadFile(path));
-  RankPid rp;
-  while (in >> rp.node >> rp.rank >> rp.attempt >> rp.pid) out.push_back(rp);
-  return out;
-}
-
 // The shell line that records a rank in `pids_file`.
 std::string RecordRank(const std::string& pids_file) {
   return "echo \"$MUSTER_TEST_NODE $RANK $MUSTER_ATTEMPT $$\" >> " + pids_file + "; ";
@@ -223,16 +207,24 @@ TEST_F(IntegrationStartBarrierAfterCommit, RanksRunningButNotReportedAreTornDown
 // KillJob (as a node whose launcher hangs, or that lost the commit, would).
 // musterd waits the job's grace period plus 5 s for exits that never come,
 // then frees the GPUs and ends the attempt (here: FAILED, no restarts).
-class IntegrationStartBarrierSilentNode : public ClusterTest {
+// One real agent with 1 GPU beside a hand-driven one (raw-1) that sends no
+// heartbeats, so a long heartbeat timeout keeps it UP.
+class RawNodeClusterTest : public ClusterTest {
  protected:
+  virtual std::vector<std::string> MusterdArgs() const { return {}; }
   ClusterOptions Options() const override {
     ClusterOptions o;
     o.agents = 1;
     o.gpus_per_agent = 1;
-    o.heartbeat_timeout = "30s";  // raw-1 sends no heartbeats
-    o.musterd_args = {"--start-timeout", "2s"};
+    o.heartbeat_timeout = "30s";
+    o.musterd_args = MusterdArgs();
     return o;
   }
+};
+
+class IntegrationStartBarrierSilentNode : public RawNodeClusterTest {
+ protected:
+  std::vector<std::string> MusterdArgs() const override { return {"--start-timeout", "2s"}; }
 };
 
 TEST_F(IntegrationStartBarrierSilentNode, UnreportedRanksAreWaitedForOnlyGracePlusAMargin) {
@@ -336,16 +328,7 @@ TEST_F(IntegrationCommittedGangRecovery, Kill9DuringTheStartBarrierKeepsTheCommi
 // committed on disk; when raw-1 re-registers still holding the reservation,
 // musterd sends CommitRanks again and the gang finishes on its first
 // attempt, node-0's rank never restarted.
-class IntegrationCommitRecovery : public ClusterTest {
- protected:
-  ClusterOptions Options() const override {
-    ClusterOptions o;
-    o.agents = 1;
-    o.gpus_per_agent = 1;
-    o.heartbeat_timeout = "30s";  // raw-1 sends no heartbeats
-    return o;
-  }
-};
+class IntegrationCommitRecovery : public RawNodeClusterTest {};
 
 TEST_F(IntegrationCommitRecovery, Kill9BeforeTheCommitReachedANodeFinishesTheCommit) {
   RawAgent raw(cluster().endpoint());

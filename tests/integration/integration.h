@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,23 @@ inline std::set<std::string> PlacementNodes(const Json& job) {
     for (const auto& p : job["placement"]) nodes.insert(p.value("node", ""));
   }
   return nodes;
+}
+
+// A rank process as the test's rank command recorded it.
+struct RankPid {
+  std::string node;
+  int rank = -1;
+  int attempt = -1;
+  int pid = -1;
+};
+
+// Lines "NODE RANK ATTEMPT PID" that the ranks append to a shared file.
+inline std::vector<RankPid> ReadRankPids(const std::string& path) {
+  std::vector<RankPid> out;
+  std::istringstream in(ReadFile(path));
+  RankPid rp;
+  while (in >> rp.node >> rp.rank >> rp.attempt >> rp.pid) out.push_back(rp);
+  return out;
 }
 
 // Base fixture: the cluster starts in SetUp with the options of the test.

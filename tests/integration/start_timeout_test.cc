@@ -11,22 +11,6 @@
 namespace muster::testing {
 namespace {
 
-struct RankPid {
-  std::string node;
-  int rank = -1;
-  int attempt = -1;
-  int pid = -1;
-};
-
-// Lines "NODE RANK ATTEMPT PID" that the ranks append to a shared file.
-std::vector<RankPid> ReadRankPids(const std::string& path) {
-  std::vector<RankPid> out;
-  std::istringstream in(ReadFile(path));
-  RankPid rp;
-  while (in >> rp.node >> rp.rank >> rp.attempt >> rp.pid) out.push_back(rp);
-  return out;
-}
-
 // Two nodes; node-1's agent is frozen (SIGSTOP) after it registered, so the
 // rank placed there never starts. Heartbeats time out only after 30 s: the
 // node stays UP and the gang keeps being placed on it.
