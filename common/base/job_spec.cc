@@ -140,8 +140,12 @@ Status ValidateModelSpec(const ModelSpec& spec) {
   if (!spec.job.array.empty()) return bad("a retraining template cannot be an array job");
   if (!spec.job.after.empty()) return bad("a retraining template cannot depend on other jobs");
   if (spec.job.hold) return bad("a retraining template cannot be held");
-  if (spec.deadline < 0) return bad("deadline cannot be negative");
-  if (spec.cooldown < 0) return bad("cooldown cannot be negative");
+  // Times are added to "now": keep them far from overflow.
+  constexpr Duration kMaxSpan = 100LL * 366 * kDay;
+  if (spec.deadline < 0 || spec.deadline > kMaxSpan) return bad("deadline must be 0..100 years");
+  if (spec.cooldown < 0 || spec.cooldown > kMaxSpan) return bad("cooldown must be 0..100 years");
+  // Room for what each retrain adds: its metrics and the retrain variables.
+  if (spec.job.env.size() + 256 + 8 > kMaxEnv) return bad("too many environment variables for a template");
   if (spec.checkpoint_dir.size() > 4096 || spec.checkpoint_dir.find('\0') != std::string::npos)
     return bad("bad checkpoint directory");
   if (!spec.checkpoint_dir.empty() && spec.checkpoint_dir.front() != '/')

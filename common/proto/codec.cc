@@ -590,6 +590,7 @@ struct BodyFiller {
     t.setReason(T(m.reason));
     FillEnvList(t.initMetrics(m.metrics.size()), m.metrics);
     t.setSource(T(m.source));
+    t.setTeam(T(m.team));
   }
   void operator()(const TriggerReply& m) {
     auto t = b.initTriggerReply();
@@ -605,7 +606,7 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     case g::Envelope::Body::ERROR: {
       auto e = b.getError();
       uint16_t code = e.getCode();
-      if (code > static_cast<uint16_t>(ErrorCode::kNotRegistered)) code = 0;
+      if (code > static_cast<uint16_t>(ErrorCode::kPermissionDenied)) code = 0;
       return Error{static_cast<ErrorCode>(code), Str(e.getMessage())};
     }
     case g::Envelope::Body::OK: return Ok{};
@@ -753,7 +754,8 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     }
     case g::Envelope::Body::TRIGGER_MODEL: {
       auto t = b.getTriggerModel();
-      return TriggerModel{Str(t.getModel()), Str(t.getReason()), ReadEnvList(t.getMetrics()), Str(t.getSource())};
+      return TriggerModel{Str(t.getModel()), Str(t.getReason()), ReadEnvList(t.getMetrics()), Str(t.getSource()),
+                          Str(t.getTeam())};
     }
     case g::Envelope::Body::TRIGGER_REPLY: {
       auto t = b.getTriggerReply();

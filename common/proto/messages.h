@@ -27,6 +27,7 @@ enum class ErrorCode : uint16_t {
   kUnavailable,      // e.g. the node holding a log is down
   kInternal,
   kNotRegistered,    // agent: register again (musterd restarted)
+  kPermissionDenied, // not allowed for this caller (e.g. another team's model)
 };
 
 struct Error {
@@ -335,7 +336,8 @@ struct TriggerModel {
   std::string model;
   std::string reason;
   std::vector<EnvVar> metrics;
-  std::string source;  // who sent it ("cli:alice"); musterd fills it for HTTP
+  std::string source;  // who sent it ("cli:alice", "http:vision")
+  std::string team{};  // non-empty: refused unless the model is this team's (HTTP tokens)
   bool operator==(const TriggerModel&) const = default;
 };
 struct TriggerReply {

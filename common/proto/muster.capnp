@@ -230,7 +230,13 @@ struct DeleteModel { name @0 :Text; }
 struct ListModels { name @0 :Text; triggerLimit @1 :UInt32; }
 struct ModelInfo { model @0 :Model; recentTriggers @1 :List(TriggerRecord); cooldownEndUs @2 :Int64; }
 struct ModelList { models @0 :List(ModelInfo); }
-struct TriggerModel { model @0 :Text; reason @1 :Text; metrics @2 :List(EnvVar); source @3 :Text; }
+struct TriggerModel {
+  model @0 :Text;
+  reason @1 :Text;
+  metrics @2 :List(EnvVar);
+  source @3 :Text;
+  team @4 :Text;               # non-empty: only a model of this team may be triggered
+}
 struct TriggerReply { outcome @0 :UInt8; job @1 :UInt64; seq @2 :UInt64; cooldownEndUs @3 :Int64; }
 
 struct Envelope {

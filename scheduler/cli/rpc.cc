@@ -59,6 +59,8 @@ const char* ErrorCodeName(wire::ErrorCode code) {
       return "internal error";
     case wire::ErrorCode::kNotRegistered:
       return "not registered";
+    case wire::ErrorCode::kPermissionDenied:
+      return "permission denied";
   }
   return "unknown error";
 }

@@ -37,6 +37,7 @@ Answer Fail(int status, std::string why) { return {status, Json{{"error", std::m
 int StatusOf(wire::ErrorCode code) {
   switch (code) {
     case wire::ErrorCode::kNotFound: return 404;
+    case wire::ErrorCode::kPermissionDenied: return 403;
     case wire::ErrorCode::kBadRequest:
     case wire::ErrorCode::kInvalidSpec: return 400;
     case wire::ErrorCode::kFailedPrecondition: return 409;
@@ -50,6 +51,15 @@ std::optional<std::string> MetricText(const Json& v) {
   if (v.is_string()) return v.get<std::string>().substr(0, kMaxMetricValueChars);
   if (v.is_number() || v.is_boolean()) return v.dump();
   return std::nullopt;
+}
+
+// Time depends on the length of `given` only, not on where the two differ.
+bool ConstantTimeEquals(const std::string& expected, const std::string& given) {
+  if (expected.empty()) return false;
+  unsigned char diff = expected.size() != given.size();
+  for (size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(expected[i % expected.size()] ^ given[i]);
+  return diff == 0;
 }
 
 std::string StringField(const Json& obj, const char* key) {
@@ -69,15 +79,18 @@ struct HttpGateway::Impl {
 
   Impl(const HttpOptions& o, const std::string& endpoint) : options(o), client(endpoint, o.musterd_timeout_ms) {}
 
-  // The team of the request's bearer token, or the 401 to send.
+  // The team of the request's bearer token, or the 401 to send. Every
+  // token is compared in full, in time independent of where they differ.
   std::variant<std::string, Answer> Authenticate(const httplib::Request& req) const {
     const std::string header = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (header.compare(0, prefix.size(), prefix) != 0)
+    if (header.size() < 7 || ToLower(header.substr(0, 7)) != "bearer ")
       return Fail(401, "missing bearer token (Authorization: Bearer TOKEN)");
-    auto it = options.tokens.find(header.substr(prefix.size()));
-    if (it == options.tokens.end()) return Fail(401, "unknown token");
-    return it->second;
+    const std::string given = header.substr(7);
+    const std::string* team = nullptr;
+    for (const auto& [token, token_team] : options.tokens)
+      if (ConstantTimeEquals(token, given)) team = &token_team;
+    if (!team) return Fail(401, "unknown token");
+    return *team;
   }
 
   Result<wire::Body> Call(const wire::Body& request) {
@@ -85,16 +98,9 @@ struct HttpGateway::Impl {
     return client.Call(request);
   }
 
-  // Triggers `model` for `team` (after checking the model is the team's).
+  // Triggers a model for `team`: musterd refuses another team's model.
   Answer Trigger(const std::string& team, wire::TriggerModel trigger) {
-    auto listed = Call(wire::ListModels{trigger.model, 0});
-    if (!listed.ok()) return Fail(503, "musterd did not answer: " + listed.status().message());
-    if (auto* e = std::get_if<wire::Error>(&*listed)) return Fail(StatusOf(e->code), e->message);
-    auto* list = std::get_if<wire::ModelList>(&*listed);
-    if (!list || list->models.size() != 1) return Fail(500, "unexpected answer from musterd");
-    const std::string& owner = list->models[0].model.spec.job.team;
-    if (team != kAnyTeam && owner != team)
-      return Fail(403, "model '" + trigger.model + "' belongs to team '" + owner + "', not '" + team + "'");
+    trigger.team = team;
     auto reply = Call(trigger);
     if (!reply.ok()) return Fail(503, "musterd did not answer: " + reply.status().message());
     if (auto* e = std::get_if<wire::Error>(&*reply)) return Fail(StatusOf(e->code), e->message);
@@ -133,12 +139,15 @@ struct HttpGateway::Impl {
   Answer Alertmanager(const std::string& team, const Json& body) {
     if (!body.is_object() || !body.contains("alerts") || !body["alerts"].is_array())
       return Fail(400, "not an Alertmanager webhook: no \"alerts\" array");
-    Json results = Json::array();
-    int status = 200;
-    const std::string receiver = StringField(body, "receiver");
-    for (const Json& alert : body["alerts"]) {
+    // The whole body is checked before anything is triggered: a malformed
+    // alert refuses the request, never half of it.
+    for (const Json& alert : body["alerts"])
       if (!alert.is_object() || !alert.contains("labels") || !alert["labels"].is_object())
         return Fail(400, "an alert without a \"labels\" object");
+    Json results = Json::array();
+    int failures = 0, first_failure = 200;
+    const std::string receiver = StringField(body, "receiver");
+    for (const Json& alert : body["alerts"]) {
       if (StringField(alert, "status") == "resolved") continue;
       const Json& labels = alert["labels"];
       const std::string alertname = StringField(labels, "alertname");
@@ -149,11 +158,14 @@ struct HttpGateway::Impl {
       } else {
         a = Trigger(team, AlertTrigger(team, receiver, alertname, model, alert));
       }
-      if (a.status != 200 && status == 200) status = a.status;
+      if (a.status != 200 && failures++ == 0) first_failure = a.status;
       a.body["alert"] = alertname;
       results.push_back(a.body);
     }
-    return {status, Json{{"results", results}}};
+    // Alertmanager resends the whole group on 5xx: answer an error only when
+    // no alert of it was taken, so a retry never triggers one twice.
+    const bool all_failed = failures > 0 && failures == static_cast<int>(results.size());
+    return {all_failed ? first_failure : 200, Json{{"results", results}}};
   }
 
   static wire::TriggerModel AlertTrigger(const std::string& team, const std::string& receiver,
@@ -201,7 +213,11 @@ struct HttpGateway::Impl {
 
   void Routes() {
     server.set_payload_max_length(kMaxBodyBytes);
-    server.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    // A slow or idle client holds a worker at most this long.
+    server.set_read_timeout(2, 0);
+    server.set_write_timeout(2, 0);
+    server.set_keep_alive_max_count(1);
+    server.new_task_queue = [] { return new httplib::ThreadPool(4); };
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
     server.Post(R"(/v1/models/([A-Za-z0-9._-]{1,64})/trigger)", [this](const httplib::Request& req, httplib::Response& res) {
       const std::string model = req.matches[1];
@@ -279,6 +295,8 @@ Result<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpOptions& optio
     return Status::Unavailable("cannot listen for HTTP on " + options.host + ":" + std::to_string(options.port));
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  // stop() before the loop runs would be lost and the destructor's join hang.
+  while (!impl->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return std::unique_ptr<HttpGateway>(new HttpGateway(std::move(impl)));
 }
 

@@ -1,6 +1,8 @@
 // Retraining: registered models, triggers with coalescing and cooldown, and
 // the warm start of each retrain (docs/retraining.md). The decisions are the
 // core's (scheduler/core/retrain.h); this file applies them to musterd's state.
+#include <algorithm>
+
 #include "common/base/job_spec.h"
 #include "common/base/log.h"
 #include "scheduler/core/retrain.h"
@@ -13,6 +15,17 @@ constexpr size_t kMaxReasonBytes = 4096;
 constexpr size_t kMaxMetricNameBytes = 128;
 constexpr size_t kMaxMetricValueBytes = 256;
 constexpr size_t kMaxSourceBytes = 256;
+constexpr const char* kAnyTeam = "*";  // an HTTP token that may trigger every model
+// A model keeps its newest triggers; older ones are dropped as new ones come.
+constexpr uint64_t kTriggerRetention = 10000;
+// A ModelList reply stays well under the 8 MiB frame limit.
+constexpr size_t kMaxTriggerReplyBytes = 4 * 1024 * 1024;
+
+size_t ApproxBytes(const TriggerRecord& t) {
+  size_t n = 64 + t.source.size() + t.reason.size();
+  for (const EnvVar& m : t.metrics) n += 16 + m.name.size() + m.value.size();
+  return n;
+}
 
 Status ValidateTrigger(const wire::TriggerModel& m) {
   if (m.reason.size() > kMaxReasonBytes) return Status::InvalidArgument("reason is longer than 4 KiB");
@@ -27,7 +40,11 @@ Status ValidateTrigger(const wire::TriggerModel& m) {
     if (v.value.size() > kMaxMetricValueBytes || v.value.find('\0') != std::string::npos)
       return Status::InvalidArgument("metric '" + v.name + "' has a bad value (at most 256 bytes)");
   }
-  if (m.reason.find('\0') != std::string::npos) return Status::InvalidArgument("reason contains a NUL byte");
+  auto has_control = [](const std::string& s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\t'; });
+  };
+  if (has_control(m.reason) || has_control(m.source))
+    return Status::InvalidArgument("reason and source are one line of text (no control characters)");
   return Status::Ok();
 }
 
@@ -95,6 +112,12 @@ void Server::OnListModels(const std::string& from, uint64_t rid, const wire::Lis
       if (!triggers.ok())
         return ReplyError(from, rid, wire::ErrorCode::kInternal, "reading triggers: " + triggers.status().message());
       info.recent_triggers = std::move(*triggers);
+      // Newest first until the reply would grow too large.
+      size_t bytes = 0, keep = 0;
+      for (auto t = info.recent_triggers.rbegin(); t != info.recent_triggers.rend(); ++t, ++keep)
+        if ((bytes += ApproxBytes(*t)) > kMaxTriggerReplyBytes) break;
+      info.recent_triggers.erase(info.recent_triggers.begin(),
+                                 info.recent_triggers.end() - static_cast<std::ptrdiff_t>(keep));
     }
     out.models.push_back(std::move(info));
   }
@@ -107,6 +130,11 @@ void Server::OnTriggerModel(const std::string& from, uint64_t rid, const wire::T
   if (Status st = ValidateTrigger(m); !st.ok())
     return ReplyError(from, rid, wire::ErrorCode::kBadRequest, st.message());
   Model& model = it->second;
+  // Checked here, on the loop, not by the caller: no delete and re-register
+  // can slip between the check and the trigger.
+  if (!m.team.empty() && m.team != kAnyTeam && model.spec.job.team != m.team)
+    return ReplyError(from, rid, wire::ErrorCode::kPermissionDenied,
+                      "model '" + m.model + "' is not a model of team '" + m.team + "'");
   Time now = clock_.Now();
   TriggerRecord t{model.spec.name, model.triggers, now, m.source, m.reason, m.metrics,
                   core::DecideTrigger(model, now), kNoJob};
@@ -132,6 +160,7 @@ void Server::OnTriggerModel(const std::string& from, uint64_t rid, const wire::T
   }
   ++model.triggers;
   ws_.Append(t);
+  if (t.seq >= kTriggerRetention) ws_.DropTriggerOf(model.spec.name, t.seq - kTriggerRetention);
   PersistModel(model);
   Reply(from, rid, wire::TriggerReply{t.outcome, t.job, t.seq, core::CooldownEnd(model)});
 }

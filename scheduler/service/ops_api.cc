@@ -60,6 +60,10 @@ void Server::OnDeleteQueue(const std::string& from, uint64_t rid, const wire::De
   if (jobs)
     return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
                       "queue " + m.name + " still has " + std::to_string(jobs) + " active job(s)");
+  for (const auto& [name, model] : models_)
+    if (model.spec.job.queue == m.name)
+      return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
+                        "queue " + m.name + " is the queue of model '" + name + "' (update or delete the model first)");
   queues_.erase(m.name);
   ws_.DeleteQueueNamed(m.name);
   Reply(from, rid, wire::Ok{});

@@ -78,6 +78,9 @@ Status Server::Recover() {
     }
     active_.emplace(e.job.id, std::move(e));
   }
+  // Models before anything can end a job: a retrain rolled back below may
+  // end for good, and its model must record that.
+  RecoverModels(std::move(loaded->models));
   // Two-phase starts cut by the crash: a gang still reserving is rolled back
   // (requeued; the agents' reservations are aborted when they re-register,
   // or expire by themselves). A committed one is finished at re-registration
@@ -91,7 +94,6 @@ Status Server::Recover() {
     TearDown(e, JobState::kNodeFail, /*requeue=*/true, "gang reservation interrupted by a musterd restart");
   }
   for (auto& j : loaded->recent_finished) recent_.emplace(j.id, std::move(j));
-  RecoverModels(std::move(loaded->models));
   MLOG(Info) << "recovered " << active_.size() << " active jobs (" << placed << " placed), "
              << recent_.size() << " recent finished, " << nodes_.size() << " nodes; next job id "
              << next_job_id_;

@@ -120,6 +120,9 @@ Status MemoryStore::Commit(const WriteSet& ws) {
                    [&](const WriteSet::AppendTrigger& p) {
                      triggers_[p.trigger.model][p.trigger.seq] = wire::EncodeTrigger(p.trigger);
                    },
+                   [&](const WriteSet::DropTrigger& p) {
+                     if (auto it = triggers_.find(p.model); it != triggers_.end()) it->second.erase(p.seq);
+                   },
                },
                op);
   }

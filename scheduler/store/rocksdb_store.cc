@@ -409,6 +409,10 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
                          rs = batch.Put(TriggerKeyOf(p.trigger), wire::EncodeTrigger(p.trigger));
                          return Status::Ok();
                        },
+                       [&](const WriteSet::DropTrigger& p) {
+                         rs = batch.Delete(TriggerKey(p.model, p.seq));
+                         return Status::Ok();
+                       },
                    },
                    op);
     MUSTER_RETURN_IF_ERROR(st);

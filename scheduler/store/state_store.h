@@ -38,8 +38,9 @@ class WriteSet {
   struct PutModel { Model model; };
   struct DeleteModel { std::string name; };  // and its trigger history
   struct AppendTrigger { TriggerRecord trigger; };
+  struct DropTrigger { std::string model; uint64_t seq = 0; };  // history retention
   using Op = std::variant<PutJob, PutNode, DeleteNode, AppendEvent, SetNextJobId, PutQueue, DeleteQueue, PutMeta,
-                          PutModel, DeleteModel, AppendTrigger>;
+                          PutModel, DeleteModel, AppendTrigger, DropTrigger>;
 
   void Put(const Job& job) { ops_.push_back(PutJob{job}); }
   void Put(const Node& node) { ops_.push_back(PutNode{node}); }
@@ -52,6 +53,7 @@ class WriteSet {
   void Put(const Model& model) { ops_.push_back(PutModel{model}); }
   void DeleteModelNamed(const std::string& name) { ops_.push_back(DeleteModel{name}); }
   void Append(const TriggerRecord& t) { ops_.push_back(AppendTrigger{t}); }
+  void DropTriggerOf(const std::string& model, uint64_t seq) { ops_.push_back(DropTrigger{model, seq}); }
 
   // Ops no reader could make sense of (a job without an id, a nameless node
   // or queue, next id 0). Both backends check before writing anything, so a

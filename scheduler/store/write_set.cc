@@ -26,6 +26,8 @@ Status WriteSet::Validate() const {
       return Status::InvalidArgument("store: delete of a model without a name");
     if (const auto* p = std::get_if<AppendTrigger>(&op); p && p->trigger.model.empty())
       return Status::InvalidArgument("store: trigger without a model");
+    if (const auto* p = std::get_if<DropTrigger>(&op); p && p->model.empty())
+      return Status::InvalidArgument("store: drop of a trigger without a model");
   }
   return Status::Ok();
 }

@@ -541,6 +541,13 @@ TYPED_TEST(StoreConformanceTest, ModelsAndTriggersPersistAndPage) {
   EXPECT_EQ(this->Triggers("fraud2", 100), (std::vector<TriggerRecord>{MakeTrigger("fraud2", 0)}));
   EXPECT_TRUE(this->Triggers("none", 100).empty());
 
+  WriteSet retention;  // the oldest go
+  for (uint64_t seq = 0; seq < 7; ++seq) retention.DropTriggerOf("fraud", seq);
+  this->Commit(retention);
+  newest = this->Triggers("fraud", 100);
+  ASSERT_EQ(newest.size(), 5u);
+  EXPECT_EQ(newest.front().seq, 7u);
+
   WriteSet del;
   del.DeleteModelNamed("fraud");
   this->Commit(del);

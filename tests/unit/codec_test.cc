@@ -184,7 +184,7 @@ std::vector<Envelope> AllSamples() {
   TriggerRecord trigger{"fraud", 1233, 1'700'000'200'000'000, "alertmanager:vision/muster", "alert DataDrift",
                         {{"value", "0.41"}, {"psi.age", ""}}, TriggerOutcome::kDeferred, 0};
   bodies.push_back(ModelList{{ModelInfo{model, {trigger, trigger}, 1'700'000'300'000'000}, ModelInfo{}}});
-  bodies.push_back(TriggerModel{"fraud", "psi above 0.2", {{"psi.age", "0.31"}}, "cli:alice"});
+  bodies.push_back(TriggerModel{"fraud", "psi above 0.2", {{"psi.age", "0.31"}}, "http:vision", "vision"});
   bodies.push_back(TriggerReply{TriggerOutcome::kCoalesced, 77, 1234, 1'700'000'300'000'000});
 
   std::vector<Envelope> out;
@@ -272,7 +272,7 @@ TEST(CodecRoundTrip, ExtremeIntegers) {
 }
 
 TEST(CodecRoundTrip, EveryErrorCode) {
-  for (uint16_t c = 0; c <= static_cast<uint16_t>(ErrorCode::kNotRegistered); ++c) {
+  for (uint16_t c = 0; c <= static_cast<uint16_t>(ErrorCode::kPermissionDenied); ++c) {
     Envelope env{kProtocolVersion, c, Error{static_cast<ErrorCode>(c), "e" + std::to_string(c)}};
     auto got = Decode(Encode(env));
     ASSERT_TRUE(got.ok());
