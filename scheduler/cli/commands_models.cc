@@ -77,7 +77,7 @@ int RunDelete(Context& ctx, const std::vector<std::string>& args) {
 int RunModel(Context& ctx, const std::vector<std::string>& args) {
   static const std::vector<Command> kSubcommands = {
       {"register", "register a retraining template", RunRegister},
-      {"update", "replace a model's template (its state and history stay)", RunUpdate},
+      {"update", "change the flags given in a model's template (state and history stay)", RunUpdate},
       {"list", "list models and their retraining state", RunList},
       {"show", "a model's template, state and newest triggers", RunShowModel},
       {"delete", "delete a model and its trigger history", RunDelete},

@@ -93,7 +93,7 @@ const CommandHelp kTriggerHelp{
     "trigger", "NAME --reason TEXT [--metric K=V]... [--json]",
     "Ask for a retrain of model NAME. While one is pending or running the trigger is recorded on it\n"
     "(coalesced); within the model's cooldown it is deferred to the cooldown's end; else a retrain\n"
-    "job is submitted. Every trigger is kept in the model's history."};
+    "job is submitted. Triggers are kept in the model's history (its newest 10,000)."};
 
 Parsed<ModelPutArgs> ParseModelPutArgs(bool create, const std::vector<std::string>& args,
                                        const SubmitDefaults& defaults, GlobalOptions* global) {
