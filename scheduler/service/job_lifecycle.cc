@@ -93,7 +93,7 @@ void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
   env.push_back({"MASTER_PORT", std::to_string(j.master_port)});
   env.push_back({"MUSTER_JOB_ID", std::to_string(j.id)});
   env.push_back({"MUSTER_ATTEMPT", std::to_string(j.attempt)});
-  env.push_back({"MUSTER_RDZV", endpoint_});
+  env.push_back({"MUSTER_RDZV", advertised_});
   if (!user_checkpoint_dir)
     env.push_back({"MUSTER_CHECKPOINT_DIR", options_.checkpoint_root + "/" + std::to_string(j.id)});
 

@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
       ("state-dir", po::value<std::string>()->default_value(DefaultStateDir()), "where the RocksDB state lives")
       ("listen", po::value<std::string>()->default_value("tcp://127.0.0.1:7600"),
        "ZeroMQ endpoint for clients and agents (port 0: any free port)")
+      ("advertise", po::value<std::string>(),
+       "the endpoint ranks on other hosts dial for the rendezvous (MUSTER_RDZV), e.g. tcp://sched-1:7600 "
+       "(default: the bound one; a wildcard host becomes this host's name)")
       ("heartbeat-timeout", po::value<std::string>()->default_value("10s"),
        "a node with no heartbeat for this long is DOWN and its gangs are requeued")
       ("start-timeout", po::value<std::string>()->default_value("120s"),
@@ -92,6 +95,7 @@ int main(int argc, char** argv) {
   service::ServerOptions options;
   options.state_dir = vm["state-dir"].as<std::string>();
   options.listen = vm["listen"].as<std::string>();
+  if (vm.count("advertise")) options.advertise = vm["advertise"].as<std::string>();
   options.recent_finished = vm["recent-finished"].as<size_t>();
   if (vm.count("checkpoint-root")) options.checkpoint_root = vm["checkpoint-root"].as<std::string>();
   if (vm.count("offpeak")) options.offpeak = vm["offpeak"].as<std::vector<std::string>>();

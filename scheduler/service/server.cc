@@ -1,9 +1,27 @@
 #include "scheduler/service/server.h"
 
+#include <unistd.h>
+
 #include "common/base/log.h"
 #include "common/transport/zmq_util.h"
 
 namespace muster::service {
+namespace {
+
+// A wildcard bind ("tcp://0.0.0.0:7600", "tcp://[::]:7600") is no address a
+// rank on another host can dial: name this host instead.
+std::string AdvertisedEndpoint(const std::string& bound) {
+  for (const char* any : {"tcp://0.0.0.0:", "tcp://[::]:"}) {
+    const std::string prefix(any);
+    if (bound.compare(0, prefix.size(), prefix) != 0) continue;
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return bound;
+    return "tcp://" + std::string(host) + ":" + bound.substr(prefix.size());
+  }
+  return bound;
+}
+
+}  // namespace
 
 Server::Server(const ServerOptions& options, std::unique_ptr<store::StateStore> store, const Clock& clock)
     : options_(options), store_(std::move(store)), clock_(clock), usage_(options.fair_share_half_life) {
@@ -115,6 +133,7 @@ Status Server::Bind() {
     router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * wire::kMaxFrameBytes));
     router_.bind(ep);
     endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+    advertised_ = options_.advertise.empty() ? AdvertisedEndpoint(endpoint_) : options_.advertise;
   } catch (const zmq::error_t& e) {
     return Status::Unavailable("cannot listen on " + options_.listen + ": " + e.what());
   }

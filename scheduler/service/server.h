@@ -30,6 +30,9 @@ namespace muster::service {
 
 struct ServerOptions {
   std::string listen = "tcp://127.0.0.1:7600";  // port 0 or * picks a free port
+  // The endpoint ranks on other hosts use for the rendezvous (MUSTER_RDZV);
+  // empty: the bound endpoint, with a wildcard host replaced by this host's name.
+  std::string advertise;
   std::string state_dir;
   Duration heartbeat_timeout = 10 * kSecond;
   int32_t heartbeat_interval_ms = 1000;         // told to agents at registration
@@ -267,6 +270,7 @@ class Server {
   zmq::context_t ctx_{1};
   zmq::socket_t router_;
   std::string endpoint_;
+  std::string advertised_;  // MUSTER_RDZV
 
   std::map<JobId, JobEntry> active_;            // every job not final
   std::map<JobId, Job> recent_;                 // newest finished, bounded

@@ -268,5 +268,24 @@ TEST_F(IntegrationGang, OneRankFailingAtStartTearsDownTheWholeGang) {
       Millis(5000)));
 }
 
+// Ranks on other hosts dial the advertised endpoint, not a wildcard bind.
+class IntegrationAdvertise : public ClusterTest {
+ protected:
+  ClusterOptions Options() const override {
+    ClusterOptions o;
+    o.agents = 1;
+    o.gpus_per_agent = 1;
+    o.musterd_args = {"--advertise", "tcp://sched-1.example:7600"};
+    return o;
+  }
+};
+
+TEST_F(IntegrationAdvertise, RanksGetTheAdvertisedRendezvousEndpoint) {
+  int64_t id = cluster().Submit({"--gpus", "1"}, Sh("echo \"rdzv=$MUSTER_RDZV\""));
+  ASSERT_EQ(cluster().WaitForJobState(id, "COMPLETED")["state"], "COMPLETED");
+  CommandResult logs = cluster().Cli({"logs", std::to_string(id)});
+  EXPECT_TRUE(Contains(logs.out, "rdzv=tcp://sched-1.example:7600\n")) << logs.out;
+}
+
 }  // namespace
 }  // namespace muster::testing
