@@ -306,6 +306,11 @@ void Fill(g::GangRef::Builder b, const GangRef& r) {
 }
 GangRef Read(g::GangRef::Reader r) { return {r.getJob(), r.getAttempt()}; }
 
+JobEvent ReadJobEvent(g::JobEvent::Reader r) {
+  return JobEvent{r.getJob(), r.getTimeUs(), CheckedEnum<JobState>(r.getFrom(), kMaxJobState, "from"),
+                  CheckedEnum<JobState>(r.getTo(), kMaxJobState, "to"), Str(r.getCause())};
+}
+
 void FillJobEvent(g::JobEvent::Builder b, const JobEvent& e) {
   b.setJob(e.job);
   b.setTimeUs(e.time);
@@ -592,6 +597,11 @@ struct BodyFiller {
     t.setSource(T(m.source));
     t.setTeam(T(m.team));
   }
+  void operator()(const ListEvents& m) { b.initListEvents().setJob(m.job); }
+  void operator()(const EventList& m) {
+    auto evs = b.initEventList().initEvents(m.events.size());
+    for (size_t i = 0; i < m.events.size(); ++i) FillJobEvent(evs[i], m.events[i]);
+  }
   void operator()(const TriggerReply& m) {
     auto t = b.initTriggerReply();
     t.setOutcome(static_cast<uint8_t>(m.outcome));
@@ -757,6 +767,12 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       return TriggerModel{Str(t.getModel()), Str(t.getReason()), ReadEnvList(t.getMetrics()), Str(t.getSource()),
                           Str(t.getTeam())};
     }
+    case g::Envelope::Body::LIST_EVENTS: return ListEvents{b.getListEvents().getJob()};
+    case g::Envelope::Body::EVENT_LIST: {
+      EventList m;
+      for (auto e : b.getEventList().getEvents()) m.events.push_back(ReadJobEvent(e));
+      return m;
+    }
     case g::Envelope::Body::TRIGGER_REPLY: {
       auto t = b.getTriggerReply();
       return TriggerReply{CheckedEnum<TriggerOutcome>(t.getOutcome(), kMaxTriggerOutcome, "trigger outcome"),
@@ -814,7 +830,8 @@ const char* BodyName(const Body& body) {
                                  "JobAction",  "RdzvPut",    "RdzvGet",     "RdzvValue",
                                  "RdzvBarrier", "ReserveRanks", "Reserved",  "CommitRanks",
                                  "AbortRanks", "PutModel",  "DeleteModel", "ListModels",
-                                 "ModelList",  "TriggerModel", "TriggerReply"};
+                                 "ModelList",  "TriggerModel", "TriggerReply", "ListEvents",
+                                 "EventList"};
   static_assert(std::size(kNames) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }
@@ -874,10 +891,7 @@ std::string EncodeJobEvent(const JobEvent& ev) {
   return ToBytes(mb);
 }
 Result<JobEvent> DecodeJobEvent(std::string_view bytes) {
-  return DecodeRoot<g::JobEvent>(bytes, "event record", [](g::JobEvent::Reader r) {
-    return JobEvent{r.getJob(), r.getTimeUs(), CheckedEnum<JobState>(r.getFrom(), kMaxJobState, "from"),
-                    CheckedEnum<JobState>(r.getTo(), kMaxJobState, "to"), Str(r.getCause())};
-  });
+  return DecodeRoot<g::JobEvent>(bytes, "event record", [](g::JobEvent::Reader r) { return ReadJobEvent(r); });
 }
 
 std::string EncodeModel(const Model& model) {

@@ -348,13 +348,24 @@ struct TriggerReply {
   bool operator==(const TriggerReply&) const = default;
 };
 
+// ---- history (client -> musterd) ------------------------------------------
+// -> EventList: every transition of one job, oldest first (`muster history`).
+struct ListEvents {
+  JobId job = kNoJob;
+  bool operator==(const ListEvents&) const = default;
+};
+struct EventList {
+  std::vector<JobEvent> events;
+  bool operator==(const EventList&) const = default;
+};
+
 using Body = std::variant<Error, Ok, SubmitJob, SubmitReply, ListJobs, JobList, CancelJob,
                           ListNodes, NodeList, ReadLog, LogChunk, Register, RegisterReply,
                           Heartbeat, LaunchRanks, RankStarted, RankExited, AckExit, KillJob,
                           PutQueue, DeleteQueue, ListQueues, QueueList, NodeAction, JobAction,
                           RdzvPut, RdzvGet, RdzvValue, RdzvBarrier, ReserveRanks, Reserved,
                           CommitRanks, AbortRanks, PutModel, DeleteModel, ListModels, ModelList,
-                          TriggerModel, TriggerReply>;
+                          TriggerModel, TriggerReply, ListEvents, EventList>;
 
 struct Envelope {
   uint16_t version = kProtocolVersion;

@@ -237,6 +237,9 @@ struct TriggerModel {
   source @3 :Text;
   team @4 :Text;               # non-empty: only a model of this team may be triggered
 }
+# A job's events, oldest first (`muster history`).
+struct ListEvents { job @0 :UInt64; }
+struct EventList { events @0 :List(JobEvent); }
 struct TriggerReply { outcome @0 :UInt8; job @1 :UInt64; seq @2 :UInt64; cooldownEndUs @3 :Int64; }
 
 struct Envelope {
@@ -282,5 +285,7 @@ struct Envelope {
     modelList @38 :ModelList;
     triggerModel @39 :TriggerModel;
     triggerReply @40 :TriggerReply;
+    listEvents @41 :ListEvents;
+    eventList @42 :EventList;
   }
 }

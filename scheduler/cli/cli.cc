@@ -78,6 +78,7 @@ const std::vector<Command>& AllCommands() {
       {"submit", "queue a job: muster submit [flags] -- CMD ARGS...", RunSubmit},
       {"jobs", "list jobs (squeue-like)", RunJobs},
       {"show", "every field of one job", RunShow},
+      {"history", "every state change of one job, with its cause", RunHistory},
       {"cancel", "cancel jobs", RunCancel},
       {"logs", "print (or follow) a rank's output", RunLogs},
       {"nodes", "list GPU nodes", RunNodes},

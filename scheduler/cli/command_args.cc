@@ -46,6 +46,8 @@ const CommandHelp kJobsHelp{"jobs", "[--state S[,S]] [--team T] [--queue Q] [--j
                             "List jobs (default: active and recently finished ones). For pending jobs\n"
                             "NODELIST(REASON) says why they wait; TIME is the run time."};
 const CommandHelp kShowHelp{"show", "ID [--json]", "Show every field of one job."};
+const CommandHelp kHistoryHelp{"history", "ID [--json]",
+                               "Every state change of one job, oldest first, with its cause (like sacct)."};
 const CommandHelp kCancelHelp{"cancel", "ID...",
                               "Cancel jobs: pending ones end at once, running ones get SIGTERM, "
                               "then SIGKILL after their grace."};
@@ -81,8 +83,17 @@ Parsed<JobsArgs> ParseJobsArgs(const std::vector<std::string>& args, GlobalOptio
 }
 
 Parsed<ShowArgs> ParseShowArgs(const std::vector<std::string>& args, GlobalOptions* global) {
+  return ParseIdAndJson(kShowHelp, args, global);
+}
+
+Parsed<ShowArgs> ParseHistoryArgs(const std::vector<std::string>& args, GlobalOptions* global) {
+  return ParseIdAndJson(kHistoryHelp, args, global);
+}
+
+Parsed<ShowArgs> ParseIdAndJson(const CommandHelp& help, const std::vector<std::string>& args,
+                                GlobalOptions* global) {
   Positionals p;
-  auto vm = ParseCommandArgs(kShowHelp, JsonOnly("Show flags"), p.hidden, p.positional, args, global);
+  auto vm = ParseCommandArgs(help, JsonOnly("Flags"), p.hidden, p.positional, args, global);
   if (!IsValue(vm)) return Forward<ShowArgs>(vm);
   const auto& v = std::get<po::variables_map>(vm);
   auto id = OneJobId(v);

@@ -44,6 +44,11 @@ struct ShowArgs {
   bool json = false;
 };
 Parsed<ShowArgs> ParseShowArgs(const std::vector<std::string>& args, GlobalOptions* global);
+extern const CommandHelp kHistoryHelp;
+Parsed<ShowArgs> ParseHistoryArgs(const std::vector<std::string>& args, GlobalOptions* global);
+// `ID [--json]`, with `help` for --help.
+Parsed<ShowArgs> ParseIdAndJson(const CommandHelp& help, const std::vector<std::string>& args,
+                                GlobalOptions* global);
 
 struct CancelArgs {
   std::vector<JobId> ids;  // one or more

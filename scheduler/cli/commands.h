@@ -24,6 +24,7 @@ int RunSubmit(Context& ctx, const std::vector<std::string>& args);  // commands_
 int RunCancel(Context& ctx, const std::vector<std::string>& args);  // commands_jobs.cc
 int RunJobs(Context& ctx, const std::vector<std::string>& args);    // commands_query.cc
 int RunShow(Context& ctx, const std::vector<std::string>& args);    // commands_query.cc
+int RunHistory(Context& ctx, const std::vector<std::string>& args); // commands_query.cc
 int RunNodes(Context& ctx, const std::vector<std::string>& args);   // commands_query.cc
 int RunLogs(Context& ctx, const std::vector<std::string>& args);    // commands_logs.cc
 // Operators (commands_queues.cc, commands_ops.cc).

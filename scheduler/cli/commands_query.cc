@@ -47,6 +47,18 @@ int RunShow(Context& ctx, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+int RunHistory(Context& ctx, const std::vector<std::string>& args) {
+  auto parsed = ParseHistoryArgs(args, &ctx.global);
+  if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "history");
+  const auto& a = std::get<ShowArgs>(parsed);
+  auto rpc = ctx.connect(ctx.global);
+  int exit_code = kExitOk;
+  auto reply = CallFor<wire::EventList>(*rpc, wire::ListEvents{a.id}, ctx.err, &exit_code);
+  if (!reply) return exit_code;
+  ctx.out << (a.json ? DumpJson(EventsToJson(reply->events)) + "\n" : FormatEventsTable(reply->events));
+  return kExitOk;
+}
+
 int RunNodes(Context& ctx, const std::vector<std::string>& args) {
   auto parsed = ParseNodesArgs(args, &ctx.global);
   if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "nodes");

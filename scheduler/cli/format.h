@@ -57,6 +57,10 @@ std::string FormatJobsTable(std::vector<Job> jobs, Time now);
 // `muster show`: one "Key: value" line per field.
 std::string FormatJobDetails(const Job& job, Time now);
 nlohmann::json JobToJson(const Job& job);
+// `muster history`: TIME FROM TO CAUSE, in the given (append) order.
+std::string FormatEventsTable(const std::vector<JobEvent>& events);
+// [{time, from, to, cause}].
+nlohmann::json EventsToJson(const std::vector<JobEvent>& events);
 // An array, by id.
 nlohmann::json JobsToJson(std::vector<Job> jobs);
 

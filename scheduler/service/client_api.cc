@@ -54,6 +54,15 @@ Result<JobId> Server::AcceptJob(JobSpec spec) {
   return id;
 }
 
+void Server::OnListEvents(const std::string& from, uint64_t rid, const wire::ListEvents& m) {
+  if (m.job == kNoJob || m.job >= next_job_id_ || !FindJob(m.job))
+    return ReplyError(from, rid, wire::ErrorCode::kNotFound, "no job " + std::to_string(m.job));
+  auto events = store_->Events(m.job);
+  if (!events.ok()) return ReplyError(from, rid, wire::ErrorCode::kInternal, events.status().message());
+  // This turn's own events are not on disk yet; they come with the next ask.
+  Reply(from, rid, wire::EventList{std::move(*events)});
+}
+
 std::optional<Job> Server::FindJob(JobId id) {
   if (auto it = active_.find(id); it != active_.end()) return it->second.job;
   if (auto it = recent_.find(id); it != recent_.end()) return it->second;

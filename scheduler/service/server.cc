@@ -246,6 +246,7 @@ void Server::Dispatch(const std::string& from, wire::Envelope env) {
         else if constexpr (std::is_same_v<T, wire::DeleteModel>) OnDeleteModel(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::ListModels>) OnListModels(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::TriggerModel>) OnTriggerModel(from, rid, m);
+        else if constexpr (std::is_same_v<T, wire::ListEvents>) OnListEvents(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::Error>) {
           if (log_reads_.count(rid)) OnLogReply(rid, std::move(m));
           else MLOG(Warning) << "error from a peer: " << m.message;

@@ -160,6 +160,7 @@ class Server {
   void OnCancel(const std::string& from, uint64_t rid, const wire::CancelJob& m);
   void OnListNodes(const std::string& from, uint64_t rid);
   void OnReadLog(const std::string& from, uint64_t rid, const wire::ReadLog& m);
+  void OnListEvents(const std::string& from, uint64_t rid, const wire::ListEvents& m);
   void OnLogReply(uint64_t rid, wire::Body body);
   void ExpireLogReads(int64_t now_mono);
   std::optional<Job> FindJob(JobId id);  // active, recent, then the store

@@ -47,6 +47,15 @@ TEST_F(IntegrationRecovery, Kill9WhileAJobRunsKeepsTheJobAndRecordsItsCompletion
   EXPECT_EQ(CountOf(logs.out, "started"), 1u) << logs.out;
   EXPECT_EQ(CountOf(logs.out, "finished"), 1u) << logs.out;
   EXPECT_TRUE(cluster().WaitForNodesUp(1));
+  // Its history survived the crash and says how it went.
+  Json history = cluster().CliJson({"history", std::to_string(id)});
+  ASSERT_GE(history.size(), 3u) << history.dump(2);
+  EXPECT_EQ(history.front()["cause"], "submitted");
+  EXPECT_EQ(history.back()["to"], "COMPLETED") << history.dump(2);
+  std::vector<std::string> states;
+  for (const Json& e : history) states.push_back(e["to"]);
+  EXPECT_NE(std::find(states.begin(), states.end(), "RUNNING"), states.end()) << history.dump(2);
+  EXPECT_EQ(cluster().Cli({"history", "999999"}).exit_code, 1) << "an unknown job is refused";
 }
 
 TEST_F(IntegrationRecovery, JobsThatFinishWhileMusterdIsDownEndInTheirFinalState) {

@@ -186,6 +186,9 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(ModelList{{ModelInfo{model, {trigger, trigger}, 1'700'000'300'000'000}, ModelInfo{}}});
   bodies.push_back(TriggerModel{"fraud", "psi above 0.2", {{"psi.age", "0.31"}}, "http:vision", "vision"});
   bodies.push_back(TriggerReply{TriggerOutcome::kCoalesced, 77, 1234, 1'700'000'300'000'000});
+  bodies.push_back(ListEvents{77});
+  bodies.push_back(EventList{{JobEvent{77, 1'700'000'000'000'000, JobState::kPending, JobState::kStarting, "placed"},
+                              JobEvent{77, -1, JobState::kRunning, JobState::kNodeFail, "node lost"}}});
 
   std::vector<Envelope> out;
   uint64_t rid = 0xA5A5A5A500000000ull;
