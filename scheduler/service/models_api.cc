@@ -141,8 +141,9 @@ void Server::OnTriggerModel(const std::string& from, uint64_t rid, const wire::T
   switch (t.outcome) {
     case TriggerOutcome::kSubmitted: {
       Result<JobId> id = SubmitRetrain(model, m.reason, m.metrics);
-      // The template was valid when registered; a queue deleted since is the
-      // usual cause. Nothing is recorded: the sender can fix and retry.
+      // The template was valid when registered (and its queue cannot be
+      // deleted); should musterd refuse it now, nothing is recorded: the
+      // sender can fix the model and retry.
       if (!id.ok())
         return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
                           "model '" + model.spec.name + "' cannot submit its retrain: " + id.status().message());
