@@ -117,6 +117,7 @@ void Server::OnRegister(const std::string& from, uint64_t rid, const wire::Regis
 }
 
 void Server::OnHeartbeat(const std::string& from, uint64_t rid, const wire::Heartbeat& m) {
+  ++stats_.heartbeats;
   auto it = nodes_.find(m.node);
   if (it == nodes_.end() || it->second.identity.empty() || it->second.node.state == NodeState::kDown)
     return ReplyError(from, rid, wire::ErrorCode::kNotRegistered, "register first");

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -182,6 +183,12 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   MLOG(Info) << "state in " << options.state_dir << ", listening on " << (*server)->endpoint();
   Status st = (*server)->Run(g_stop);
+  {
+    // The loop's counters (group-commit batch sizes, heartbeats) for
+    // muster-bench and operators; written at every exit, replaced each time.
+    std::ofstream stats(options.state_dir + "/stats.json", std::ios::trunc);
+    stats << service::StatsJson((*server)->stats()) << "\n";
+  }
   if (!st.ok()) {
     std::cerr << "musterd: " << st.ToString() << "\n";
     return 1;

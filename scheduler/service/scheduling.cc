@@ -107,6 +107,7 @@ void Server::LoadUsage(const std::string& text) {
 
 void Server::Schedule() {
   schedule_needed_ = false;
+  ++stats_.schedule_cycles;
   Time now = clock_.Now();
   AdvanceUsage(now);
   ExpandArrays();

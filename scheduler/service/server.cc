@@ -30,6 +30,24 @@ Server::Server(const ServerOptions& options, std::unique_ptr<store::StateStore> 
 
 Server::~Server() = default;
 
+std::string StatsJson(const ServerStats& s) {
+  std::string out = "{";
+  auto field = [&](const char* name, uint64_t v) {
+    if (out.size() > 1) out += ", ";
+    out += std::string("\"") + name + "\": " + std::to_string(v);
+  };
+  field("turns", s.turns);
+  field("commits", s.commits);
+  field("messages", s.messages);
+  field("max_commit_ops", s.max_commit_batch);
+  field("commit_ops", s.commit_ops);
+  field("committed_turn_messages", s.committed_turn_messages);
+  field("max_committed_turn_messages", s.max_committed_turn_messages);
+  field("heartbeats", s.heartbeats);
+  field("schedule_cycles", s.schedule_cycles);
+  return out + "}";
+}
+
 Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
                                                std::unique_ptr<store::StateStore> store,
                                                const Clock& clock) {
@@ -179,6 +197,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
       HandleFrame(in->identity, in->payload, in->extra_frames);
     }
     stats_.messages += n;
+    turn_messages_ = n;
     int64_t now_mono = MonotonicMs();
     if (now_mono >= next_liveness_check) {
       CheckHeartbeats(now_mono);
@@ -278,6 +297,9 @@ Status Server::CommitAndFlush() {
     }
     ++stats_.commits;
     stats_.max_commit_batch = std::max<uint64_t>(stats_.max_commit_batch, ws_.size());
+    stats_.commit_ops += ws_.size();
+    stats_.committed_turn_messages += turn_messages_;
+    stats_.max_committed_turn_messages = std::max(stats_.max_committed_turn_messages, turn_messages_);
     ws_.Clear();
   }
   for (auto& o : outbox_) {

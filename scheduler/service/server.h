@@ -60,8 +60,19 @@ struct ServerStats {
   uint64_t turns = 0;
   uint64_t commits = 0;
   uint64_t messages = 0;
-  uint64_t max_commit_batch = 0;
+  uint64_t max_commit_batch = 0;     // store ops in the largest commit
+  // Group commit: messages drained in the turns that ended with a synced
+  // commit (their sum / commits is the mean batch one sync carried), and the
+  // most in one such turn.
+  uint64_t committed_turn_messages = 0;
+  uint64_t max_committed_turn_messages = 0;
+  uint64_t commit_ops = 0;           // store ops over all commits
+  uint64_t heartbeats = 0;
+  uint64_t schedule_cycles = 0;
 };
+
+// One JSON object of the counters, for the stats file musterd writes at exit.
+std::string StatsJson(const ServerStats& s);
 
 class Server {
  public:
@@ -302,6 +313,7 @@ class Server {
   std::set<std::string> dirty_models_;
   std::vector<Outgoing> outbox_;
   bool schedule_needed_ = true;
+  uint64_t turn_messages_ = 0;  // drained this turn
 
   ServerStats stats_;
 };
