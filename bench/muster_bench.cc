@@ -20,6 +20,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "bench/bench_util.h"
@@ -233,7 +234,9 @@ int RunLoad(const Options& o) {
   // process starts any thread), or real muster-agents.
   std::vector<Child> workers;
   std::vector<Child> real;
+  int ready_pipe[2] = {-1, -1};
   if (o.real_agents.empty()) {
+    if (pipe(ready_pipe) != 0) return 1;
     int nworkers = (o.agents + kAgentsPerWorker - 1) / kAgentsPerWorker;
     for (int w = 0; w < nworkers; ++w) {
       SimAgentOptions so;
@@ -241,6 +244,11 @@ int RunLoad(const Options& o) {
       so.first_index = w * kAgentsPerWorker;
       so.count = std::min(kAgentsPerWorker, o.agents - so.first_index);
       so.gpus_per_node = o.gpus_per_node;
+      so.on_all_registered = [fd = ready_pipe[1], n = so.count] {
+        std::string line = "registered " + std::to_string(n) + "\n";
+        ssize_t w = write(fd, line.data(), line.size());
+        (void)w;
+      };
       std::string file = tmp + "/agents-" + std::to_string(w) + ".txt";
       pid_t pid = fork();
       if (pid == 0) {
@@ -250,6 +258,7 @@ int RunLoad(const Options& o) {
         std::ofstream f(file);
         f << "totals " << totals.heartbeats_sent << " " << totals.registrations << " " << totals.messages_in << " "
           << totals.kills << "\n";
+        for (const auto& [sec, n] : totals.heartbeats_by_second) f << "hb " << sec << " " << n << "\n";
         for (const auto& r : records)
           f << r.job << " " << r.attempt << " " << r.ranks << " " << r.t0 << " " << r.t_commit << " "
             << r.t_started << " " << r.t_exit << "\n";
@@ -258,6 +267,7 @@ int RunLoad(const Options& o) {
       }
       workers.push_back({pid, -1});
     }
+    close(ready_pipe[1]);
   } else {
     for (int i = 0; i < o.agents; ++i) {
       std::string name = "real-" + std::to_string(i);
@@ -271,14 +281,26 @@ int RunLoad(const Options& o) {
   transport::Client ctl(d.endpoint, 30000);
   int64_t reg_start = MonoNs();
   size_t up = 0;
-  while (MonoNs() - reg_start < 300'000'000'000LL) {
-    auto r = ctl.Call(wire::ListNodes{});
-    up = 0;
-    if (r.ok())
-      if (auto* nl = std::get_if<wire::NodeList>(&*r))
-        for (const auto& n : nl->nodes) up += n.node.state == NodeState::kUp;
-    if (up >= static_cast<size_t>(o.agents)) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  if (o.real_agents.empty()) {
+    // Each worker writes one byte when all its agents are registered. (Not
+    // ListNodes: at 10,000 nodes its reply is over the 8 MiB frame limit.)
+    Child reader{-1, ready_pipe[0]};
+    for (size_t w = 0; w < workers.size(); ++w) {
+      std::string n = ReadLineWithPrefix(reader, "registered ", 300000);
+      if (n.empty()) break;
+      up += std::stoul(n);
+    }
+    close(ready_pipe[0]);
+  } else {
+    while (MonoNs() - reg_start < 120'000'000'000LL) {
+      auto r = ctl.Call(wire::ListNodes{});
+      up = 0;
+      if (r.ok())
+        if (auto* nl = std::get_if<wire::NodeList>(&*r))
+          for (const auto& n : nl->nodes) up += n.node.state == NodeState::kUp;
+      if (up >= static_cast<size_t>(o.agents)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
   }
   double register_s = (MonoNs() - reg_start) / 1e9;
   if (up < static_cast<size_t>(o.agents)) std::cerr << "muster-bench: only " << up << " nodes registered\n";
@@ -339,6 +361,7 @@ int RunLoad(const Options& o) {
 
   // Dispatch and start latencies, completions.
   std::vector<double> dispatch_ms, start_ms, complete_ms;
+  double heartbeats_per_s = -1;  // sent by the simulated agents inside the window
   int64_t completed = 0;
   double completed_per_s = 0;
   json agents_json = json::object();
@@ -349,7 +372,8 @@ int RunLoad(const Options& o) {
       bool all_exited = true;
     };
     std::map<std::pair<int64_t, int32_t>, Agg> jobs;
-    uint64_t hb_sent = 0, regs = 0;
+    uint64_t hb_sent = 0, regs = 0, hb_in_window = 0;
+    std::set<int64_t> hb_seconds;
     for (size_t w = 0; w < workers.size(); ++w) {
       std::ifstream f(tmp + "/agents-" + std::to_string(w) + ".txt");
       std::string word;
@@ -359,7 +383,20 @@ int RunLoad(const Options& o) {
       regs += r;
       int64_t job, t0, tc, ts, te;
       int32_t attempt, ranks;
-      while (f >> job >> attempt >> ranks >> t0 >> tc >> ts >> te) {
+      while (f >> word) {
+        if (word == "hb") {
+          int64_t sec;
+          uint64_t n;
+          f >> sec >> n;
+          // Whole seconds inside the measured window only.
+          if (sec * 1'000'000'000 >= t_begin && (sec + 1) * 1'000'000'000 <= t_end) {
+            hb_in_window += n;
+            hb_seconds.insert(sec);
+          }
+          continue;
+        }
+        job = std::stoll(word);
+        if (!(f >> attempt >> ranks >> t0 >> tc >> ts >> te)) break;
         Agg& a = jobs[{job, attempt}];
         a.t0 = t0;
         a.commit = std::max(a.commit, tc);
@@ -381,6 +418,7 @@ int RunLoad(const Options& o) {
     }
     if (last_exit > first_send) completed_per_s = completed / ((last_exit - first_send) / 1e9);
     agents_json = {{"kind", "simulated"}, {"heartbeats_sent", hb_sent}, {"registrations", regs}};
+    if (!hb_seconds.empty()) heartbeats_per_s = static_cast<double>(hb_in_window) / hb_seconds.size();
   } else {
     // Real agents: musterd's own records (placement time, end time).
     int64_t first_wall = INT64_MAX, last_end = 0;
@@ -444,7 +482,12 @@ int RunLoad(const Options& o) {
   j["drain_s"] = drained_ns > 0 ? (drained_ns - first_send) / 1e9 : -1;
   j["musterd_cpu_percent"] = window_s > 0 ? 100.0 * (cpu1 - cpu0) / window_s : 0;
   j["musterd_peak_rss_mib"] = peak_rss;
-  j["heartbeats_per_s"] = musterd_life_s > 0 ? stats.value("heartbeats", uint64_t{0}) / musterd_life_s : 0;
+  // Simulated agents: those sent in whole seconds of the measured window
+  // (musterd's total, over its whole life, is in musterd_stats). Real
+  // agents: musterd's total over its life.
+  j["heartbeats_per_s"] = heartbeats_per_s >= 0 ? heartbeats_per_s
+                          : musterd_life_s > 0  ? stats.value("heartbeats", uint64_t{0}) / musterd_life_s
+                                                : 0;
   j["commit_batch"] = {
       {"mean", commits ? static_cast<double>(stats.value("committed_turn_messages", uint64_t{0})) / commits : 0},
       {"max", stats.value("max_committed_turn_messages", uint64_t{0})},

@@ -106,6 +106,7 @@ class SimCluster {
         if (a.registered) {
           Send(i, 0, wire::Heartbeat{a.name, {}});
           ++totals_->heartbeats_sent;
+          ++totals_->heartbeats_by_second[now / 1'000'000'000];
         } else if (now - a.last_register_ns > 1'000'000'000) {
           Register(i);
         }
@@ -179,9 +180,11 @@ class SimCluster {
   void Handle(int i, wire::Envelope& env) {
     Agent& a = agents_[i];
     if (std::holds_alternative<wire::RegisterReply>(env.body)) {
+      if (!a.registered && ++registered_ == o_.count && o_.on_all_registered) o_.on_all_registered();
       a.registered = true;
     } else if (auto* e = std::get_if<wire::Error>(&env.body)) {
       if (e->code == wire::ErrorCode::kNotRegistered && MonoNs() - a.last_register_ns > 1'000'000'000) {
+        if (a.registered) --registered_;
         a.registered = false;
         Register(i);
       }
@@ -266,6 +269,7 @@ class SimCluster {
   std::vector<int> pending_drain_;
   std::vector<SimJobRecord> records_;
   uint64_t next_rid_ = 1;
+  int registered_ = 0;
 };
 
 }  // namespace

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,8 @@ struct SimAgentOptions {
   int count = 1;
   int gpus_per_node = 8;
   int heartbeat_ms = 1000;
+  // Called once, when every agent got its RegisterReply.
+  std::function<void()> on_all_registered;
 };
 
 // What one node saw of one job attempt. Times are CLOCK_MONOTONIC in ns,
@@ -40,6 +44,7 @@ struct SimAgentTotals {
   uint64_t registrations = 0;
   uint64_t messages_in = 0;
   uint64_t kills = 0;
+  std::map<int64_t, uint64_t> heartbeats_by_second;  // CLOCK_MONOTONIC second -> heartbeats sent
 };
 
 // Runs the agents until `stop`; returns what they saw.

@@ -1,0 +1,45 @@
+# ctest integration_bench_smoke: muster-bench for a few seconds against the
+# real musterd with a few simulated agents; the JSON must hold every figure
+# the command-line contract promises, with sane values.
+# cmake -DBENCH=... -DMUSTERD=... -DOUT=... -P smoke_test.cmake
+execute_process(
+  COMMAND ${BENCH} --musterd ${MUSTERD} --agents 4 --gpus-per-node 8 --clients 2 --duration 3
+          --mode steady --rate 300 --probe-seconds 0.3 --json ${OUT}
+  RESULT_VARIABLE rc TIMEOUT 120)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "muster-bench exited with ${rc}")
+endif()
+file(READ ${OUT} json)
+foreach(key submits_per_s completed_per_s musterd_cpu_percent musterd_peak_rss_mib heartbeats_per_s
+            disk_synced_writes_per_s)
+  string(JSON v ERROR_VARIABLE err GET "${json}" ${key})
+  if(err)
+    message(FATAL_ERROR "no ${key} in the JSON: ${err}")
+  endif()
+  message(STATUS "${key} = ${v}")
+endforeach()
+foreach(obj dispatch_latency_ms start_latency_ms)
+  foreach(k p50 p99 max)
+    string(JSON v ERROR_VARIABLE err GET "${json}" ${obj} ${k})
+    if(err OR NOT v GREATER 0)
+      message(FATAL_ERROR "${obj}.${k} missing or not positive: '${v}' ${err}")
+    endif()
+  endforeach()
+endforeach()
+foreach(k mean max)
+  string(JSON v ERROR_VARIABLE err GET "${json}" commit_batch ${k})
+  if(err OR v LESS 1)
+    message(FATAL_ERROR "commit_batch.${k} missing or < 1: '${v}' ${err}")
+  endif()
+endforeach()
+foreach(key completed_per_s submits_per_s disk_synced_writes_per_s musterd_peak_rss_mib)
+  string(JSON v GET "${json}" ${key})
+  if(NOT v GREATER 0)
+    message(FATAL_ERROR "${key} is not positive: ${v}")
+  endif()
+endforeach()
+string(JSON completed GET "${json}" completed)
+string(JSON accepted GET "${json}" accepted)
+if(NOT completed EQUAL accepted)
+  message(FATAL_ERROR "${accepted} jobs accepted but ${completed} completed")
+endif()
