@@ -35,7 +35,8 @@ FreeIndex::FreeIndex(const ClusterSnapshot& cluster) : nodes_(&cluster.nodes) {
     }
     by_name_.emplace_back(n.name, static_cast<int32_t>(i));
   }
-  std::sort(by_name_.begin(), by_name_.end());
+  // musterd's snapshot comes sorted by name already: skip the sort then.
+  if (!std::is_sorted(by_name_.begin(), by_name_.end())) std::sort(by_name_.begin(), by_name_.end());
   for (int l = 0; l < 3; ++l)
     for (auto& g : groups_[l]) g.by_free.resize(max_gpus_ + 1);
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -51,7 +52,7 @@ FreeIndex::FreeIndex(const ClusterSnapshot& cluster) : nodes_(&cluster.nodes) {
 }
 
 int32_t FreeIndex::NodeIndex(const std::string& name) const {
-  auto it = std::lower_bound(by_name_.begin(), by_name_.end(), std::make_pair(name, INT32_MIN));
+  auto it = std::lower_bound(by_name_.begin(), by_name_.end(), std::make_pair(std::string_view(name), INT32_MIN));
   return it != by_name_.end() && it->first == name ? it->second : -1;
 }
 

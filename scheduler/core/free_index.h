@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scheduler/core/snapshot.h"
@@ -60,7 +61,9 @@ class FreeIndex {
   std::vector<bool> schedulable_;
   std::vector<Group> groups_[3];
   std::vector<int32_t> node_group_[3];
-  std::vector<std::pair<std::string, int32_t>> by_name_;  // sorted, for NodeIndex
+  // Sorted, for NodeIndex. Views of the snapshot's names: the index never
+  // outlives the snapshot it was built from (it keeps a pointer to it too).
+  std::vector<std::pair<std::string_view, int32_t>> by_name_;
   int32_t max_gpus_ = 0;
   int32_t total_free_ = 0;
 };
