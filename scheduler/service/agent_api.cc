@@ -6,9 +6,21 @@
 namespace muster::service {
 
 Server::NodeEntry* Server::NodeByIdentity(const std::string& identity) {
-  for (auto& [name, n] : nodes_)
-    if (n.identity == identity) return &n;
-  return nullptr;
+  auto it = node_of_identity_.find(identity);
+  if (it == node_of_identity_.end()) return nullptr;
+  auto nt = nodes_.find(it->second);
+  return nt != nodes_.end() && nt->second.identity == identity ? &nt->second : nullptr;
+}
+
+void Server::SetNodeIdentity(NodeEntry& n, const std::string& identity) {
+  if (n.identity == identity) return;
+  if (!n.identity.empty()) {
+    auto it = node_of_identity_.find(n.identity);
+    if (it != node_of_identity_.end() && it->second == n.node.name) node_of_identity_.erase(it);
+  }
+  n.identity = identity;
+  if (!identity.empty()) node_of_identity_[identity] = n.node.name;
+  NodeChanged(n.node.name);
 }
 
 void Server::OnRegister(const std::string& from, uint64_t rid, const wire::Register& m) {
@@ -31,7 +43,9 @@ void Server::OnRegister(const std::string& from, uint64_t rid, const wire::Regis
   n.node.state = n.node.drain ? NodeState::kDrain : NodeState::kUp;
   n.node.last_heartbeat = clock_.Now();
   n.gpu_owner.resize(n.node.gpus.size(), kNoJob);
-  n.identity = from;
+  SetNodeIdentity(n, from);
+  if (is_new) views_rebuild_ = true;
+  else NodeChanged(name);
   n.last_heartbeat_mono = MonotonicMs();
   ws_.Put(n.node);
   MLOG(Info) << "node " << name << " registered: " << n.node.gpus.size() << " GPUs, "
@@ -122,7 +136,7 @@ void Server::OnHeartbeat(const std::string& from, uint64_t rid, const wire::Hear
   if (it == nodes_.end() || it->second.identity.empty() || it->second.node.state == NodeState::kDown)
     return ReplyError(from, rid, wire::ErrorCode::kNotRegistered, "register first");
   NodeEntry& n = it->second;
-  if (n.identity != from) n.identity = from;  // the agent reconnected
+  if (n.identity != from) SetNodeIdentity(n, from);  // the agent reconnected
   n.last_heartbeat_mono = MonotonicMs();
   n.node.last_heartbeat = clock_.Now();       // shown, not persisted (DESIGN.md)
   ApplyGpuStats(n, m.gpus);
@@ -139,6 +153,7 @@ void Server::ApplyGpuStats(NodeEntry& n, const std::vector<wire::GpuStat>& stats
       else MLOG(Warning) << "node " << n.node.name << " GPU " << s.index << " is out of service: " << s.health_reason;
       g.healthy = s.healthy;
       g.health_reason = s.health_reason;
+      NodeChanged(n.node.name);
       schedule_needed_ = true;  // capacity changed either way
     }
   }
@@ -240,7 +255,7 @@ void Server::CheckHeartbeats(int64_t now_mono) {
 void Server::MarkNodeDown(NodeEntry& n, const std::string& why) {
   MLOG(Warning) << "node " << n.node.name << " is DOWN: " << why;
   n.node.state = NodeState::kDown;
-  n.identity.clear();
+  SetNodeIdentity(n, "");
   ws_.Put(n.node);
   std::vector<JobId> touched;
   for (auto& [id, e] : active_) {

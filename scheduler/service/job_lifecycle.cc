@@ -56,6 +56,7 @@ void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
   for (const auto& a : j.placement) {
     NodeEntry& n = nodes_.at(a.node);
     for (int32_t g : a.gpus) n.gpu_owner[g] = j.id;
+    NodeChanged(a.node);
   }
   NodeEntry& head = nodes_.at(j.placement[0].node);
   j.master_port = options_.port_range_begin;
@@ -207,6 +208,7 @@ void Server::ReleaseResources(const Job& job) {
     for (int32_t g : a.gpus)
       if (g >= 0 && g < static_cast<int32_t>(it->second.gpu_owner.size()) && it->second.gpu_owner[g] == job.id)
         it->second.gpu_owner[g] = kNoJob;
+    NodeChanged(a.node);
   }
   if (!job.placement.empty()) {
     auto it = nodes_.find(job.placement[0].node);

@@ -114,6 +114,7 @@ void Server::OnNodeAction(const std::string& from, uint64_t rid, const wire::Nod
     if (n.state == NodeState::kDrain) n.state = NodeState::kUp;
   }
   ws_.Put(n);
+  NodeChanged(m.node);
   schedule_needed_ = true;
   Reply(from, rid, wire::Ok{});
 }

@@ -27,22 +27,40 @@ core::DependencyState Server::DependencyStateOf(const Job& job) {
   return core::DependencyState::kMet;
 }
 
-core::ClusterSnapshot Server::BuildClusterSnapshot() const {
-  core::ClusterSnapshot c;
-  c.nodes.reserve(nodes_.size());
-  for (const auto& [name, n] : nodes_) {
-    core::NodeView v;
-    v.name = name;
-    v.labels = n.node.labels;
-    v.gpus_total = static_cast<int32_t>(n.gpu_owner.size());
-    // An unhealthy GPU is out of service: never free, so never placed.
-    for (int32_t g = 0; g < v.gpus_total; ++g)
-      if (n.gpu_owner[g] == kNoJob && (g >= static_cast<int32_t>(n.node.gpus.size()) || n.node.gpus[g].healthy))
-        v.free_gpus.push_back(g);
-    v.schedulable = n.node.state == NodeState::kUp && !n.identity.empty();
-    c.nodes.push_back(std::move(v));
+core::NodeView Server::ViewOf(const NodeEntry& n) const {
+  core::NodeView v;
+  v.name = n.node.name;
+  v.labels = n.node.labels;
+  v.gpus_total = static_cast<int32_t>(n.gpu_owner.size());
+  // An unhealthy GPU is out of service: never free, so never placed.
+  for (int32_t g = 0; g < v.gpus_total; ++g)
+    if (n.gpu_owner[g] == kNoJob && (g >= static_cast<int32_t>(n.node.gpus.size()) || n.node.gpus[g].healthy))
+      v.free_gpus.push_back(g);
+  v.schedulable = n.node.state == NodeState::kUp && !n.identity.empty();
+  return v;
+}
+
+core::ClusterSnapshot& Server::RefreshClusterSnapshot() {
+  if (views_rebuild_) {
+    cluster_.nodes.clear();
+    cluster_.nodes.reserve(nodes_.size());
+    view_index_.clear();
+    for (const auto& [name, n] : nodes_) {
+      view_index_[name] = cluster_.nodes.size();
+      cluster_.nodes.push_back(ViewOf(n));
+    }
+    views_rebuild_ = false;
+  } else {
+    for (const auto& name : views_dirty_) {
+      auto it = view_index_.find(name);
+      auto nt = nodes_.find(name);
+      if (it == view_index_.end() || nt == nodes_.end()) continue;  // gone since: rebuilt when the set changes
+      cluster_.nodes[it->second] = ViewOf(nt->second);
+    }
   }
-  return c;
+  views_dirty_.clear();
+  cluster_.running.clear();
+  return cluster_;
 }
 
 const std::vector<TimeInterval>& Server::OffpeakWindows(Time now) {
@@ -134,7 +152,7 @@ void Server::Schedule() {
     return it == queue_index.end() ? -1 : it->second;
   };
 
-  core::ClusterSnapshot cluster = BuildClusterSnapshot();
+  core::ClusterSnapshot& cluster = RefreshClusterSnapshot();
   for (const auto& [id, e] : active_) {
     const Job& j = e.job;
     if (j.placement.empty()) continue;

@@ -231,7 +231,19 @@ class Server {
 
   // The policy (scheduling.cc): snapshot -> core::Decide -> apply the plan.
   void Schedule();
-  core::ClusterSnapshot BuildClusterSnapshot() const;
+  // The cluster as the core sees it, kept between cycles: only the nodes
+  // marked with NodeChanged are rebuilt (a cycle over 10,000 nodes must not
+  // copy every node). `running` is refilled by Schedule.
+  core::ClusterSnapshot& RefreshClusterSnapshot();
+  core::NodeView ViewOf(const NodeEntry& n) const;
+  // Whatever the core's view of a node reads changed: its GPUs' owners or
+  // health, its state, its connection, its labels.
+  void NodeChanged(const std::string& name) {
+    if (views_dirty_.size() > nodes_.size()) views_rebuild_ = true;  // cheaper to rebuild all
+    else views_dirty_.push_back(name);
+  }
+  // Keeps NodeByIdentity O(1): the agent's current ZeroMQ identity -> node.
+  void SetNodeIdentity(NodeEntry& n, const std::string& identity);
   core::DependencyState DependencyStateOf(const Job& job);
   const std::vector<TimeInterval>& OffpeakWindows(Time now);
   void AdvanceUsage(Time now);
@@ -287,6 +299,11 @@ class Server {
   std::map<JobId, JobEntry> active_;            // every job not final
   std::map<JobId, Job> recent_;                 // newest finished, bounded
   std::map<std::string, NodeEntry> nodes_;
+  std::unordered_map<std::string, std::string> node_of_identity_;
+  core::ClusterSnapshot cluster_;                 // see RefreshClusterSnapshot
+  std::unordered_map<std::string, size_t> view_index_;  // node -> cluster_.nodes index
+  std::vector<std::string> views_dirty_;
+  bool views_rebuild_ = true;                     // the set of nodes changed
   std::set<std::pair<Time, JobId>> time_limits_;  // (deadline, job) of placed jobs
   std::set<std::pair<int64_t, JobId>> start_deadlines_;  // (monotonic ms, job) of STARTING jobs
   std::set<std::pair<int64_t, JobId>> reserve_deadlines_;  // (monotonic ms, job) of reserving gangs
