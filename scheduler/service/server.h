@@ -331,6 +331,7 @@ class Server {
   std::vector<Outgoing> outbox_;
   bool schedule_needed_ = true;
   uint64_t turn_messages_ = 0;  // drained this turn
+  int64_t next_cycle_us_ = 0;   // steady clock: no scheduling cycle before this
 
   ServerStats stats_;
 };
