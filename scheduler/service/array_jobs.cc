@@ -15,8 +15,16 @@ constexpr int32_t kUncappedLookahead = 32;  // pending tasks kept ready per unca
 
 void Server::ExpandArrays() {
   std::vector<JobId> parents;
-  for (const auto& [id, e] : active_)
-    if (IsArrayParent(e.job) && !e.job.array_pending.empty() && !e.job.held && !e.job.ending) parents.push_back(id);
+  for (auto it = array_parents_.begin(); it != array_parents_.end();) {
+    auto jt = active_.find(*it);
+    if (jt == active_.end() || !IsArrayParent(jt->second.job) || jt->second.job.array_pending.empty()) {
+      it = array_parents_.erase(it);  // every task created, or the array ended
+      continue;
+    }
+    const Job& p = jt->second.job;
+    if (!p.held && !p.ending) parents.push_back(p.id);
+    ++it;
+  }
   if (parents.empty()) return;
   std::map<JobId, std::pair<int32_t, int32_t>> tasks;  // parent -> (pending, placed)
   for (const auto& [id, e] : active_) {

@@ -49,6 +49,7 @@ Result<JobId> Server::AcceptJob(JobSpec spec) {
   ws_.Append({e.job.id, e.job.submit_time, JobState::kPending, JobState::kPending, "submitted"});
   Persist(e.job);
   JobId id = e.job.id;
+  if (IsArrayParent(e.job)) array_parents_.insert(id);
   active_.emplace(id, std::move(e));
   schedule_needed_ = true;
   return id;

@@ -53,6 +53,7 @@ void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
   j.ending.reset();
   j.requeue_on_end = false;
   j.exit_code = 0;
+  placed_.insert(j.id);
   for (const auto& a : j.placement) {
     NodeEntry& n = nodes_.at(a.node);
     for (int32_t g : a.gpus) n.gpu_owner[g] = j.id;
@@ -202,6 +203,7 @@ void Server::TearDown(JobEntry& e, JobState ending, bool requeue, const std::str
 }
 
 void Server::ReleaseResources(const Job& job) {
+  placed_.erase(job.id);
   for (const auto& a : job.placement) {
     auto it = nodes_.find(a.node);
     if (it == nodes_.end()) continue;

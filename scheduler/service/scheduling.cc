@@ -1,6 +1,7 @@
 // The policy seen from musterd: build the snapshot the pure core decides on,
 // then apply the plan it returns (re-checked against the live state).
 #include <algorithm>
+#include <chrono>
 #include <sstream>
 #include <unordered_map>
 
@@ -74,8 +75,10 @@ const std::vector<TimeInterval>& Server::OffpeakWindows(Time now) {
 
 void Server::AdvanceUsage(Time now) {
   std::vector<core::UsageLedger::Charge> running;
-  for (const auto& [id, e] : active_) {
-    if (e.job.placement.empty()) continue;
+  for (JobId id : placed_) {
+    auto it = active_.find(id);
+    if (it == active_.end() || it->second.job.placement.empty()) continue;
+    const JobEntry& e = it->second;
     int32_t gpus = 0;
     for (const auto& a : e.job.placement) gpus += static_cast<int32_t>(a.gpus.size());
     running.push_back({e.job.spec.queue, e.job.spec.team, gpus});
@@ -153,9 +156,10 @@ void Server::Schedule() {
   };
 
   core::ClusterSnapshot& cluster = RefreshClusterSnapshot();
-  for (const auto& [id, e] : active_) {
-    const Job& j = e.job;
-    if (j.placement.empty()) continue;
+  for (JobId id : placed_) {
+    auto pt = active_.find(id);
+    if (pt == active_.end() || pt->second.job.placement.empty()) continue;
+    const Job& j = pt->second.job;
     core::RunningJob r;
     r.id = id;
     r.queue = index_of_queue(j.spec.queue);
@@ -172,6 +176,7 @@ void Server::Schedule() {
   // Array caps: every array with tasks in play, and how many are placed.
   std::map<JobId, int32_t> array_index;
   for (const auto& [id, e] : active_) {
+    if (array_active_.empty()) break;  // no array task exists
     if (e.job.array_job == kNoJob) continue;
     auto [it, added] = array_index.emplace(e.job.array_job, static_cast<int32_t>(q.arrays.size()));
     if (added) {
@@ -184,9 +189,59 @@ void Server::Schedule() {
     if (!e.job.placement.empty()) ++q.arrays[it->second].running;
   }
 
-  for (auto& [id, e] : active_) {
+  // A deep queue: between full cycles (one a second), the core sees per
+  // queue and team only the first `queue_depth` plain jobs (anytime, no
+  // dependencies, not held) in its own order (priority, age, id), plus every
+  // other pending job. The rest could not start before those anyway, except
+  // by backfill, which the next full cycle considers; their pending reasons
+  // are refreshed by the full cycles. Slurm's default_queue_depth does the same.
+  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  bool full_cycle = options_.queue_depth == 0 || now_us - last_full_cycle_us_ >= 1000000;
+  std::vector<JobEntry*> considered;
+  {
+    struct Cand {
+      int32_t priority;
+      Time submit_time;
+      JobId id;
+      JobEntry* e;
+    };
+    struct PairHash {
+      size_t operator()(const std::pair<std::string_view, std::string_view>& k) const {
+        return std::hash<std::string_view>()(k.first) * 31 + std::hash<std::string_view>()(k.second);
+      }
+    };
+    std::unordered_map<std::pair<std::string_view, std::string_view>, std::vector<Cand>, PairHash> plain;
+    for (auto& [id, e] : active_) {
+      const Job& j = e.job;
+      if (j.state != JobState::kPending || IsArrayParent(j)) continue;
+      bool is_plain = j.spec.window == Window::kAnytime && j.spec.after.empty() && !j.held;
+      if (full_cycle || !is_plain) {
+        considered.push_back(&e);
+        continue;
+      }
+      plain[{j.spec.queue, j.spec.team}].push_back({j.spec.priority, j.submit_time, id, &e});
+    }
+    size_t depth = options_.queue_depth;
+    for (auto& [key, v] : plain) {
+      if (v.size() > depth) {
+        std::nth_element(v.begin(), v.begin() + depth, v.end(), [](const Cand& a, const Cand& b) {
+          if (a.priority != b.priority) return a.priority > b.priority;
+          if (a.submit_time != b.submit_time) return a.submit_time < b.submit_time;
+          return a.id < b.id;
+        });
+        v.resize(depth);
+      }
+      for (const Cand& c : v) considered.push_back(c.e);
+    }
+  }
+  if (full_cycle) last_full_cycle_us_ = now_us;  // and `considered` is in id order already
+  else std::sort(considered.begin(), considered.end(), [](const JobEntry* a, const JobEntry* b) { return a->job.id < b->job.id; });
+  for (JobEntry* entry : considered) {
+    JobEntry& e = *entry;
+    JobId id = e.job.id;
     const Job& j = e.job;
-    if (j.state != JobState::kPending || IsArrayParent(j)) continue;
     const JobSpec& s = j.spec;
     core::PendingJob p;
     p.id = id;
@@ -242,11 +297,11 @@ void Server::Schedule() {
     Launch(it->second, std::move(p.nodes));
   }
   next_wakeup_ = kNoTime;
-  for (const auto& v : plan.pending) {
+  for (auto& v : plan.pending) {
     auto it = active_.find(v.job);
     if (it == active_.end()) continue;
     it->second.job.reason = v.reason;  // derived, recomputed each cycle: not persisted
-    it->second.job.reason_detail = v.detail;
+    it->second.job.reason_detail = std::move(v.detail);
     if (v.eta != kNoTime && v.eta > now && (next_wakeup_ == kNoTime || v.eta < next_wakeup_)) next_wakeup_ = v.eta;
   }
 }

@@ -97,6 +97,8 @@ Status Server::Recover() {
     JobEntry e;
     e.job = std::move(j);
     if (e.job.array_job != kNoJob) ++array_active_[e.job.array_job];
+    if (IsArrayParent(e.job) && !e.job.array_pending.empty()) array_parents_.insert(e.job.id);
+    if (!e.job.placement.empty()) placed_.insert(e.job.id);
     if ((e.job.state == JobState::kStarting || e.job.state == JobState::kRunning) && !e.job.placement.empty()) {
       ++placed;
       e.ranks.assign(WorldSizeOf(e.job), RankStatus{});

@@ -53,6 +53,9 @@ struct ServerOptions {
   std::string timezone = "UTC";
   Duration fair_share_half_life = 7 * kDay;
   bool backfill = true;
+  // Between full cycles (one a second) the core sees at most this many plain
+  // pending jobs per queue and team (scheduling.cc); 0: every job, always.
+  size_t queue_depth = 1000;
 };
 
 // Statistics for tests, the bench and `--log-level debug`.
@@ -313,6 +316,9 @@ class Server {
   std::set<std::pair<int64_t, uint64_t>> rdzv_deadlines_;  // (deadline_mono, waiter id)
   uint64_t next_rdzv_waiter_ = 1;
   std::map<JobId, int32_t> array_active_;         // array job -> its tasks not yet final
+  // Indexes over active_, so per-cycle work does not walk every pending job:
+  std::set<JobId> placed_;         // jobs holding GPUs (placement not empty)
+  std::set<JobId> array_parents_;  // array jobs that may still have tasks to create
   std::map<std::string, QueueSpec> queues_;
   std::map<std::string, Model> models_;
   std::shared_ptr<const timewin::OffPeakCalendar> calendar_;
@@ -331,7 +337,8 @@ class Server {
   std::vector<Outgoing> outbox_;
   bool schedule_needed_ = true;
   uint64_t turn_messages_ = 0;  // drained this turn
-  int64_t next_cycle_us_ = 0;   // steady clock: no scheduling cycle before this
+  int64_t next_cycle_us_ = 0;
+  int64_t last_full_cycle_us_ = 0;  // steady clock of the last cycle over every pending job   // steady clock: no scheduling cycle before this
 
   ServerStats stats_;
 };
