@@ -296,6 +296,11 @@ void Server::Schedule() {
     }
     Launch(it->second, std::move(p.nodes));
   }
+  // Arrays create their tasks a few per cycle (ExpandArrays): while this
+  // cycle placed work and an array still has tasks to create, run another,
+  // so a 10,000-task array dispatches as fast as GPUs allow rather than a
+  // few tasks per event.
+  if (!plan.placements.empty() && !array_parents_.empty()) schedule_needed_ = true;
   next_wakeup_ = kNoTime;
   for (auto& v : plan.pending) {
     auto it = active_.find(v.job);
