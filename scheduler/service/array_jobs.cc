@@ -68,6 +68,7 @@ void Server::ExpandArrays() {
                   "task " + std::to_string(index) + " of array job " + std::to_string(pid)});
       Persist(t.job);
       ++array_active_[pid];
+      IndexPending(t.job);
       active_.emplace(t.job.id, std::move(t));
     }
     ws_.SetNextId(next_job_id_);

@@ -50,6 +50,7 @@ Result<JobId> Server::AcceptJob(JobSpec spec) {
   Persist(e.job);
   JobId id = e.job.id;
   if (IsArrayParent(e.job)) array_parents_.insert(id);
+  IndexPending(e.job);
   active_.emplace(id, std::move(e));
   schedule_needed_ = true;
   return id;

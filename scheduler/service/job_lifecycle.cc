@@ -39,6 +39,7 @@ void Server::Transition(JobEntry& e, JobState to, const std::string& cause) {
   MLOG(Debug) << "job " << e.job.id << " " << JobStateName(e.job.state) << " -> " << JobStateName(to)
               << ": " << cause;
   e.job.state = to;
+  if (to == JobState::kPending) IndexPending(e.job);  // requeued
   Persist(e.job);
 }
 

@@ -150,6 +150,7 @@ void Server::OnJobAction(const std::string& from, uint64_t rid, const wire::JobA
       schedule_needed_ = true;
       return Reply(from, rid, wire::Ok{});
   }
+  IndexPending(j);  // held, released or reprioritised: its place in the order moved
   Persist(j);
   schedule_needed_ = true;
   Reply(from, rid, wire::Ok{});

@@ -126,6 +126,16 @@ void Server::LoadUsage(const std::string& text) {
   usage_.Restore(last, std::move(queues), std::move(teams));
 }
 
+bool Server::IsPlainPending(const Job& j) {
+  return j.spec.window == Window::kAnytime && j.spec.after.empty() && !j.held;
+}
+
+void Server::IndexPending(const Job& j) {
+  if (j.state != JobState::kPending || IsArrayParent(j)) return;
+  if (IsPlainPending(j)) plain_pending_[{j.spec.queue, j.spec.team}].insert({-j.spec.priority, j.submit_time, j.id});
+  else other_pending_.insert(j.id);
+}
+
 void Server::Schedule() {
   schedule_needed_ = false;
   ++stats_.schedule_cycles;
@@ -200,40 +210,43 @@ void Server::Schedule() {
                        .count();
   bool full_cycle = options_.queue_depth == 0 || now_us - last_full_cycle_us_ >= 1000000;
   std::vector<JobEntry*> considered;
-  {
-    struct Cand {
-      int32_t priority;
-      Time submit_time;
-      JobId id;
-      JobEntry* e;
-    };
-    struct PairHash {
-      size_t operator()(const std::pair<std::string_view, std::string_view>& k) const {
-        return std::hash<std::string_view>()(k.first) * 31 + std::hash<std::string_view>()(k.second);
-      }
-    };
-    std::unordered_map<std::pair<std::string_view, std::string_view>, std::vector<Cand>, PairHash> plain;
+  if (full_cycle) {
+    plain_pending_.clear();
+    other_pending_.clear();
     for (auto& [id, e] : active_) {
-      const Job& j = e.job;
-      if (j.state != JobState::kPending || IsArrayParent(j)) continue;
-      bool is_plain = j.spec.window == Window::kAnytime && j.spec.after.empty() && !j.held;
-      if (full_cycle || !is_plain) {
-        considered.push_back(&e);
+      if (e.job.state != JobState::kPending || IsArrayParent(e.job)) continue;
+      considered.push_back(&e);
+      IndexPending(e.job);
+    }
+  } else {
+    for (auto it = other_pending_.begin(); it != other_pending_.end();) {
+      auto jt = active_.find(*it);
+      if (jt == active_.end() || jt->second.job.state != JobState::kPending || IsArrayParent(jt->second.job) ||
+          IsPlainPending(jt->second.job)) {
+        it = other_pending_.erase(it);  // stale: ended, placed, or plain now (indexed there)
         continue;
       }
-      plain[{j.spec.queue, j.spec.team}].push_back({j.spec.priority, j.submit_time, id, &e});
+      considered.push_back(&jt->second);
+      ++it;
     }
-    size_t depth = options_.queue_depth;
-    for (auto& [key, v] : plain) {
-      if (v.size() > depth) {
-        std::nth_element(v.begin(), v.begin() + depth, v.end(), [](const Cand& a, const Cand& b) {
-          if (a.priority != b.priority) return a.priority > b.priority;
-          if (a.submit_time != b.submit_time) return a.submit_time < b.submit_time;
-          return a.id < b.id;
-        });
-        v.resize(depth);
+    for (auto qt = plain_pending_.begin(); qt != plain_pending_.end();) {
+      auto& [key, jobs] = *qt;
+      size_t taken = 0;
+      for (auto it = jobs.begin(); it != jobs.end() && taken < options_.queue_depth;) {
+        auto [neg_priority, submit_time, id] = *it;
+        auto jt = active_.find(id);
+        const Job* j = jt == active_.end() ? nullptr : &jt->second.job;
+        if (!j || j->state != JobState::kPending || IsArrayParent(*j) || !IsPlainPending(*j) ||
+            j->spec.priority != -neg_priority || j->submit_time != submit_time || j->spec.queue != key.first ||
+            j->spec.team != key.second) {
+          it = jobs.erase(it);  // stale: its current entry, if any, is elsewhere
+          continue;
+        }
+        considered.push_back(&jt->second);
+        ++taken;
+        ++it;
       }
-      for (const Cand& c : v) considered.push_back(c.e);
+      qt = jobs.empty() ? plain_pending_.erase(qt) : std::next(qt);
     }
   }
   if (full_cycle) last_full_cycle_us_ = now_us;  // and `considered` is in id order already

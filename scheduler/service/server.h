@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -257,6 +258,8 @@ class Server {
   // what can run, so a 10,000-task array is one record until it runs.
   static bool IsArrayParent(const Job& job) { return !job.spec.array.empty() && job.array_job == kNoJob; }
   void ExpandArrays();
+  static bool IsPlainPending(const Job& j);
+  void IndexPending(const Job& j);  // a job (again) pending, or its order changed
   void OnArrayTaskFinished(const Job& task);
   void CancelArray(JobEntry& parent);
 
@@ -319,6 +322,13 @@ class Server {
   // Indexes over active_, so per-cycle work does not walk every pending job:
   std::set<JobId> placed_;         // jobs holding GPUs (placement not empty)
   std::set<JobId> array_parents_;  // array jobs that may still have tasks to create
+  // Pending jobs for the cycles between full ones (scheduling.cc): plain
+  // jobs (no window, dependency or hold) per (queue, team) in the core's
+  // order (-priority, submit time, id), and all others. A hint, not the
+  // truth: every entry is checked at use and dropped when stale, and each
+  // full cycle rebuilds both from active_.
+  std::map<std::pair<std::string, std::string>, std::set<std::tuple<int32_t, Time, JobId>>> plain_pending_;
+  std::set<JobId> other_pending_;
   std::map<std::string, QueueSpec> queues_;
   std::map<std::string, Model> models_;
   std::shared_ptr<const timewin::OffPeakCalendar> calendar_;
