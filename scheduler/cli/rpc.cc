@@ -2,40 +2,25 @@
 
 #include <string>
 
-#include "common/transport/zmq_util.h"
+#include "common/transport/zmtp_client.h"
 
 namespace muster::cli {
 namespace {
 
-class ZmqRpc final : public Rpc {
+// The CLI speaks ZMTP itself rather than through libzmq: a one-shot process
+// pays more for loading libzmq and starting its threads than for the request.
+class ZmtpRpc final : public Rpc {
  public:
-  explicit ZmqRpc(const GlobalOptions& global) {
-    // cppzmq throws for an endpoint ZeroMQ cannot parse ("foo", "tcp://:x").
-    try {
-      client_ = std::make_unique<transport::Client>(global.scheduler, global.timeout_ms);
-    } catch (const zmq::error_t& e) {
-      broken_ = Status::InvalidArgument("bad scheduler endpoint '" + global.scheduler + "': " + e.what() +
-                                        " (use e.g. tcp://127.0.0.1:7600)");
-    }
-  }
-
-  Result<wire::Body> Call(const wire::Body& request) override {
-    if (!client_) return broken_;
-    try {
-      return client_->Call(request);
-    } catch (const zmq::error_t& e) {
-      return Status::Unavailable("cannot reach musterd at " + client_->endpoint() + ": " + e.what());
-    }
-  }
+  explicit ZmtpRpc(const GlobalOptions& global) : client_(global.scheduler, global.timeout_ms) {}
+  Result<wire::Body> Call(const wire::Body& request) override { return client_.Call(request); }
 
  private:
-  std::unique_ptr<transport::Client> client_;
-  Status broken_;
+  transport::ZmtpClient client_;
 };
 
 }  // namespace
 
-std::unique_ptr<Rpc> MakeZmqRpc(const GlobalOptions& global) { return std::make_unique<ZmqRpc>(global); }
+std::unique_ptr<Rpc> MakeZmqRpc(const GlobalOptions& global) { return std::make_unique<ZmtpRpc>(global); }
 
 const char* ErrorCodeName(wire::ErrorCode code) {
   switch (code) {

@@ -1,0 +1,56 @@
+// A one-shot request/reply client that speaks ZMTP 3.0 (ZeroMQ's wire
+// protocol, rfc.zeromq.org/spec/23) as a DEALER with NULL security over one
+// blocking TCP socket, without libzmq.
+//
+// Why: the CLI is one process per command, and for it libzmq costs more than
+// the request itself — some fifteen shared libraries to load and a context
+// with its own threads (bench/README.md "Sequential CLI"). musterd still sees
+// an ordinary DEALER peer on its ROUTER. Daemons and long-lived clients keep
+// using libzmq (zmq_util.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/proto/messages.h"
+#include "muster/status.h"
+
+namespace muster::transport {
+
+class ZmtpClient {
+ public:
+  // `endpoint` is tcp://HOST:PORT (HOST a name, an IPv4 address or [IPv6]).
+  // Nothing is connected until the first Call.
+  ZmtpClient(std::string endpoint, int timeout_ms);
+  ~ZmtpClient();
+  ZmtpClient(const ZmtpClient&) = delete;
+  ZmtpClient& operator=(const ZmtpClient&) = delete;
+
+  // Sends one request and waits for its reply, all within the timeout
+  // (connection attempts included: a musterd that starts listening in the
+  // meantime is reached, as with libzmq's reconnects). Unavailable when no
+  // reply came in time, InvalidArgument for an endpoint that cannot be used.
+  Result<wire::Body> Call(const wire::Body& request);
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  Status Connect(int64_t deadline_ms);
+  Status Handshake(int64_t deadline_ms);
+  Status WriteAll(const std::string& bytes, int64_t deadline_ms);
+  Status ReadExactly(size_t n, std::string* out, int64_t deadline_ms);
+  struct Frame {
+    bool command = false;
+    bool more = false;
+    std::string body;
+  };
+  Result<Frame> ReadFrame(int64_t deadline_ms);
+  Status Unavailable(const std::string& why) const;
+  void Close();
+
+  std::string endpoint_;
+  int timeout_ms_;
+  int fd_ = -1;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace muster::transport
