@@ -87,6 +87,16 @@ class GangStartBarrierTest : public ClusterTest {
         Millis(10000));
     return ranks;
   }
+  // The 4 ranks of attempt 1, once both agents committed it (past the
+  // reserve phase); fewer when they did not all start.
+  std::vector<RankPid> AwaitCommittedGang(const std::string& pids_file, const std::string& id_text) {
+    std::vector<RankPid> ranks = AwaitRanks(pids_file, 1, 4);
+    EXPECT_EQ(ranks.size(), 4u) << ReadFile(pids_file) << cluster().Diagnostics();
+    for (int a = 0; a < 2; ++a)
+      EXPECT_TRUE(Contains(ReadFile(cluster().AgentLog(a)), "committing job " + id_text + " attempt 1"))
+          << cluster().Diagnostics();
+    return ranks;
+  }
 };
 
 // Item 1 of issue 5: a rank exits non-zero while its peers run but are not
@@ -161,12 +171,8 @@ TEST_F(IntegrationStartBarrierAfterCommit, RanksRunningButNotReportedAreTornDown
                           "i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done"));
   const std::string id_text = std::to_string(id);
 
-  std::vector<RankPid> first = AwaitRanks(pids_file, 1, 4);
-  ASSERT_EQ(first.size(), 4u) << ReadFile(pids_file) << cluster().Diagnostics();
-  // Past the reserve phase: both agents committed attempt 1 and run its ranks.
-  for (int a = 0; a < 2; ++a)
-    EXPECT_TRUE(Contains(ReadFile(cluster().AgentLog(a)), "committing job " + id_text + " attempt 1"))
-        << cluster().Diagnostics();
+  std::vector<RankPid> first = AwaitCommittedGang(pids_file, id_text);
+  ASSERT_EQ(first.size(), 4u);
   Json job = cluster().Show(id);
   EXPECT_EQ(job.value("state", ""), "STARTING") << job.dump(2);
 
@@ -284,11 +290,8 @@ TEST_F(IntegrationCommittedGangRecovery, Kill9DuringTheStartBarrierKeepsTheCommi
                                 Sh(RecordRank(pids_file) + WaitForFile(go_file) + "echo done; exit 0"));
   const std::string id_text = std::to_string(id);
 
-  std::vector<RankPid> ranks = AwaitRanks(pids_file, 1, 4);
-  ASSERT_EQ(ranks.size(), 4u) << ReadFile(pids_file) << cluster().Diagnostics();
-  for (int a = 0; a < 2; ++a)
-    ASSERT_TRUE(Contains(ReadFile(cluster().AgentLog(a)), "committing job " + id_text + " attempt 1"))
-        << cluster().Diagnostics();
+  std::vector<RankPid> ranks = AwaitCommittedGang(pids_file, id_text);
+  ASSERT_EQ(ranks.size(), 4u);
   Json before = cluster().Show(id);
   ASSERT_EQ(before.value("state", ""), "STARTING") << before.dump(2);
 
