@@ -34,6 +34,16 @@ class Launcher {
   // ("exec 'nosuchcmd': No such file or directory").
   virtual Result<int32_t> Start(const ProcessSpec& spec) = 0;
 
+  // Starts several processes, one result per spec in order, as if by Start
+  // for each. A launcher may overlap them (the ranks of a gang exec in
+  // parallel rather than one after another).
+  virtual std::vector<Result<int32_t>> StartAll(const std::vector<ProcessSpec>& specs) {
+    std::vector<Result<int32_t>> out;
+    out.reserve(specs.size());
+    for (const auto& s : specs) out.push_back(Start(s));
+    return out;
+  }
+
   // Sends `sig` to the whole process group `pgid`. A group that is gone is not an error.
   virtual void SignalGroup(int32_t pgid, int sig) = 0;
 

@@ -95,6 +95,23 @@ Result<std::unique_ptr<ProcessLauncher>> ProcessLauncher::Create() {
 ProcessLauncher::~ProcessLauncher() { close(signal_fd_); }
 
 Result<int32_t> ProcessLauncher::Start(const ProcessSpec& spec) {
+  auto child = Fork(spec);
+  if (!child.ok()) return child.status();
+  return AwaitExec(*child, spec);
+}
+
+std::vector<Result<int32_t>> ProcessLauncher::StartAll(const std::vector<ProcessSpec>& specs) {
+  std::vector<Result<Forked>> children;
+  children.reserve(specs.size());
+  for (const auto& spec : specs) children.push_back(Fork(spec));
+  std::vector<Result<int32_t>> out;
+  out.reserve(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i)
+    out.push_back(children[i].ok() ? AwaitExec(*children[i], specs[i]) : Result<int32_t>(children[i].status()));
+  return out;
+}
+
+Result<ProcessLauncher::Forked> ProcessLauncher::Fork(const ProcessSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) return Status::InvalidArgument("empty argv");
 
   // Everything the child touches is built here, before fork.
@@ -128,20 +145,23 @@ Result<int32_t> ProcessLauncher::Start(const ProcessSpec& spec) {
   // Also from the parent, so the group exists before we may signal it.
   // (EACCES once the child has exec'd is fine: it did it itself.)
   setpgid(pid, pid);
+  return Forked{static_cast<int32_t>(pid), report[0]};
+}
 
+Result<int32_t> ProcessLauncher::AwaitExec(const Forked& child, const ProcessSpec& spec) {
   ChildFailure failure{};
   ssize_t n;
-  do n = read(report[0], &failure, sizeof failure);
+  do n = read(child.report_fd, &failure, sizeof failure);
   while (n < 0 && errno == EINTR);
-  close(report[0]);
+  close(child.report_fd);
   if (n == static_cast<ssize_t>(sizeof failure)) {
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
     }
     return Status::FailedPrecondition(DescribeFailure(failure, spec));
   }
   // EOF: exec closed the pipe, the program runs.
-  return static_cast<int32_t>(pid);
+  return child.pid;
 }
 
 void ProcessLauncher::SignalGroup(int32_t pgid, int sig) {

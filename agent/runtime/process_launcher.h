@@ -23,12 +23,22 @@ class ProcessLauncher final : public Launcher {
   ProcessLauncher& operator=(const ProcessLauncher&) = delete;
 
   Result<int32_t> Start(const ProcessSpec& spec) override;
+  // Forks every process first, then waits for each exec: the children exec
+  // in parallel, and a gang of 8 ranks starts in about the time of one.
+  std::vector<Result<int32_t>> StartAll(const std::vector<ProcessSpec>& specs) override;
   void SignalGroup(int32_t pgid, int sig) override;
   std::vector<ProcessExit> Reap() override;
   int wake_fd() const override { return signal_fd_; }
 
  private:
   explicit ProcessLauncher(int signal_fd) : signal_fd_(signal_fd) {}
+  // A forked child and the close-on-exec pipe that says whether its exec worked.
+  struct Forked {
+    int32_t pid = 0;
+    int report_fd = -1;
+  };
+  Result<Forked> Fork(const ProcessSpec& spec);
+  Result<int32_t> AwaitExec(const Forked& child, const ProcessSpec& spec);
   int signal_fd_;
 };
 

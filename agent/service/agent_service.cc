@@ -223,9 +223,13 @@ void AgentService::HandleLaunch(const wire::LaunchRanks& m) {
   const std::vector<std::string> own_env = OwnEnvironment();
 
   MLOG(Info) << "launching job " << m.job << " attempt " << m.attempt << ": " << m.ranks.size() << " ranks";
+  // Ranks that cannot start fail at once; the rest start together.
+  std::vector<wire::RankRef> refs;
+  std::vector<ProcessSpec> specs;
+  std::set<int32_t> listed;
   for (const auto& r : m.ranks) {
     const wire::RankRef ref{m.job, m.attempt, r.rank};
-    if (ranks_.Find(ref)) {
+    if (ranks_.Find(ref) || !listed.insert(r.rank).second) {
       MLOG(Warning) << "launch lists " << RefText(ref) << " twice; started once";
       continue;
     }
@@ -235,27 +239,34 @@ void AgentService::HandleLaunch(const wire::LaunchRanks& m) {
         error = "GPU " + std::to_string(g) + " is not on node " + opt_.node_name + " (" +
                 std::to_string(gpus_.size()) + " GPUs)";
     }
-    const std::string log_path = LogPath(m.job, r.rank);
-    if (error.empty()) {
-      ProcessSpec spec{m.argv, RankEnvironment(own_env, m, r), workdir, log_path};
-      auto pid = launcher_.Start(spec);
-      if (pid.ok()) {
-        ranks_.AddRunning(ref, *pid);
-        MLOG(Info) << "started " << RefText(ref) << " as pid " << *pid;
-        ReportStarted(wire::RankStarted{ref, *pid});
-        continue;
-      }
-      error = pid.status().message();
+    if (!error.empty()) {
+      ReportFailedStart(ref, error);
+      continue;
     }
-    MLOG(Warning) << RefText(ref) << " failed to start: " << error;
-    AppendToLog(log_path, error);
-    wire::RankExit exit;
-    exit.ref = ref;
-    exit.exit_code = 127;
-    exit.failed_to_start = true;
-    exit.message = error;
-    ReportExit(exit);
+    refs.push_back(ref);
+    specs.push_back(ProcessSpec{m.argv, RankEnvironment(own_env, m, r), workdir, LogPath(m.job, r.rank)});
   }
+  std::vector<Result<int32_t>> pids = launcher_.StartAll(specs);
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!pids[i].ok()) {
+      ReportFailedStart(refs[i], pids[i].status().message());
+      continue;
+    }
+    ranks_.AddRunning(refs[i], *pids[i]);
+    MLOG(Info) << "started " << RefText(refs[i]) << " as pid " << *pids[i];
+    ReportStarted(wire::RankStarted{refs[i], *pids[i]});
+  }
+}
+
+void AgentService::ReportFailedStart(const wire::RankRef& ref, const std::string& error) {
+  MLOG(Warning) << RefText(ref) << " failed to start: " << error;
+  AppendToLog(LogPath(ref.job, ref.rank), error);
+  wire::RankExit exit;
+  exit.ref = ref;
+  exit.exit_code = 127;
+  exit.failed_to_start = true;
+  exit.message = error;
+  ReportExit(exit);
 }
 
 std::string AgentService::ReserveConflict(const wire::LaunchRanks& m) {

@@ -87,6 +87,8 @@ class AgentService {
   // Processes and timers.
   void ReapExits();
   void ReportExit(const wire::RankExit& exit);
+  // A rank that never ran: exit 127 with the reason, also in its log.
+  void ReportFailedStart(const wire::RankRef& ref, const std::string& error);
   // RankStarted now, or held (test_delay_start_report_ms) until due.
   void ReportStarted(const wire::RankStarted& started);
   // Sends the held RankStarted reports due by `now_ms`, or `ref`'s whatever its due time.

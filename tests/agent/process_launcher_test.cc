@@ -174,6 +174,28 @@ TEST_F(ProcessLauncherTest, ExecFailureIsAFailedStartWithErrnoText) {
   EXPECT_TRUE(launcher_->Reap().empty());
 }
 
+TEST_F(ProcessLauncherTest, StartAllStartsEveryRankAndReportsEachFailureInPlace) {
+  std::vector<ProcessSpec> specs;
+  for (int i = 0; i < 4; ++i) {
+    specs.push_back(Spec({"sh", "-c", "echo rank " + std::to_string(i) + "; exit " + std::to_string(i)}));
+    specs.back().log_path = dir_.Sub("rank-" + std::to_string(i) + ".log");
+  }
+  specs[2].argv = {"muster-no-such-command"};
+  auto results = launcher_->StartAll(specs);
+  ASSERT_EQ(results.size(), 4u);
+  for (int i : {0, 1, 3}) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status().ToString();
+    started_.push_back(*results[i]);
+    auto e = AwaitExit(*results[i]);
+    ASSERT_TRUE(e.has_value()) << i;
+    EXPECT_EQ(e->exit_code, i) << "each result is its own spec's process";
+    EXPECT_EQ(testing::ReadFile(specs[i].log_path), "rank " + std::to_string(i) + "\n");
+  }
+  ASSERT_FALSE(results[2].ok());
+  EXPECT_NE(results[2].status().message().find("muster-no-such-command"), std::string::npos)
+      << results[2].status().ToString();
+}
+
 TEST_F(ProcessLauncherTest, ExecUsesThePathOfTheRankEnvironment) {
   std::string bin = dir_.Sub("bin");
   std::filesystem::create_directories(bin);
