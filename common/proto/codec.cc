@@ -425,9 +425,15 @@ struct BodyFiller {
     for (size_t i = 0; i < m.jobs.size(); ++i) Fill(jobs[i], m.jobs[i]);
   }
   void operator()(const CancelJob& m) { b.initCancelJob().setId(m.id); }
-  void operator()(const ListNodes&) { b.initListNodes(); }
+  void operator()(const ListNodes& m) {
+    auto l = b.initListNodes();
+    l.setAfter(T(m.after));
+    l.setLimit(m.limit);
+  }
   void operator()(const NodeList& m) {
-    auto nodes = b.initNodeList().initNodes(m.nodes.size());
+    auto list = b.initNodeList();
+    list.setMore(m.more);
+    auto nodes = list.initNodes(m.nodes.size());
     for (size_t i = 0; i < m.nodes.size(); ++i) {
       Fill(nodes[i].initNode(), m.nodes[i].node);
       nodes[i].setGpusFree(m.nodes[i].gpus_free);
@@ -637,7 +643,10 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       return m;
     }
     case g::Envelope::Body::CANCEL_JOB: return CancelJob{b.getCancelJob().getId()};
-    case g::Envelope::Body::LIST_NODES: return ListNodes{};
+    case g::Envelope::Body::LIST_NODES: {
+      auto l = b.getListNodes();
+      return ListNodes{Str(l.getAfter()), l.getLimit()};
+    }
     case g::Envelope::Body::NODE_LIST: {
       NodeList m;
       for (auto n : b.getNodeList().getNodes()) {
@@ -648,6 +657,7 @@ Body ReadBody(g::Envelope::Body::Reader b) {
         s.problem = Str(n.getProblem());
         m.nodes.push_back(std::move(s));
       }
+      m.more = b.getNodeList().getMore();
       return m;
     }
     case g::Envelope::Body::READ_LOG: {

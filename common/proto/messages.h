@@ -63,7 +63,12 @@ struct CancelJob {
   JobId id = kNoJob;
   bool operator==(const CancelJob&) const = default;
 };
+// Nodes by name, a page at a time: a 10,000-node cluster is larger than one
+// frame. `after`: only names after it; `limit` 0: musterd's page size.
+constexpr uint32_t kNodePage = 1000;
 struct ListNodes {
+  std::string after{};
+  uint32_t limit = 0;
   bool operator==(const ListNodes&) const = default;
 };
 struct NodeStatus {
@@ -75,6 +80,7 @@ struct NodeStatus {
 };
 struct NodeList {
   std::vector<NodeStatus> nodes;
+  bool more = false;  // nodes after the last one here: ask again with after = its name
   bool operator==(const NodeList&) const = default;
 };
 // Also sent musterd -> agent, with musterd's own request id.

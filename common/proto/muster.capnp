@@ -155,9 +155,10 @@ struct SubmitReply { id @0 :UInt64; }
 struct ListJobs { ids @0 :List(UInt64); states @1 :List(UInt8); team @2 :Text; queue @3 :Text; }
 struct JobList { jobs @0 :List(Job); }
 struct CancelJob { id @0 :UInt64; }
-struct ListNodes {}
+# Paged by name: nodes after `after`, at most `limit` (0: musterd's page size).
+struct ListNodes { after @0 :Text; limit @1 :UInt32; }
 struct NodeStatus { node @0 :Node; gpusFree @1 :Int32; jobs @2 :List(UInt64); problem @3 :Text; }
-struct NodeList { nodes @0 :List(NodeStatus); }
+struct NodeList { nodes @0 :List(NodeStatus); more @1 :Bool; }   # more: ask again after the last
 struct ReadLog { job @0 :UInt64; rank @1 :Int32; offset @2 :UInt64; maxBytes @3 :UInt32; }
 struct LogChunk { data @0 :Data; nextOffset @1 :UInt64; eof @2 :Bool; jobFinished @3 :Bool; }
 

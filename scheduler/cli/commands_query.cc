@@ -64,14 +64,23 @@ int RunNodes(Context& ctx, const std::vector<std::string>& args) {
   if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "nodes");
   auto rpc = ctx.connect(ctx.global);
   int exit_code = kExitOk;
-  auto reply = CallFor<wire::NodeList>(*rpc, wire::ListNodes{}, ctx.err, &exit_code);
-  if (!reply) return exit_code;
+  // A page at a time (a large cluster does not fit one reply).
+  std::vector<wire::NodeStatus> nodes;
+  wire::ListNodes page;
+  while (true) {
+    auto reply = CallFor<wire::NodeList>(*rpc, page, ctx.err, &exit_code);
+    if (!reply) return exit_code;
+    const bool more = reply->more && !reply->nodes.empty();
+    if (!reply->nodes.empty()) page.after = reply->nodes.back().node.name;
+    for (auto& n : reply->nodes) nodes.push_back(std::move(n));
+    if (!more) break;
+  }
   if (std::get<NodesArgs>(parsed).json) {
-    ctx.out << DumpJson(NodesToJson(std::move(reply->nodes))) << "\n";
+    ctx.out << DumpJson(NodesToJson(std::move(nodes))) << "\n";
   } else if (std::get<NodesArgs>(parsed).gpus) {
-    ctx.out << FormatGpusTable(std::move(reply->nodes));
+    ctx.out << FormatGpusTable(std::move(nodes));
   } else {
-    ctx.out << FormatNodesTable(std::move(reply->nodes), ctx.clock.Now());
+    ctx.out << FormatNodesTable(std::move(nodes), ctx.clock.Now());
   }
   return kExitOk;
 }

@@ -135,9 +135,15 @@ void Server::OnCancel(const std::string& from, uint64_t rid, const wire::CancelJ
   Reply(from, rid, wire::Ok{});
 }
 
-void Server::OnListNodes(const std::string& from, uint64_t rid) {
+void Server::OnListNodes(const std::string& from, uint64_t rid, const wire::ListNodes& m) {
+  const size_t limit = m.limit == 0 ? wire::kNodePage : std::min(m.limit, wire::kNodePage);
   wire::NodeList out;
-  for (const auto& [name, n] : nodes_) {
+  for (auto it = m.after.empty() ? nodes_.begin() : nodes_.upper_bound(m.after); it != nodes_.end(); ++it) {
+    if (out.nodes.size() == limit) {
+      out.more = true;
+      break;
+    }
+    const NodeEntry& n = it->second;
     wire::NodeStatus s;
     s.node = n.node;
     std::set<JobId> jobs;

@@ -268,7 +268,7 @@ void Server::Dispatch(const std::string& from, wire::Envelope env) {
         if constexpr (std::is_same_v<T, wire::SubmitJob>) OnSubmit(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::ListJobs>) OnListJobs(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::CancelJob>) OnCancel(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::ListNodes>) OnListNodes(from, rid);
+        else if constexpr (std::is_same_v<T, wire::ListNodes>) OnListNodes(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::ReadLog>) OnReadLog(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::Register>) OnRegister(from, rid, m);
         else if constexpr (std::is_same_v<T, wire::Heartbeat>) OnHeartbeat(from, rid, m);

@@ -173,7 +173,7 @@ class Server {
   void OnSubmit(const std::string& from, uint64_t rid, wire::SubmitJob& m);
   void OnListJobs(const std::string& from, uint64_t rid, const wire::ListJobs& m);
   void OnCancel(const std::string& from, uint64_t rid, const wire::CancelJob& m);
-  void OnListNodes(const std::string& from, uint64_t rid);
+  void OnListNodes(const std::string& from, uint64_t rid, const wire::ListNodes& m);
   void OnReadLog(const std::string& from, uint64_t rid, const wire::ReadLog& m);
   void OnListEvents(const std::string& from, uint64_t rid, const wire::ListEvents& m);
   void OnLogReply(uint64_t rid, wire::Body body);

@@ -103,6 +103,23 @@ TEST_F(CommandsTest, UnexpectedReplyIsARefusal) {
   EXPECT_NE(err_.str().find("unexpected reply"), std::string::npos);
 }
 
+TEST_F(CommandsTest, NodesPagesThroughALargeCluster) {
+  auto node = [](const std::string& name) {
+    wire::NodeStatus s;
+    s.node.name = name;
+    return s;
+  };
+  replies_.push_back(wire::Body{wire::NodeList{{node("a"), node("b")}, true}});
+  replies_.push_back(wire::Body{wire::NodeList{{node("c")}, false}});
+  ASSERT_EQ(Run({"nodes", "--json"}), kExitOk) << err_.str();
+  auto names = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(names.size(), 3u) << out_.str();
+  EXPECT_EQ(names[2]["name"], "c");
+  EXPECT_EQ(Request<wire::ListNodes>(0).after, "");
+  EXPECT_EQ(Request<wire::ListNodes>(1).after, "b") << "the next page starts after the last name";
+  EXPECT_EQ(requests_.size(), 2u);
+}
+
 TEST_F(CommandsTest, LogsPagesUntilEof) {
   replies_.push_back(wire::Body{wire::LogChunk{"hello ", 6, false, false}});
   replies_.push_back(wire::Body{wire::LogChunk{std::string("wor\0ld\n", 7), 13, true, false}});

@@ -211,5 +211,30 @@ TEST(IntegrationCliUnreachable, ExitsThreeAndNamesTheEndpoint) {
   EXPECT_TRUE(Contains(r.err, endpoint)) << r.Describe();
 }
 
+// ListNodes is paged by name, so a 10,000-node cluster fits the frame limit.
+class IntegrationNodePages : public SizedClusterTest<3, 1> {};
+
+TEST_F(IntegrationNodePages, PagesFollowNamesAndSayWhenMoreRemain) {
+  RawDealer dealer(cluster().endpoint());
+  auto page = [&](uint64_t rid, std::string after, uint32_t limit) {
+    auto reply = dealer.Exchange({Encoded(rid, wire::ListNodes{std::move(after), limit})}, Millis(5000));
+    if (!reply) return wire::NodeList{};
+    auto env = wire::Decode(*reply);
+    auto* list = env.ok() ? std::get_if<wire::NodeList>(&env->body) : nullptr;
+    return list ? *list : wire::NodeList{};
+  };
+  wire::NodeList first = page(1, "", 2);
+  ASSERT_EQ(first.nodes.size(), 2u);
+  EXPECT_EQ(first.nodes[0].node.name, "node-0");
+  EXPECT_EQ(first.nodes[1].node.name, "node-1");
+  EXPECT_TRUE(first.more);
+  wire::NodeList rest = page(2, "node-1", 2);
+  ASSERT_EQ(rest.nodes.size(), 1u);
+  EXPECT_EQ(rest.nodes[0].node.name, "node-2");
+  EXPECT_FALSE(rest.more);
+  EXPECT_EQ(page(3, "", 0).nodes.size(), 3u) << "0: musterd's page size";
+  EXPECT_EQ(cluster().Nodes().size(), 3u) << "the CLI pages through all of them";
+}
+
 }  // namespace
 }  // namespace muster::testing

@@ -128,9 +128,10 @@ std::vector<Envelope> AllSamples() {
                             "batch"});
   bodies.push_back(JobList{{FullJob(1), FullJob(2), JobBuilder(3).Build()}});
   bodies.push_back(CancelJob{424242});
-  bodies.push_back(ListNodes{});
+  bodies.push_back(ListNodes{"gpu-a7", 250});
   bodies.push_back(NodeList{{NodeStatus{FullNode("a"), 3, {5, 6}, "GPU 63 unhealthy: uncorrectable ECC errors: 3"},
-                             NodeStatus{FullNode("b"), -1, {}, ""}}});
+                             NodeStatus{FullNode("b"), -1, {}, ""}},
+                            true});
   bodies.push_back(ReadLog{77, 5, 0x1'0000'0001ull, 1234567});
   static const char kBinary[] = "line 1\nbinary \0\xFF\x80 bytes\n";
   bodies.push_back(LogChunk{std::string(kBinary, sizeof kBinary - 1), 99999, true, true});
