@@ -66,9 +66,18 @@ json ColumnToJson(const drift::ColumnDrift& c) {
           {"drift", c.drift}};
 }
 
+// What musterd accepts in one trigger (models_api.cc): a reason of at most
+// 4 KiB and 256 metrics of names up to 128 bytes.
+constexpr size_t kReasonColumns = 10;
+constexpr size_t kMaxTriggerMetrics = 256;
+constexpr size_t kMaxMetricName = 128;
+
 std::string TriggerReason(const drift::DriftReport& report) {
   std::vector<std::string> parts;
-  for (const drift::ColumnDrift* c : report.Drifted()) parts.push_back(c->name + " " + Fixed4(c->psi));
+  const auto drifted = report.Drifted();
+  for (size_t i = 0; i < drifted.size() && i < kReasonColumns; ++i)
+    parts.push_back(drifted[i]->name.substr(0, 64) + " " + Fixed4(drifted[i]->psi));
+  if (drifted.size() > kReasonColumns) parts.push_back("and " + std::to_string(drifted.size() - kReasonColumns) + " more");
   return "data drift: PSI >= " + Sig3(report.threshold) + " in " + std::to_string(parts.size()) + " of " +
          Columns(report.columns.size()) + " (" + Join(parts, ", ") + ")";
 }
@@ -98,9 +107,14 @@ json DriftReportToJson(const DriftCheckArgs& args, const drift::DriftReport& rep
 
 std::vector<std::string> DriftTriggerArgs(const std::string& model, const drift::DriftReport& report) {
   std::vector<std::string> out = {model, "--reason", TriggerReason(report)};
+  size_t metrics = 0;
+  auto add = [&](const std::string& prefix, const std::string& column, double v) {
+    if (metrics++ >= kMaxTriggerMetrics) return;  // the figures of very wide files are cut, not refused
+    out.insert(out.end(), {"--metric", MetricName(prefix, column).substr(0, kMaxMetricName) + "=" + MetricValue(v)});
+  };
   for (const drift::ColumnDrift& c : report.columns) {
-    out.insert(out.end(), {"--metric", MetricName("psi", c.name) + "=" + MetricValue(c.psi)});
-    if (c.ks) out.insert(out.end(), {"--metric", MetricName("ks", c.name) + "=" + MetricValue(c.ks->d)});
+    add("psi", c.name, c.psi);
+    if (c.ks) add("ks", c.name, c.ks->d);
   }
   return out;
 }

@@ -278,5 +278,31 @@ TEST(DriftTriggerArgs, MetricNamesAreSanitized) {
                                 "--metric", "psi.a_b_c___=0.5"}));
 }
 
+TEST(DriftTriggerArgs, AVeryWideFileStaysWithinWhatMusterdAccepts) {
+  drift::DriftReport report;
+  report.threshold = 0.2;
+  for (int i = 0; i < 300; ++i) {
+    drift::ColumnDrift c;
+    c.name = "feature_" + std::to_string(i) + std::string(200, 'x');  // long names too
+    c.type = drift::ColumnType::kNumeric;
+    c.psi = 1.0;
+    c.ks = drift::KsResult{0.5, 0.001};
+    c.drift = true;
+    report.columns.push_back(c);
+  }
+  std::vector<std::string> args = DriftTriggerArgs("m", report);
+  ASSERT_GE(args.size(), 3u);
+  const std::string& reason = args[2];
+  EXPECT_LE(reason.size(), 4096u) << "musterd refuses longer reasons";
+  EXPECT_NE(reason.find("and 290 more"), std::string::npos) << reason;
+  size_t metrics = 0;
+  for (size_t i = 3; i + 1 < args.size(); i += 2) {
+    EXPECT_EQ(args[i], "--metric");
+    EXPECT_LE(args[i + 1].find('='), 128u) << args[i + 1];
+    ++metrics;
+  }
+  EXPECT_EQ(metrics, 256u) << "at most 256 metrics, as musterd accepts";
+}
+
 }  // namespace
 }  // namespace muster::cli
