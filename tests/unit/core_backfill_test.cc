@@ -16,20 +16,10 @@
 #include "scheduler/core/planner.h"
 #include "scheduler/core/policy.h"
 #include "scheduler/core/snapshot.h"
-#include "tests/support/builders.h"
+#include "tests/unit/core_test_util.h"
 
 namespace muster::core {
 namespace {
-
-using testing::ClusterBuilder;
-using testing::FindPlacement;
-using testing::FindVerdict;
-using testing::PendingJobBuilder;
-using testing::QueueBuilder;
-using testing::QueueConfigBuilder;
-using testing::RunningJobBuilder;
-
-constexpr Time kNow = 1'795'708'800LL * kSecond;  // 2026-11-26T16:00:00Z
 
 bool Reserved(const PendingVerdict* v) { return v && v->detail.rfind("reserved, starts by ", 0) == 0; }
 

@@ -15,19 +15,11 @@
 #include "scheduler/core/gang.h"
 #include "scheduler/core/policy.h"
 #include "scheduler/core/snapshot.h"
-#include "tests/support/builders.h"
+#include "tests/unit/core_test_util.h"
 #include "tests/unit/known_bug.h"
 
 namespace muster::core {
 namespace {
-
-using testing::ClusterBuilder;
-using testing::FindPlacement;
-using testing::FindVerdict;
-using testing::PendingJobBuilder;
-using testing::QueueBuilder;
-
-constexpr Time kNow = 1'795'708'800LL * kSecond;  // 2026-11-26T16:00:00Z
 
 std::map<std::string, std::string> Loc(const std::string& rack, const std::string& sw) {
   return {{"rack", rack}, {"switch", sw}};

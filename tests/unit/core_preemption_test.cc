@@ -14,22 +14,11 @@
 #include "scheduler/core/gang.h"
 #include "scheduler/core/policy.h"
 #include "scheduler/core/snapshot.h"
-#include "tests/support/builders.h"
+#include "tests/unit/core_test_util.h"
 #include "tests/unit/known_bug.h"
 
 namespace muster::core {
 namespace {
-
-using testing::ClusterBuilder;
-using testing::FindPlacement;
-using testing::FindVerdict;
-using testing::PendingJobBuilder;
-using testing::QueueBuilder;
-using testing::QueueConfigBuilder;
-using testing::RunningJobBuilder;
-using testing::Victims;
-
-constexpr Time kNow = 1'795'708'800LL * kSecond;  // 2026-11-26T16:00:00Z
 
 // Queue 0 "batch" (tier 0) and queue 1 "prod" (tier 1).
 QueueBuilder TwoTiers() {

@@ -43,18 +43,11 @@
 #include "scheduler/core/planner.h"
 #include "scheduler/core/policy.h"
 #include "scheduler/core/snapshot.h"
-#include "tests/support/builders.h"
+#include "tests/unit/core_test_util.h"
 #include "tests/unit/known_bug.h"
 
 namespace muster::core {
 namespace {
-
-using testing::ClusterBuilder;
-using testing::DiffPlans;
-using testing::PendingJobBuilder;
-using testing::QueueBuilder;
-using testing::QueueConfigBuilder;
-using testing::RunningJobBuilder;
 
 constexpr Time kBase = 1'795'708'800LL * kSecond;  // 2026-11-26T16:00:00Z
 

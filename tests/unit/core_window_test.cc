@@ -11,20 +11,11 @@
 #include "scheduler/core/policy.h"
 #include "scheduler/core/snapshot.h"
 #include "scheduler/core/window.h"
-#include "tests/support/builders.h"
+#include "tests/unit/core_test_util.h"
 #include "tests/unit/known_bug.h"
 
 namespace muster::core {
 namespace {
-
-using testing::ClusterBuilder;
-using testing::FindPlacement;
-using testing::FindVerdict;
-using testing::PendingJobBuilder;
-using testing::QueueBuilder;
-using testing::QueueConfigBuilder;
-
-constexpr Time kNow = 1'795'708'800LL * kSecond;  // Thu 2026-11-26T16:00:00Z
 
 // Tonight 20:00-07:00 (11 h) and tomorrow night 20:00-07:00.
 const Time kW1Begin = kNow + 4 * kHour, kW1End = kNow + 15 * kHour;
