@@ -226,6 +226,19 @@ class RawNodeClusterTest : public ClusterTest {
     o.musterd_args = MusterdArgs();
     return o;
   }
+  // raw-1: one GPU, nothing running.
+  static wire::Register RawNodeRegister() {
+    wire::Register reg;
+    reg.node.name = "raw-1";
+    reg.node.gpus.resize(1);
+    return reg;
+  }
+  // Registers raw-1 and waits until both nodes are UP.
+  void RegisterRawNode(RawAgent& raw, const wire::Register& reg) {
+    raw.Send(reg);
+    ASSERT_TRUE(raw.ReceiveA<wire::RegisterReply>(Millis(5000)));
+    ASSERT_TRUE(cluster().WaitForNodesUp(2)) << cluster().Nodes().dump(2);
+  }
 };
 
 class IntegrationStartBarrierSilentNode : public RawNodeClusterTest {
@@ -235,12 +248,8 @@ class IntegrationStartBarrierSilentNode : public RawNodeClusterTest {
 
 TEST_F(IntegrationStartBarrierSilentNode, UnreportedRanksAreWaitedForOnlyGracePlusAMargin) {
   RawAgent raw(cluster().endpoint());
-  wire::Register reg;
-  reg.node.name = "raw-1";
-  reg.node.gpus.resize(1);
-  raw.Send(reg);
-  ASSERT_TRUE(raw.ReceiveA<wire::RegisterReply>(Millis(5000)));
-  ASSERT_TRUE(cluster().WaitForNodesUp(2)) << cluster().Nodes().dump(2);
+  const wire::Register reg = RawNodeRegister();
+  ASSERT_NO_FATAL_FAILURE(RegisterRawNode(raw, reg));
 
   const std::string pids_file = cluster().Scratch("pids");
   int64_t id =
@@ -335,12 +344,8 @@ class IntegrationCommitRecovery : public RawNodeClusterTest {};
 
 TEST_F(IntegrationCommitRecovery, Kill9BeforeTheCommitReachedANodeFinishesTheCommit) {
   RawAgent raw(cluster().endpoint());
-  wire::Register reg;
-  reg.node.name = "raw-1";
-  reg.node.gpus.resize(1);
-  raw.Send(reg);
-  ASSERT_TRUE(raw.ReceiveA<wire::RegisterReply>(Millis(5000)));
-  ASSERT_TRUE(cluster().WaitForNodesUp(2)) << cluster().Nodes().dump(2);
+  const wire::Register reg = RawNodeRegister();
+  ASSERT_NO_FATAL_FAILURE(RegisterRawNode(raw, reg));
 
   const std::string pids_file = cluster().Scratch("pids");
   const std::string go_file = cluster().Scratch("go");
