@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <limits>
 #include <set>
 
 #include "agent/core/rank_env.h"
@@ -370,8 +371,19 @@ void AgentService::HandleKill(const wire::KillJob& m) {
   RunTimers(now);
 }
 
+bool AgentService::JobReservedHere(JobId job) const {
+  auto it = reservations_.lower_bound({job, std::numeric_limits<int32_t>::min()});
+  return it != reservations_.end() && it->first.first == job;
+}
+
 void AgentService::HandleReadLog(uint64_t request_id, const wire::ReadLog& m) {
   auto chunk = ReadLogChunk(LogPath(m.job, m.rank), m.offset, m.max_bytes);
+  if (!chunk.ok() && chunk.status().code() == StatusCode::kNotFound && JobReservedHere(m.job)) {
+    // musterd places a gang when it reserves it, so a reader can ask between
+    // the reservation and the launch: the log is empty so far, not missing.
+    Send(wire::LogChunk{"", m.offset, true, false}, request_id);
+    return;
+  }
   if (!chunk.ok()) {
     wire::ErrorCode code = chunk.status().code() == StatusCode::kNotFound ? wire::ErrorCode::kNotFound
                                                                           : wire::ErrorCode::kInternal;

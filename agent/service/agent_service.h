@@ -82,6 +82,7 @@ class AgentService {
   std::string ReserveConflict(const wire::LaunchRanks& m);
   void HandleKill(const wire::KillJob& m);
   void HandleReadLog(uint64_t request_id, const wire::ReadLog& m);
+  bool JobReservedHere(JobId job) const;  // reserved, not yet committed
   void SendRegister();
 
   // Processes and timers.

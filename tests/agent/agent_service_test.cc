@@ -490,6 +490,33 @@ TEST_F(AgentServiceTest, ReserveStartsNothingUntilCommit) {
   EXPECT_NE(refused->reason.find("in use by job 30"), std::string::npos) << refused->reason;
 }
 
+TEST_F(AgentServiceTest, ReadLogBetweenReserveAndCommitIsEmptyNotMissing) {
+  // musterd places a gang when it reserves it, so `muster logs -f` can ask
+  // before the commit reaches this node; that must not read as "no log".
+  StartRegistered();
+  sched_->Send(wire::ReserveRanks{Sh(37, 1, "echo late-start", 1)});
+  auto reserved = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 37; });
+  ASSERT_TRUE(reserved);
+  ASSERT_TRUE(reserved->ok) << reserved->reason;
+  sched_->Send(wire::ReadLog{37, 0, 0, 1024}, 90);
+  uint64_t id = 0;
+  auto chunk = sched_->WaitFor<wire::LogChunk>(kWaitMs, {}, &id);
+  ASSERT_TRUE(chunk);
+  EXPECT_EQ(id, 90u);
+  EXPECT_EQ(chunk->data, "");
+  EXPECT_EQ(chunk->next_offset, 0u);
+  EXPECT_FALSE(chunk->job_finished);
+
+  sched_->Send(wire::CommitRanks{{37, 1}});
+  ASSERT_TRUE(WaitUntil([&] { return LogOf(37, 0) == "late-start\n"; }, kWaitMs));
+  // A job this node never heard of still has no log here.
+  sched_->Send(wire::ReadLog{38, 0, 0, 1024}, 91);
+  auto err = sched_->WaitFor<wire::Error>(kWaitMs, {}, &id);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code, wire::ErrorCode::kNotFound);
+  EXPECT_EQ(id, 91u);
+}
+
 TEST_F(AgentServiceTest, DoubleReservationIsRefusedAndAbortFreesTheGpus) {
   StartRegistered();
   sched_->Send(wire::ReserveRanks{Sh(32, 1, "true", 2)});
