@@ -4,15 +4,16 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "common/base/log.h"
-
-extern char** environ;
 
 namespace muster::agent {
 namespace {
@@ -26,43 +27,95 @@ struct ChildFailure {
 
 std::string Errno(int err) { return std::strerror(err); }
 
-// Between fork and exec only async-signal-safe calls: everything the child
-// needs was prepared by the parent.
-[[noreturn]] void RunChild(pid_t parent, int log_fd, int report_fd, const char* workdir, char* const* argv,
-                           char** envp) {
-  auto fail = [report_fd](Stage stage, int err) {
+// What the child needs, all built by the parent before vfork: the child
+// shares the parent's memory until it execs, so it allocates nothing and
+// writes to no variable of the parent's.
+struct ChildPlan {
+  pid_t parent;
+  int log_fd;
+  int report_fd;
+  const char* workdir;
+  const char* path;        // the resolved program, or argv[0] when none was found
+  int lookup_errno;        // set when PATH held no such program: fail with it
+  char* const* argv;
+  char* const* sh_argv;    // {"/bin/sh", path, argv[1..]}: execvp's fallback for a script without "#!"
+  char* const* envp;
+};
+
+// Between vfork and exec only system calls. The parent blocked every signal
+// before vfork, so no handler of the agent's can run on the shared memory;
+// handlers go back to the default before the mask opens.
+[[noreturn]] void RunChild(const ChildPlan& p) {
+  auto fail = [&p](Stage stage, int err) {
     ChildFailure f{stage, err};
     ssize_t n;
-    do n = write(report_fd, &f, sizeof f);
+    do n = write(p.report_fd, &f, sizeof f);
     while (n < 0 && errno == EINTR);
     _exit(127);
   };
   if (setpgid(0, 0) != 0) fail(Stage::kSetup, errno);
   // Die with the agent; if it already died before prctl, do not run at all.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(Stage::kSetup, errno);
-  if (getppid() != parent) _exit(127);
-  // The agent blocks SIGCHLD (and maybe SIGTERM/SIGINT) for its signalfds;
-  // a blocked mask would be inherited through exec.
+  if (getppid() != p.parent) _exit(127);
+  // A caught signal would run the agent's handler in the job; an ignored
+  // SIGPIPE (muster-agent ignores it: its stdout may be a closed pipe) would
+  // survive exec. Jobs get the defaults, then no blocked signal either: the
+  // agent blocks SIGCHLD (and maybe SIGTERM/SIGINT) for its signalfds.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    struct sigaction cur {};
+    if (sigaction(sig, nullptr, &cur) != 0) continue;  // reserved by libc
+    if (sig == SIGPIPE || (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN)) sigaction(sig, &dfl, nullptr);
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  // muster-agent ignores SIGPIPE (its stdout may be a closed pipe); an
-  // ignored disposition would survive exec, so jobs get the default back.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigaction(SIGPIPE, &dfl, nullptr);
 
   int null_fd = open("/dev/null", O_RDONLY);
   if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0) fail(Stage::kStdin, errno);
-  if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0) fail(Stage::kSetup, errno);
+  if (dup2(p.log_fd, STDOUT_FILENO) < 0 || dup2(p.log_fd, STDERR_FILENO) < 0) fail(Stage::kSetup, errno);
   // No descriptor of the agent (sockets, signalfd, test harness) leaks into
   // the job; the report pipe is already close-on-exec.
   close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-  if (chdir(workdir) != 0) fail(Stage::kChdir, errno);
-  environ = envp;  // so execvp searches the job's PATH
-  execvp(argv[0], argv);
+  if (chdir(p.workdir) != 0) fail(Stage::kChdir, errno);
+  if (p.lookup_errno != 0) fail(Stage::kExec, p.lookup_errno);
+  execve(p.path, p.argv, p.envp);
+  if (errno == ENOEXEC) execve(p.sh_argv[0], p.sh_argv, p.envp);
   fail(Stage::kExec, errno);
   _exit(127);  // not reached
+}
+
+// execvp's search, done by the parent against the job's own PATH (execvp
+// would search the agent's): the first regular, executable file. A relative
+// PATH entry or program is relative to the job's working directory.
+std::string ResolveProgram(const ProcessSpec& spec, const std::string& workdir, int* lookup_errno) {
+  const std::string& name = spec.argv[0];
+  *lookup_errno = 0;
+  if (name.find('/') != std::string::npos) return name;  // as given; execve reports what is wrong
+  std::string search = "/bin:/usr/bin";                   // execvp's default when PATH is unset
+  for (const auto& e : spec.env)
+    if (e.rfind("PATH=", 0) == 0) search = e.substr(5);
+  int first_error = ENOENT;
+  size_t from = 0;
+  while (from <= search.size()) {
+    size_t colon = search.find(':', from);
+    if (colon == std::string::npos) colon = search.size();
+    std::string dir = search.substr(from, colon - from);
+    from = colon + 1;
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    std::string on_disk = candidate[0] == '/' ? candidate : workdir + "/" + candidate;
+    struct stat st;
+    if (stat(on_disk.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (access(on_disk.c_str(), X_OK) != 0) {
+      first_error = EACCES;  // found but not executable: execvp goes on looking, then says EACCES
+      continue;
+    }
+    return candidate;
+  }
+  *lookup_errno = first_error;
+  return name;
 }
 
 std::string DescribeFailure(const ChildFailure& f, const ProcessSpec& spec) {
@@ -114,7 +167,7 @@ std::vector<Result<int32_t>> ProcessLauncher::StartAll(const std::vector<Process
 Result<ProcessLauncher::Forked> ProcessLauncher::Fork(const ProcessSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) return Status::InvalidArgument("empty argv");
 
-  // Everything the child touches is built here, before fork.
+  // Everything the child touches is built here, before vfork.
   std::vector<char*> argv;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -122,6 +175,10 @@ Result<ProcessLauncher::Forked> ProcessLauncher::Fork(const ProcessSpec& spec) {
   for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   const std::string workdir = spec.workdir.empty() ? "." : spec.workdir;
+  int lookup_errno = 0;
+  const std::string path = ResolveProgram(spec, workdir, &lookup_errno);
+  std::vector<char*> sh_argv{const_cast<char*>("/bin/sh"), const_cast<char*>(path.c_str())};
+  sh_argv.insert(sh_argv.end(), argv.begin() + 1, argv.end());
 
   int log_fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) return Status::IoError("open log '" + spec.log_path + "': " + Errno(errno));
@@ -131,20 +188,25 @@ Result<ProcessLauncher::Forked> ProcessLauncher::Fork(const ProcessSpec& spec) {
     close(log_fd);
     return Status::Internal("pipe: " + Errno(err));
   }
+  const ChildPlan plan{getpid(), log_fd, report[1], workdir.c_str(), path.c_str(), lookup_errno,
+                       argv.data(), sh_argv.data(), envp.data()};
 
-  const pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) RunChild(parent, log_fd, report[1], workdir.c_str(), argv.data(), envp.data());
+  // vfork, not fork: no copy of the agent's page tables, and the parent goes
+  // on once the child has exec'd (or failed). Every signal stays blocked
+  // across it so that no handler runs in the child on the shared memory.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pid_t pid = vfork();
+  if (pid == 0) RunChild(plan);
   int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   close(log_fd);
   close(report[1]);
   if (pid < 0) {
     close(report[0]);
-    return Status::ResourceExhausted("fork: " + Errno(fork_errno));
+    return Status::ResourceExhausted("vfork: " + Errno(fork_errno));
   }
-  // Also from the parent, so the group exists before we may signal it.
-  // (EACCES once the child has exec'd is fine: it did it itself.)
-  setpgid(pid, pid);
   return Forked{static_cast<int32_t>(pid), report[0]};
 }
 

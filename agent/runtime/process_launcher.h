@@ -6,7 +6,7 @@
 
 namespace muster::agent {
 
-// fork/exec. Each process leads its own process group, dies with the thread
+// vfork/exec. Each process leads its own process group, dies with the thread
 // that started it (PR_SET_PDEATHSIG), and is reaped through a SIGCHLD
 // signalfd. When a leader ends, the rest of its group is SIGKILLed so no
 // grandchild outlives its rank.
@@ -23,8 +23,9 @@ class ProcessLauncher final : public Launcher {
   ProcessLauncher& operator=(const ProcessLauncher&) = delete;
 
   Result<int32_t> Start(const ProcessSpec& spec) override;
-  // Forks every process first, then waits for each exec: the children exec
-  // in parallel, and a gang of 8 ranks starts in about the time of one.
+  // Starts every process, then collects each one's exec report. vfork
+  // returns once a child has exec'd, so the ranks' own start-up (the dynamic
+  // loader, Python's imports) overlaps the next ranks' launch.
   std::vector<Result<int32_t>> StartAll(const std::vector<ProcessSpec>& specs) override;
   void SignalGroup(int32_t pgid, int sig) override;
   std::vector<ProcessExit> Reap() override;
@@ -32,7 +33,7 @@ class ProcessLauncher final : public Launcher {
 
  private:
   explicit ProcessLauncher(int signal_fd) : signal_fd_(signal_fd) {}
-  // A forked child and the close-on-exec pipe that says whether its exec worked.
+  // A started child and the close-on-exec pipe that says whether its exec worked.
   struct Forked {
     int32_t pid = 0;
     int report_fd = -1;

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "agent/core/rank_env.h"
@@ -208,6 +209,83 @@ TEST_F(ProcessLauncherTest, ExecUsesThePathOfTheRankEnvironment) {
   auto exit = AwaitExit(*pid);
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->exit_code, 9);
+}
+
+TEST_F(ProcessLauncherTest, PathLookupSkipsWhatCannotRunAndSaysPermissionDenied) {
+  // execvp's rules, applied to the rank's PATH: a file that is not
+  // executable is passed over for a later one; when nothing runs, EACCES.
+  std::string first = dir_.Sub("first"), second = dir_.Sub("second");
+  std::filesystem::create_directories(first);
+  std::filesystem::create_directories(second);
+  testing::WriteFile(first + "/muster-test-tool", "#!/bin/sh\nexit 3\n");  // not executable
+  testing::WriteFile(second + "/muster-test-tool", "#!/bin/sh\nexit 4\n");
+  std::filesystem::permissions(second + "/muster-test-tool", std::filesystem::perms::owner_all);
+  ProcessSpec spec = Spec({"muster-test-tool"});
+  spec.env = {"PATH=" + first + ":" + second};
+  auto pid = Start(spec);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  auto exit = AwaitExit(*pid);
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->exit_code, 4);
+
+  spec.env = {"PATH=" + first};
+  auto denied = Start(spec);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().message(), "exec 'muster-test-tool': Permission denied");
+}
+
+TEST_F(ProcessLauncherTest, RelativeProgramsAndPathEntriesAreRelativeToTheWorkdir) {
+  std::string work = dir_.Sub("job");
+  std::filesystem::create_directories(work + "/tools");
+  testing::WriteFile(work + "/run.sh", "#!/bin/sh\nexit 5\n");
+  testing::WriteFile(work + "/tools/muster-test-tool", "#!/bin/sh\nexit 6\n");
+  std::filesystem::permissions(work + "/run.sh", std::filesystem::perms::owner_all);
+  std::filesystem::permissions(work + "/tools/muster-test-tool", std::filesystem::perms::owner_all);
+
+  ProcessSpec spec = Spec({"./run.sh"});
+  spec.workdir = work;
+  auto pid = Start(spec);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  auto exit = AwaitExit(*pid);
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->exit_code, 5);
+
+  spec.argv = {"muster-test-tool"};
+  spec.env = {"PATH=tools:/usr/bin:/bin"};
+  pid = Start(spec);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  exit = AwaitExit(*pid);
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->exit_code, 6);
+}
+
+TEST_F(ProcessLauncherTest, AScriptWithoutAShebangRunsUnderSh) {
+  std::string script = dir_.Sub("plain-script");
+  testing::WriteFile(script, "echo \"args: $1 $2\"\nexit 7\n");
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  auto pid = Start(Spec({script, "a", "b"}));
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  auto exit = AwaitExit(*pid);
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->exit_code, 7);
+  EXPECT_EQ(ReadFile(dir_.Sub("rank.log")), "args: a b\n");
+}
+
+void NoteSignal(int) {}
+
+TEST_F(ProcessLauncherTest, SignalHandlersOfTheAgentAreNotTheJobs) {
+  // A handler the agent installed must not survive into the job: SIGUSR1
+  // kills the rank as it would any program.
+  struct sigaction handler {
+  }, old{};
+  handler.sa_handler = NoteSignal;
+  sigaction(SIGUSR1, &handler, &old);
+  auto pid = Start(Spec({"sh", "-c", "kill -USR1 $$; sleep 5"}));
+  sigaction(SIGUSR1, &old, nullptr);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  auto exit = AwaitExit(*pid);
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->signal, SIGUSR1);
 }
 
 TEST_F(ProcessLauncherTest, SignallingTheGroupKillsGrandchildren) {
