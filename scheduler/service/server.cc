@@ -10,6 +10,8 @@
 namespace muster::service {
 namespace {
 
+constexpr int kListenBacklog = 4096;  // connections waiting for accept()
+
 // A wildcard bind ("tcp://0.0.0.0:7600", "tcp://[::]:7600") is no address a
 // rank on another host can dial: name this host instead.
 std::string AdvertisedEndpoint(const std::string& bound) {
@@ -160,6 +162,11 @@ Status Server::Bind() {
     // Frames past this are dropped by ZeroMQ itself (no reply possible);
     // frames under it but over the protocol limit get an error reply.
     router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * wire::kMaxFrameBytes));
+    // ZeroMQ's default listen backlog is 100: when a whole cluster reconnects
+    // at once (musterd restarted, a switch back up) the kernel drops the
+    // other SYNs and those agents wait out TCP's 1 s, 3 s, 7 s... retries.
+    // The kernel caps this at net.core.somaxconn (4096 on Debian 12).
+    router_.set(zmq::sockopt::backlog, kListenBacklog);
     router_.bind(ep);
     endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     advertised_ = options_.advertise.empty() ? AdvertisedEndpoint(endpoint_) : options_.advertise;
