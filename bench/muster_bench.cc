@@ -509,6 +509,17 @@ int RunLoad(const Options& o) {
       {"max", stats.value("max_committed_turn_messages", uint64_t{0})},
       {"mean_ops", commits ? static_cast<double>(stats.value("commit_ops", uint64_t{0})) / commits : 0},
       {"max_ops", stats.value("max_commit_ops", uint64_t{0})}};
+  {
+    const auto cycles = stats.value("schedule_cycles", uint64_t{0});
+    const auto full = stats.value("full_cycles", uint64_t{0});
+    j["schedule_cycle_ms"] = {
+        {"mean", cycles ? stats.value("cycle_us_total", uint64_t{0}) / 1000.0 / cycles : 0},
+        {"max", stats.value("cycle_us_max", uint64_t{0}) / 1000.0},
+        {"n", cycles},
+        {"full_mean", full ? stats.value("full_cycle_us_total", uint64_t{0}) / 1000.0 / full : 0},
+        {"full_max", stats.value("full_cycle_us_max", uint64_t{0}) / 1000.0},
+        {"full_n", full}};
+  }
   j["musterd_stats"] = stats;
   j["disk_synced_writes_per_s"] = store_syncs;
   j["disk_fdatasync_per_s"] = fdatasyncs;
@@ -542,6 +553,11 @@ int RunLoad(const Options& o) {
   std::printf("  commit batch mean/max msgs  %.1f / %llu  (%llu commits)\n", j["commit_batch"]["mean"].get<double>(),
               static_cast<unsigned long long>(j["commit_batch"]["max"].get<uint64_t>()),
               static_cast<unsigned long long>(commits));
+  const json& cyc = j["schedule_cycle_ms"];
+  std::printf("  schedule cycle ms mean/max  %.2f / %.2f  (%llu cycles; full: %.2f / %.2f, %llu)\n",
+              cyc["mean"].get<double>(), cyc["max"].get<double>(),
+              static_cast<unsigned long long>(cyc["n"].get<uint64_t>()), cyc["full_mean"].get<double>(),
+              cyc["full_max"].get<double>(), static_cast<unsigned long long>(cyc["full_n"].get<uint64_t>()));
   std::printf("  disk synced writes/s        %.0f  (RocksDB, one sync per write; raw fdatasync %.0f)\n",
               store_syncs, fdatasyncs);
   std::fflush(stdout);

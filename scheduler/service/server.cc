@@ -56,6 +56,11 @@ std::string StatsJson(const ServerStats& s) {
   field("max_committed_turn_messages", s.max_committed_turn_messages);
   field("heartbeats", s.heartbeats);
   field("schedule_cycles", s.schedule_cycles);
+  field("cycle_us_total", s.cycle_us_total);
+  field("cycle_us_max", s.cycle_us_max);
+  field("full_cycles", s.full_cycles);
+  field("full_cycle_us_total", s.full_cycle_us_total);
+  field("full_cycle_us_max", s.full_cycle_us_max);
   return out + "}";
 }
 
@@ -240,9 +245,18 @@ Status Server::Run(const std::atomic<bool>& stop) {
     // takes microseconds and none waits.
     if (schedule_needed_ && NowUs() >= next_cycle_us_) {
       int64_t begin = NowUs();
+      const int64_t last_full = last_full_cycle_us_;
       Schedule();
       int64_t end = NowUs();
       next_cycle_us_ = end + (end - begin);
+      const auto took = static_cast<uint64_t>(end - begin);
+      stats_.cycle_us_total += took;
+      stats_.cycle_us_max = std::max(stats_.cycle_us_max, took);
+      if (last_full_cycle_us_ != last_full) {
+        ++stats_.full_cycles;
+        stats_.full_cycle_us_total += took;
+        stats_.full_cycle_us_max = std::max(stats_.full_cycle_us_max, took);
+      }
     }
     MUSTER_RETURN_IF_ERROR(CommitAndFlush());
   }

@@ -73,6 +73,13 @@ struct ServerStats {
   uint64_t commit_ops = 0;           // store ops over all commits
   uint64_t heartbeats = 0;
   uint64_t schedule_cycles = 0;
+  // Time spent in scheduling cycles (Slurm's sdiag "Main schedule
+  // statistics"), and in the full ones, which see every pending job.
+  uint64_t cycle_us_total = 0;
+  uint64_t cycle_us_max = 0;
+  uint64_t full_cycles = 0;
+  uint64_t full_cycle_us_total = 0;
+  uint64_t full_cycle_us_max = 0;
 };
 
 // One JSON object of the counters, for the stats file musterd writes at exit.

@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -273,8 +274,14 @@ class RocksDbStore final : public StateStore {
   using SeqMap = std::unordered_map<JobId, uint64_t>;
 
   Status AddJob(const Job& job, rocksdb::WriteBatch* batch, std::vector<JobId>* finished);
-  Status AddEvent(const JobEvent& ev, rocksdb::WriteBatch* batch, SeqMap* staged);
-  Result<uint64_t> NextSeq(JobId id, const SeqMap& staged);
+  // Job ids in [lo, hi) are allocated by the batch being built: nothing of
+  // theirs is on disk yet.
+  struct FreshIds {
+    JobId lo = kNoJob, hi = kNoJob;
+    bool contains(JobId id) const { return id >= lo && id < hi; }
+  };
+  Status AddEvent(const JobEvent& ev, const FreshIds& fresh, rocksdb::WriteBatch* batch, SeqMap* staged);
+  Result<uint64_t> NextSeq(JobId id, const FreshIds& fresh, const SeqMap& staged);
   Result<uint64_t> RecoverNextSeq(JobId id);
   Result<std::optional<Job>> GetJobAt(const rocksdb::ReadOptions& options, const std::string& key,
                                       std::string (*key_of)(const Job&));
@@ -289,6 +296,12 @@ class RocksDbStore final : public StateStore {
   // commit_mu_). A job's entry is dropped when it finishes, so the map holds
   // about the active jobs; a miss is recovered from disk (RecoverNextSeq).
   std::unordered_map<JobId, uint64_t> next_seq_;
+  // The next job id on disk, once known (Load, then every commit that sets
+  // it; guarded by commit_mu_). Ids from it up to a batch's new next id are
+  // that batch's fresh jobs, whose first event needs no seek: at 30,000
+  // submits/s those seeks cost a sixth of musterd's time, reading and
+  // decompressing index blocks of files just flushed.
+  std::optional<JobId> durable_next_job_id_;
 };
 
 Result<RecoveredState> RocksDbStore::Load(size_t recent_finished_limit) {
@@ -354,6 +367,10 @@ Result<RecoveredState> RocksDbStore::Load(size_t recent_finished_limit) {
   } else if (!s.IsNotFound()) {
     return IoError("read of '" + std::string(kNextJobIdKey) + "'", s);
   }
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    durable_next_job_id_ = state.next_job_id;
+  }
   return state;
 }
 
@@ -362,6 +379,12 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
   MUSTER_RETURN_IF_ERROR(ws.Validate());
 
   std::lock_guard<std::mutex> lock(commit_mu_);
+  std::optional<JobId> batch_next;
+  for (const WriteSet::Op& op : ws.ops())
+    if (const auto* p = std::get_if<WriteSet::SetNextJobId>(&op)) batch_next = p->next;
+  FreshIds fresh;
+  if (durable_next_job_id_ && batch_next && *batch_next > *durable_next_job_id_)
+    fresh = {*durable_next_job_id_, *batch_next};
   rocksdb::WriteBatch batch;
   SeqMap staged;
   std::vector<JobId> finished;
@@ -378,7 +401,7 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
                          rs = batch.Delete(NodeKey(p.name));
                          return Status::Ok();
                        },
-                       [&](const WriteSet::AppendEvent& p) { return AddEvent(p.event, &batch, &staged); },
+                       [&](const WriteSet::AppendEvent& p) { return AddEvent(p.event, fresh, &batch, &staged); },
                        [&](const WriteSet::SetNextJobId& p) {
                          rs = batch.Put(std::string(kNextJobIdKey), std::to_string(p.next));
                          return Status::Ok();
@@ -425,6 +448,7 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
   // Only now, with the batch durable, may the cache move forward.
   for (const auto& [id, seq] : staged) next_seq_[id] = seq;
   for (JobId id : finished) next_seq_.erase(id);
+  if (batch_next) durable_next_job_id_ = *batch_next;
   return Status::Ok();
 }
 
@@ -441,8 +465,9 @@ Status RocksDbStore::AddJob(const Job& job, rocksdb::WriteBatch* batch, std::vec
   return Status::Ok();
 }
 
-Status RocksDbStore::AddEvent(const JobEvent& ev, rocksdb::WriteBatch* batch, SeqMap* staged) {
-  Result<uint64_t> seq = NextSeq(ev.job, *staged);
+Status RocksDbStore::AddEvent(const JobEvent& ev, const FreshIds& fresh, rocksdb::WriteBatch* batch,
+                              SeqMap* staged) {
+  Result<uint64_t> seq = NextSeq(ev.job, fresh, *staged);
   if (!seq.ok()) return seq.status();
   if (*seq > kMaxSeq) {
     return Status::ResourceExhausted("job " + std::to_string(ev.job) + " has too many events");
@@ -453,9 +478,10 @@ Status RocksDbStore::AddEvent(const JobEvent& ev, rocksdb::WriteBatch* batch, Se
   return Status::Ok();
 }
 
-Result<uint64_t> RocksDbStore::NextSeq(JobId id, const SeqMap& staged) {
+Result<uint64_t> RocksDbStore::NextSeq(JobId id, const FreshIds& fresh, const SeqMap& staged) {
   if (auto it = staged.find(id); it != staged.end()) return it->second;
   if (auto it = next_seq_.find(id); it != next_seq_.end()) return it->second;
+  if (fresh.contains(id)) return uint64_t{0};
   return RecoverNextSeq(id);
 }
 

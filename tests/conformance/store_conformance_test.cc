@@ -439,6 +439,50 @@ TYPED_TEST(StoreConformanceTest, EventsAfterAJobFinishesKeepOrder) {
   EXPECT_EQ(this->Events(8), want);
 }
 
+TYPED_TEST(StoreConformanceTest, EventsOfJobsAllocatedWithTheirFirstEventsKeepOrder) {
+  // musterd's pattern: a set allocates ids (SetNextId) and carries the new
+  // jobs' first events; later sets add events to those jobs and to older,
+  // finished ones; a restart in between.
+  EXPECT_EQ(this->Load().next_job_id, 1);
+  std::vector<JobEvent> want[7];
+  int i = 0;
+  auto append = [&](WriteSet& ws, JobId job) {
+    want[job].push_back(MakeEvent(job, i++));
+    ws.Append(want[job].back());
+  };
+  WriteSet a;
+  a.SetNextId(3);
+  a.Put(MakeJob(1, JobState::kPending));
+  append(a, 1);
+  a.Put(MakeJob(2, JobState::kPending));
+  append(a, 2);
+  append(a, 2);
+  this->Commit(a);
+  WriteSet b;
+  b.Put(MakeJob(1, JobState::kCompleted));
+  append(b, 1);
+  this->Commit(b);
+  WriteSet c;
+  c.SetNextId(5);
+  c.Put(MakeJob(3, JobState::kPending));
+  append(c, 3);
+  append(c, 1);  // late, after job 1 ended: not one of this set's new jobs
+  append(c, 2);
+  this->Commit(c);
+  for (JobId job : {1, 2, 3}) EXPECT_EQ(this->Events(job), want[job]) << "job " << job;
+
+  ASSERT_NO_FATAL_FAILURE(this->Reopen());
+  EXPECT_EQ(this->Load().next_job_id, 5);
+  WriteSet d;
+  d.SetNextId(7);
+  d.Put(MakeJob(5, JobState::kPending));
+  append(d, 5);
+  append(d, 2);
+  append(d, 1);
+  this->Commit(d);
+  for (JobId job : {1, 2, 3, 5}) EXPECT_EQ(this->Events(job), want[job]) << "job " << job;
+}
+
 // ---------------------------------------------------------------------------
 // Nodes and counters
 
