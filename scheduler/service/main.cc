@@ -69,6 +69,12 @@ int main(int argc, char** argv) {
       ("timezone", po::value<std::string>()->default_value("UTC"), "time zone of the off-peak windows (IANA name)")
       ("fair-share-half-life", po::value<std::string>()->default_value("7d"), "decay half-life of fair-share usage")
       ("backfill", po::value<bool>()->default_value(true), "EASY backfill (true|false)")
+      ("queue-depth", po::value<size_t>()->default_value(1000),
+       "pending jobs per queue and team that each scheduling cycle considers, in priority order (0: all; "
+       "like Slurm's default_queue_depth)")
+      ("full-queue-depth", po::value<size_t>()->default_value(10000),
+       "the same for the full cycle once a second, which backfills and refreshes pending reasons (0: all; "
+       "like Slurm's bf_max_job_test)")
       ("http-listen", po::value<std::string>(),
        "serve HTTP triggers (plain JSON and Alertmanager webhooks) on [HOST:]PORT; HOST defaults to "
        "127.0.0.1 (default: no HTTP)")
@@ -102,6 +108,8 @@ int main(int argc, char** argv) {
   if (vm.count("offpeak")) options.offpeak = vm["offpeak"].as<std::vector<std::string>>();
   options.timezone = vm["timezone"].as<std::string>();
   options.backfill = vm["backfill"].as<bool>();
+  options.queue_depth = vm["queue-depth"].as<size_t>();
+  options.full_queue_depth = vm["full-queue-depth"].as<size_t>();
   for (auto [flag, target] : {std::pair{"heartbeat-timeout", &options.heartbeat_timeout},
                               std::pair{"fair-share-half-life", &options.fair_share_half_life},
                               std::pair{"start-timeout", &options.start_timeout},

@@ -239,6 +239,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
       next_wakeup_ = kNoTime;
       schedule_needed_ = true;
     }
+    if (full_cycle_owed_ && NowUs() - last_full_cycle_us_ >= kFullCycleEveryUs) schedule_needed_ = true;
     // A cycle costs O(nodes + pending): at 10,000 nodes a few ms. Cycles are
     // spaced so they take at most about half of the loop's time; events in
     // between are batched into the next cycle. On small clusters a cycle

@@ -54,9 +54,11 @@ struct ServerOptions {
   std::string timezone = "UTC";
   Duration fair_share_half_life = 7 * kDay;
   bool backfill = true;
-  // Between full cycles (one a second) the core sees at most this many plain
-  // pending jobs per queue and team (scheduling.cc); 0: every job, always.
+  // The core sees at most this many plain pending jobs per queue and team in
+  // a cycle, and `full_queue_depth` in the full cycle once a second
+  // (scheduling.cc); 0: every job (queue_depth 0: every cycle is full).
   size_t queue_depth = 1000;
+  size_t full_queue_depth = 10000;
 };
 
 // Statistics for tests, the bench and `--log-level debug`.
@@ -332,10 +334,13 @@ class Server {
   // Pending jobs for the cycles between full ones (scheduling.cc): plain
   // jobs (no window, dependency or hold) per (queue, team) in the core's
   // order (-priority, submit time, id), and all others. A hint, not the
-  // truth: every entry is checked at use and dropped when stale, and each
-  // full cycle rebuilds both from active_.
+  // truth: every entry is checked at use and dropped when stale; each full
+  // cycle walks all of them. Built from active_ by the first full cycle.
   std::map<std::pair<std::string, std::string>, std::set<std::tuple<int32_t, Time, JobId>>> plain_pending_;
   std::set<JobId> other_pending_;
+  bool pending_index_stale_ = true;
+  static constexpr int64_t kFullCycleEveryUs = 1'000'000;
+  bool full_cycle_owed_ = false;  // a cycle left plain jobs unseen: run a full one when due
   std::map<std::string, QueueSpec> queues_;
   std::map<std::string, Model> models_;
   std::shared_ptr<const timewin::OffPeakCalendar> calendar_;

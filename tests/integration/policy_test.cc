@@ -2,6 +2,7 @@
 // backfill, quotas, holds, preemption and off-peak windows, checked the way
 // a user would: `muster show` / `muster jobs --json`.
 #include <ctime>
+#include <fstream>
 
 #include "tests/integration/integration.h"
 
@@ -178,6 +179,41 @@ namespace {
 
 // `--array 0-5%2`: six tasks, never more than two at once, each with its
 // index in MUSTER_ARRAY_TASK_ID; the array job completes when they all have.
+// A deep queue with tiny depths: each cycle considers 2 jobs, the full
+// cycle 3. The jobs behind say so, and none is lost: all run, in order.
+class IntegrationDeepQueue : public IntegrationPolicy {
+ protected:
+  ClusterOptions Options() const override {
+    ClusterOptions o = IntegrationPolicy::Options();
+    o.gpus_per_agent = 1;
+    o.musterd_args = {"--queue-depth", "2", "--full-queue-depth", "3"};
+    return o;
+  }
+};
+
+TEST_F(IntegrationDeepQueue, JobsPastTheDepthSayWhyAndStillRunInOrder) {
+  const std::string go = cluster().Scratch("go");
+  const std::string order_file = cluster().Scratch("order");
+  int64_t blocker = cluster().Submit(
+      {"--gpus", "1"}, Sh("for i in $(seq 200); do [ -e " + go + " ] && exit 0; sleep 0.05; done; exit 1"));
+  ASSERT_EQ(StateOf(cluster().WaitForJobState(blocker, "RUNNING")), "RUNNING");
+  std::vector<int64_t> ids;
+  for (int i = 1; i <= 6; ++i)
+    ids.push_back(cluster().Submit({"--gpus", "1"}, Sh("echo j" + std::to_string(i) + " >> " + order_file)));
+  // A full cycle (one a second) tells the last ones where they stand.
+  Json last = cluster().WaitForJob(
+      ids.back(),
+      [](const Json& j) { return j.value("reason_detail", "").find("behind the first 3 jobs") != std::string::npos; },
+      Millis(5000));
+  EXPECT_EQ(last.value("reason", ""), "Priority") << last.dump(2);
+  EXPECT_NE(last.value("reason_detail", "").find("behind the first 3 jobs"), std::string::npos) << last.dump(2);
+  EXPECT_EQ(cluster().Show(ids.front()).value("reason", ""), "Resources");
+
+  std::ofstream(go).put('\n');  // releases the blocker
+  for (int64_t id : ids) EXPECT_EQ(StateOf(cluster().WaitForJobState(id, "COMPLETED", Millis(30000))), "COMPLETED");
+  EXPECT_EQ(ReadFile(order_file), "j1\nj2\nj3\nj4\nj5\nj6\n");
+}
+
 TEST_F(IntegrationPolicy, ArrayRunsEveryTaskWithinItsCap) {
   const std::string dir = cluster().Scratch("array");
   ASSERT_EQ(::system(("mkdir -p " + dir).c_str()), 0);
