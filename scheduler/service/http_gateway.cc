@@ -15,6 +15,7 @@
 #include "common/base/log.h"
 #include "common/base/strings.h"
 #include "common/transport/zmq_util.h"
+#include "scheduler/service/bounded_task_queue.h"
 
 namespace muster::service {
 namespace {
@@ -22,6 +23,10 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr size_t kMaxBodyBytes = 1024 * 1024;
+// Connections served at once, and accepted ones waiting for a worker; past
+// that the listener stops accepting (BoundedTaskQueue).
+constexpr size_t kWorkers = 4;
+constexpr size_t kMaxQueuedConnections = 64;
 constexpr size_t kMinTokenChars = 16;
 constexpr size_t kMaxMetricValueChars = 256;
 constexpr const char* kAnyTeam = "*";  // a tokens-file team that may trigger every model
@@ -217,7 +222,7 @@ struct HttpGateway::Impl {
     server.set_read_timeout(2, 0);
     server.set_write_timeout(2, 0);
     server.set_keep_alive_max_count(1);
-    server.new_task_queue = [] { return new httplib::ThreadPool(4); };
+    server.new_task_queue = [] { return new BoundedTaskQueue(kWorkers, kMaxQueuedConnections); };
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
     server.Post(R"(/v1/models/([A-Za-z0-9._-]{1,64})/trigger)", [this](const httplib::Request& req, httplib::Response& res) {
       const std::string model = req.matches[1];
