@@ -136,6 +136,15 @@ class AgentServiceTest : public ::testing::Test {
     return ReadFile(dir_.Sub("work/logs/" + std::to_string(job) + "/rank-" + std::to_string(rank) + ".log"));
   }
 
+  // Asks the agent for a log chunk as musterd would; the answer carries the request id.
+  std::optional<wire::LogChunk> ReadLog(const wire::ReadLog& m, uint64_t request_id) {
+    sched_->Send(m, request_id);
+    uint64_t id = 0;
+    auto chunk = sched_->WaitFor<wire::LogChunk>(kWaitMs, {}, &id);
+    if (chunk) EXPECT_EQ(id, request_id);
+    return chunk;
+  }
+
   TempDir dir_;
   std::unique_ptr<ProcessLauncher> launcher_;
   std::unique_ptr<FakeScheduler> sched_;
@@ -221,19 +230,14 @@ TEST_F(AgentServiceTest, LaunchReportsStartThenExitCodeAndLogsOutput) {
   EXPECT_EQ(LogOf(7, 1), "1 1 1 0 2 7\n" + jobdir + "\n");
 
   // ReadLog answers with the same request id, in chunks.
-  sched_->Send(wire::ReadLog{7, 1, 0, 4}, 555);
-  uint64_t id = 0;
-  auto chunk = sched_->WaitFor<wire::LogChunk>(kWaitMs, {}, &id);
+  auto chunk = ReadLog(wire::ReadLog{7, 1, 0, 4}, 555);
   ASSERT_TRUE(chunk);
-  EXPECT_EQ(id, 555u);
   EXPECT_EQ(chunk->data, "1 1 ");
   EXPECT_EQ(chunk->next_offset, 4u);
   EXPECT_FALSE(chunk->eof);
   EXPECT_TRUE(chunk->job_finished);
-  sched_->Send(wire::ReadLog{7, 1, 4, 1 << 30}, 556);
-  chunk = sched_->WaitFor<wire::LogChunk>(kWaitMs, {}, &id);
+  chunk = ReadLog(wire::ReadLog{7, 1, 4, 1 << 30}, 556);
   ASSERT_TRUE(chunk);
-  EXPECT_EQ(id, 556u);
   EXPECT_EQ(chunk->data, LogOf(7, 1).substr(4));
   EXPECT_TRUE(chunk->eof);
 }
@@ -498,11 +502,8 @@ TEST_F(AgentServiceTest, ReadLogBetweenReserveAndCommitIsEmptyNotMissing) {
   auto reserved = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 37; });
   ASSERT_TRUE(reserved);
   ASSERT_TRUE(reserved->ok) << reserved->reason;
-  sched_->Send(wire::ReadLog{37, 0, 0, 1024}, 90);
-  uint64_t id = 0;
-  auto chunk = sched_->WaitFor<wire::LogChunk>(kWaitMs, {}, &id);
+  auto chunk = ReadLog(wire::ReadLog{37, 0, 0, 1024}, 90);
   ASSERT_TRUE(chunk);
-  EXPECT_EQ(id, 90u);
   EXPECT_EQ(chunk->data, "");
   EXPECT_EQ(chunk->next_offset, 0u);
   EXPECT_FALSE(chunk->job_finished);
@@ -511,6 +512,7 @@ TEST_F(AgentServiceTest, ReadLogBetweenReserveAndCommitIsEmptyNotMissing) {
   ASSERT_TRUE(WaitUntil([&] { return LogOf(37, 0) == "late-start\n"; }, kWaitMs));
   // A job this node never heard of still has no log here.
   sched_->Send(wire::ReadLog{38, 0, 0, 1024}, 91);
+  uint64_t id = 0;
   auto err = sched_->WaitFor<wire::Error>(kWaitMs, {}, &id);
   ASSERT_TRUE(err);
   EXPECT_EQ(err->code, wire::ErrorCode::kNotFound);
