@@ -75,12 +75,19 @@ void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
   ArmStartDeadline(e);
   // Phase 1 of the gang start: every node reserves, nothing starts until all
   // did (CommitGang). The phase is persisted with STARTING at this commit.
-  j.gang_phase = GangPhase::kReserving;
+  // A job on one node has nobody else to wait for: it is committed at once,
+  // and its node gets the reservation and the commit together, so the node
+  // still checks its GPUs first but no round trip (and no second synced
+  // write) comes between placement and start.
+  const bool one_node = j.placement.size() == 1;
+  j.gang_phase = one_node ? GangPhase::kCommitted : GangPhase::kReserving;
   e.reserve_waiting.clear();
-  for (const auto& a : j.placement) e.reserve_waiting.insert(a.node);
   DisarmReserveDeadline(e);
-  e.reserve_deadline_mono = MonotonicMs() + options_.reserve_timeout / kMillisecond;
-  reserve_deadlines_.insert({e.reserve_deadline_mono, j.id});
+  if (!one_node) {
+    for (const auto& a : j.placement) e.reserve_waiting.insert(a.node);
+    e.reserve_deadline_mono = MonotonicMs() + options_.reserve_timeout / kMillisecond;
+    reserve_deadlines_.insert({e.reserve_deadline_mono, j.id});
+  }
 
   std::vector<std::string> names;
   for (const auto& a : j.placement) names.push_back(a.node);
@@ -119,6 +126,7 @@ void Server::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
       m.ranks.push_back(std::move(r));
     }
     SendToNode(nodes_.at(a.node), wire::ReserveRanks{std::move(m)});
+    if (one_node) SendToNode(nodes_.at(a.node), wire::CommitRanks{{j.id, j.attempt}});
   }
 }
 

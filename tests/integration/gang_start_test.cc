@@ -480,5 +480,37 @@ TEST_F(IntegrationLateCommit, ACommitAfterTheReservationExpiredRequeuesTheGangAt
       << cluster().Nodes().dump(2);
 }
 
+// A job on one node waits for nobody: its node gets the reservation and the
+// commit together, so it starts without a round trip. The node still checks
+// its GPUs first, and a refusal requeues the job at once.
+class IntegrationOneNodeStart : public RawNodeClusterTest {};
+
+TEST_F(IntegrationOneNodeStart, ItsNodeGetsReserveAndCommitTogetherAndARefusalRequeuesIt) {
+  RawAgent raw(cluster().endpoint());
+  wire::Register reg = RawNodeRegister();
+  reg.node.gpus.resize(2);  // the only node a 2-GPU job fits on
+  reg.node.gpus[1].index = 1;
+  ASSERT_NO_FATAL_FAILURE(RegisterRawNode(raw, reg));
+
+  int64_t id = cluster().Submit({"--gpus", "2", "--max-restarts", "1"}, Sh("true"));
+  auto reserve = raw.ReceiveA<wire::ReserveRanks>(Millis(10000));
+  ASSERT_TRUE(reserve) << cluster().Diagnostics();
+  EXPECT_EQ(reserve->launch.job, id);
+  // Unanswered, and the commit comes anyway.
+  auto commit = raw.ReceiveA<wire::CommitRanks>(Millis(5000));
+  ASSERT_TRUE(commit) << cluster().Diagnostics();
+  EXPECT_EQ(commit->gang, (wire::GangRef{id, reserve->launch.attempt}));
+
+  // The node refuses, as an agent whose GPU is still busy would.
+  raw.Send(wire::Reserved{id, reserve->launch.attempt, false, "GPU 1 is in use by job 99"});
+  auto again = raw.ReceiveA<wire::ReserveRanks>(Millis(10000));
+  ASSERT_TRUE(again) << cluster().Diagnostics();
+  EXPECT_EQ(again->launch.job, id);
+  EXPECT_EQ(again->launch.attempt, reserve->launch.attempt + 1);
+  EXPECT_TRUE(Contains(ReadFile(cluster().musterd_log()),
+                       "node raw-1 could not start its ranks: GPU 1 is in use by job 99"))
+      << cluster().Diagnostics();
+}
+
 }  // namespace
 }  // namespace muster::testing
