@@ -367,9 +367,28 @@ Result<RecoveredState> RocksDbStore::Load(size_t recent_finished_limit) {
   } else if (!s.IsNotFound()) {
     return IoError("read of '" + std::string(kNextJobIdKey) + "'", s);
   }
+  // No id at or below the highest job with events on disk is ever fresh,
+  // whatever m/next_job_id says (a restored or hand-edited store): ids are
+  // fixed-width hex, so the last ev/ key names that job.
+  JobId fresh_from = state.next_job_id;
+  {
+    BoundedIterator it(db_.get(), scan, std::string(kEventPrefix), PrefixEnd(kEventPrefix));
+    it->SeekToLast();
+    if (it->Valid()) {
+      std::string_view key = View(it->key());
+      JobId last = kNoJob;
+      std::string_view hex = key.substr(kEventPrefix.size(), kIdDigits);
+      auto [ptr, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), last, 16);
+      if (ec != std::errc() || ptr != hex.data() + hex.size())
+        return Status::Corruption("event key '" + Printable(key) + "' has no job id");
+      fresh_from = std::max(fresh_from, last + 1);
+    } else if (!it->status().ok()) {
+      return IoError("scan of '" + std::string(kEventPrefix) + "'", it->status());
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(commit_mu_);
-    durable_next_job_id_ = state.next_job_id;
+    durable_next_job_id_ = std::max(durable_next_job_id_.value_or(kNoJob), fresh_from);
   }
   return state;
 }
@@ -448,7 +467,8 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
   // Only now, with the batch durable, may the cache move forward.
   for (const auto& [id, seq] : staged) next_seq_[id] = seq;
   for (JobId id : finished) next_seq_.erase(id);
-  if (batch_next) durable_next_job_id_ = *batch_next;
+  // Never lowered: ids below it may have events on disk. Unknown until Load.
+  if (batch_next && durable_next_job_id_) durable_next_job_id_ = std::max(*durable_next_job_id_, *batch_next);
   return Status::Ok();
 }
 

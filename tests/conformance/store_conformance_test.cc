@@ -483,6 +483,39 @@ TYPED_TEST(StoreConformanceTest, EventsOfJobsAllocatedWithTheirFirstEventsKeepOr
   for (JobId job : {1, 2, 3, 5}) EXPECT_EQ(this->Events(job), want[job]) << "job " << job;
 }
 
+TYPED_TEST(StoreConformanceTest, ALoweredNextIdNeverMakesAJobWithEventsLookNew) {
+  // A next id set lower than a job with events (a restored or hand-edited
+  // store) must not let that job's later events overwrite its first ones.
+  this->Load();
+  std::vector<JobEvent> want = {MakeEvent(5, 0)};
+  WriteSet a;
+  a.SetNextId(6);
+  a.Put(MakeJob(5, JobState::kCompleted));
+  a.Append(want[0]);
+  this->Commit(a);
+  WriteSet lower;
+  lower.SetNextId(3);
+  this->Commit(lower);
+  want.push_back(MakeEvent(5, 1));
+  WriteSet b;
+  b.SetNextId(8);
+  b.Append(want.back());
+  this->Commit(b);
+  EXPECT_EQ(this->Events(5), want);
+
+  WriteSet lower_again;
+  lower_again.SetNextId(3);
+  this->Commit(lower_again);
+  ASSERT_NO_FATAL_FAILURE(this->Reopen());
+  EXPECT_EQ(this->Load().next_job_id, 3);
+  want.push_back(MakeEvent(5, 2));
+  WriteSet c;
+  c.SetNextId(9);
+  c.Append(want.back());
+  this->Commit(c);
+  EXPECT_EQ(this->Events(5), want);
+}
+
 // ---------------------------------------------------------------------------
 // Nodes and counters
 
