@@ -203,14 +203,17 @@ void Server::Schedule() {
   // `queue_depth` plain jobs (anytime, no dependencies, not held) in its own
   // order (priority, age, id), plus every other pending job; once a second a
   // full cycle looks deeper, `full_queue_depth` jobs, for backfill and fresh
-  // pending reasons. The jobs behind could not start before those anyway,
-  // except by backfill. Slurm's default_queue_depth and bf_max_job_test do
-  // the same; without them a cycle over 300,000 pending jobs held musterd's
+  // pending reasons, and as many again from further back, a different slice
+  // each time, so that a job stuck behind jobs that can never run (over a
+  // queue's cap, wider than any node) is still seen within a few seconds.
+  // Slurm's default_queue_depth and bf_max_job_test bound cycles the same
+  // way; without the bounds a cycle over 300,000 pending jobs held musterd's
   // loop for ~280 ms.
   int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::steady_clock::now().time_since_epoch())
                        .count();
-  bool full_cycle = options_.queue_depth == 0 || now_us - last_full_cycle_us_ >= kFullCycleEveryUs;
+  bool full_cycle =
+      options_.queue_depth == 0 || pending_index_stale_ || now_us - last_full_cycle_us_ >= kFullCycleEveryUs;
   size_t depth = options_.queue_depth;  // 0: all
   if (full_cycle && depth != 0)
     depth = options_.full_queue_depth == 0 ? 0 : std::max(options_.full_queue_depth, options_.queue_depth);
@@ -233,10 +236,17 @@ void Server::Schedule() {
     considered.push_back(&jt->second);
     ++it;
   }
+  bool unseen = false;
   for (auto qt = plain_pending_.begin(); qt != plain_pending_.end();) {
     auto& [key, jobs] = *qt;
-    size_t taken = 0;
+    size_t taken = 0, sliced = 0;
     std::string behind;  // the reason of the jobs past the depth, built once per queue and team
+    // Where this full cycle's slice past the depth starts: after the last
+    // slice's end, or from the depth again once the last slice reached the end.
+    auto cursor = deep_cursor_.find(key);
+    std::optional<PendingKey> slice_after;
+    if (cursor != deep_cursor_.end()) slice_after = cursor->second;
+    std::optional<PendingKey> slice_end;
     // A full cycle walks every entry: it drops the stale ones and tells the
     // jobs past the depth why they wait. Between, the walk stops at the depth.
     for (auto it = jobs.begin(); it != jobs.end() && (full_cycle || depth == 0 || taken < depth);) {
@@ -252,24 +262,32 @@ void Server::Schedule() {
       if (depth == 0 || taken < depth) {
         considered.push_back(&jt->second);
         ++taken;
+      } else if (full_cycle && sliced < depth && (!slice_after || *it > *slice_after)) {
+        considered.push_back(&jt->second);
+        ++sliced;
+        slice_end = *it;
       } else {
         if (behind.empty())
           behind = "behind the first " + std::to_string(depth) + " jobs of queue " + key.first +
-                   (key.second.empty() ? "" : ", team " + key.second) + " that each cycle considers";
+                   (key.second.empty() ? "" : ", team " + key.second) + "; the jobs behind are looked at " +
+                   std::to_string(depth) + " at a time, in turn";
         j->reason = PendingReason::kPriority;  // derived, not persisted
         j->reason_detail = behind;              // a copy into the capacity it already has
       }
       ++it;
     }
-    // Jobs left behind by a cycle between full ones get the next full cycle,
-    // even if nothing else happens by then.
-    if (!full_cycle && depth != 0 && jobs.size() > depth) full_cycle_owed_ = true;
+    if (full_cycle) {
+      if (sliced == depth && depth != 0 && slice_end) deep_cursor_[key] = *slice_end;
+      else if (cursor != deep_cursor_.end()) deep_cursor_.erase(cursor);  // the end: start over
+    }
+    // Jobs left behind by a cycle get the next full cycle, even if nothing
+    // else happens by then.
+    if (depth != 0 && jobs.size() > (full_cycle ? 2 * depth : depth)) unseen = true;
+    if (jobs.empty()) deep_cursor_.erase(key);
     qt = jobs.empty() ? plain_pending_.erase(qt) : std::next(qt);
   }
-  if (full_cycle) {
-    last_full_cycle_us_ = now_us;
-    full_cycle_owed_ = false;
-  }
+  if (full_cycle) last_full_cycle_us_ = now_us;
+  full_cycle_owed_ = unseen || (!full_cycle && full_cycle_owed_);
   std::sort(considered.begin(), considered.end(), [](const JobEntry* a, const JobEntry* b) { return a->job.id < b->job.id; });
   for (JobEntry* entry : considered) {
     JobEntry& e = *entry;

@@ -76,7 +76,7 @@ struct ServerStats {
   uint64_t heartbeats = 0;
   uint64_t schedule_cycles = 0;
   // Time spent in scheduling cycles (Slurm's sdiag "Main schedule
-  // statistics"), and in the full ones, which see every pending job.
+  // statistics"), and in the full ones, which look deepest (scheduling.cc).
   uint64_t cycle_us_total = 0;
   uint64_t cycle_us_max = 0;
   uint64_t full_cycles = 0;
@@ -336,7 +336,11 @@ class Server {
   // order (-priority, submit time, id), and all others. A hint, not the
   // truth: every entry is checked at use and dropped when stale; each full
   // cycle walks all of them. Built from active_ by the first full cycle.
-  std::map<std::pair<std::string, std::string>, std::set<std::tuple<int32_t, Time, JobId>>> plain_pending_;
+  using PendingKey = std::tuple<int32_t, Time, JobId>;  // (-priority, submit time, id)
+  std::map<std::pair<std::string, std::string>, std::set<PendingKey>> plain_pending_;
+  // Per queue and team, the last job of the slice past the depth that the
+  // previous full cycle looked at (scheduling.cc).
+  std::map<std::pair<std::string, std::string>, PendingKey> deep_cursor_;
   std::set<JobId> other_pending_;
   bool pending_index_stale_ = true;
   static constexpr int64_t kFullCycleEveryUs = 1'000'000;
@@ -359,8 +363,8 @@ class Server {
   std::vector<Outgoing> outbox_;
   bool schedule_needed_ = true;
   uint64_t turn_messages_ = 0;  // drained this turn
-  int64_t next_cycle_us_ = 0;
-  int64_t last_full_cycle_us_ = 0;  // steady clock of the last cycle over every pending job   // steady clock: no scheduling cycle before this
+  int64_t next_cycle_us_ = 0;       // steady clock: no scheduling cycle before this
+  int64_t last_full_cycle_us_ = 0;  // steady clock of the last full cycle (scheduling.cc)
 
   ServerStats stats_;
 };

@@ -177,10 +177,8 @@ TEST_F(IntegrationOffPeak, OffpeakJobWaitsForTheWindowAndSaysWhen) {
 namespace muster::testing {
 namespace {
 
-// `--array 0-5%2`: six tasks, never more than two at once, each with its
-// index in MUSTER_ARRAY_TASK_ID; the array job completes when they all have.
 // A deep queue with tiny depths: each cycle considers 2 jobs, the full
-// cycle 3. The jobs behind say so, and none is lost: all run, in order.
+// cycle 3 plus a slice of 3 from further back, a different one each time.
 class IntegrationDeepQueue : public IntegrationPolicy {
  protected:
   ClusterOptions Options() const override {
@@ -191,6 +189,8 @@ class IntegrationDeepQueue : public IntegrationPolicy {
   }
 };
 
+// The jobs past the depth and the slice say so, and none is lost: all run,
+// in order.
 TEST_F(IntegrationDeepQueue, JobsPastTheDepthSayWhyAndStillRunInOrder) {
   const std::string go = cluster().Scratch("go");
   const std::string order_file = cluster().Scratch("order");
@@ -198,22 +198,39 @@ TEST_F(IntegrationDeepQueue, JobsPastTheDepthSayWhyAndStillRunInOrder) {
       {"--gpus", "1"}, Sh("for i in $(seq 200); do [ -e " + go + " ] && exit 0; sleep 0.05; done; exit 1"));
   ASSERT_EQ(StateOf(cluster().WaitForJobState(blocker, "RUNNING")), "RUNNING");
   std::vector<int64_t> ids;
-  for (int i = 1; i <= 6; ++i)
+  for (int i = 1; i <= 10; ++i)
     ids.push_back(cluster().Submit({"--gpus", "1"}, Sh("echo j" + std::to_string(i) + " >> " + order_file)));
-  // A full cycle (one a second) tells the last ones where they stand.
+  // A full cycle (one a second) tells the last one where it stands: at most
+  // one cycle in three has it in its slice.
   Json last = cluster().WaitForJob(
       ids.back(),
       [](const Json& j) { return j.value("reason_detail", "").find("behind the first 3 jobs") != std::string::npos; },
-      Millis(5000));
+      Millis(8000));
   EXPECT_EQ(last.value("reason", ""), "Priority") << last.dump(2);
-  EXPECT_NE(last.value("reason_detail", "").find("behind the first 3 jobs"), std::string::npos) << last.dump(2);
+  EXPECT_NE(last.value("reason_detail", "").find("looked at 3 at a time, in turn"), std::string::npos)
+      << last.dump(2);
   EXPECT_EQ(cluster().Show(ids.front()).value("reason", ""), "Resources");
 
   std::ofstream(go).put('\n');  // releases the blocker
   for (int64_t id : ids) EXPECT_EQ(StateOf(cluster().WaitForJobState(id, "COMPLETED", Millis(30000))), "COMPLETED");
-  EXPECT_EQ(ReadFile(order_file), "j1\nj2\nj3\nj4\nj5\nj6\n");
+  EXPECT_EQ(ReadFile(order_file), "j1\nj2\nj3\nj4\nj5\nj6\nj7\nj8\nj9\nj10\n");
 }
 
+// Jobs that can never run here (2 GPUs on a 1-GPU cluster) fill every depth; a
+// small job behind them still runs, found by a full cycle's slice.
+TEST_F(IntegrationDeepQueue, AJobBehindJobsThatCanNeverRunStillRuns) {
+  std::vector<int64_t> wide;
+  for (int i = 0; i < 8; ++i) wide.push_back(cluster().Submit({"--gpus", "2"}, Sh("true")));
+  int64_t small = cluster().Submit({"--gpus", "1"}, Sh("true"));
+  EXPECT_EQ(StateOf(cluster().WaitForJobState(small, "COMPLETED", Millis(15000))), "COMPLETED")
+      << cluster().Diagnostics();
+  Json w = cluster().Show(wide.front());
+  EXPECT_EQ(StateOf(w), "PENDING");
+  EXPECT_EQ(w.value("reason", ""), "Resources") << w.dump(2);
+}
+
+// `--array 0-5%2`: six tasks, never more than two at once, each with its
+// index in MUSTER_ARRAY_TASK_ID; the array job completes when they all have.
 TEST_F(IntegrationPolicy, ArrayRunsEveryTaskWithinItsCap) {
   const std::string dir = cluster().Scratch("array");
   ASSERT_EQ(::system(("mkdir -p " + dir).c_str()), 0);
