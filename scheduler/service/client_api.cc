@@ -184,7 +184,7 @@ void Server::OnReadLog(const std::string& from, uint64_t rid, const wire::ReadLo
     return ReplyError(from, rid, wire::ErrorCode::kUnavailable,
                       "node " + node_name + ", which holds the log, is not connected");
   uint64_t agent_rid = next_agent_request_++;
-  log_reads_[agent_rid] = {from, rid, MonotonicMs() + options_.log_forward_timeout / kMillisecond, m.job};
+  log_reads_[agent_rid] = {from, rid, MonotonicMs() + options_.log_forward_timeout / kMillisecond, m.job, m.offset};
   wire::ReadLog fwd = m;
   fwd.max_bytes = std::min<uint32_t>(m.max_bytes ? m.max_bytes : 64 * 1024, 1024 * 1024);
   Reply(it->second.identity, agent_rid, fwd);
@@ -200,6 +200,12 @@ void Server::OnLogReply(uint64_t rid, wire::Body body) {
     // is over, not merely absent from this node (it may be requeued).
     auto job = FindJob(p.job);
     chunk->job_finished = chunk->job_finished && job && IsFinal(job->state);
+  } else if (auto* err = std::get_if<wire::Error>(&body); err && err->code == wire::ErrorCode::kNotFound) {
+    // No log on the node yet, for a job that is not over: its node refused
+    // or lost the start and the job is being requeued, so output may still
+    // come. `logs -f` waits for it rather than failing.
+    auto job = FindJob(p.job);
+    if (job && !IsFinal(job->state)) body = wire::LogChunk{"", p.offset, true, false};
   }
   Reply(p.client, p.client_request, std::move(body));
 }

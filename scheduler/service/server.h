@@ -136,6 +136,7 @@ class Server {
     uint64_t client_request = 0;
     int64_t deadline_mono = 0;
     JobId job = kNoJob;
+    uint64_t offset = 0;
   };
   struct Outgoing {
     std::string identity;

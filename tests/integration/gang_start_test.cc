@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <future>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -510,6 +511,29 @@ TEST_F(IntegrationOneNodeStart, ItsNodeGetsReserveAndCommitTogetherAndARefusalRe
   EXPECT_TRUE(Contains(ReadFile(cluster().musterd_log()),
                        "node raw-1 could not start its ranks: GPU 1 is in use by job 99"))
       << cluster().Diagnostics();
+}
+
+// `muster logs` of a job whose node has no log for it yet (the start was
+// refused or lost, the job goes back to the queue) shows nothing so far; it
+// is not an error while the job is not over.
+TEST_F(IntegrationOneNodeStart, LogsOfAJobWhoseNodeHasNoLogYetAreEmptyNotAnError) {
+  RawAgent raw(cluster().endpoint());
+  wire::Register reg = RawNodeRegister();
+  reg.node.gpus.resize(2);
+  reg.node.gpus[1].index = 1;
+  ASSERT_NO_FATAL_FAILURE(RegisterRawNode(raw, reg));
+  int64_t id = cluster().Submit({"--gpus", "2"}, Sh("true"));
+  ASSERT_TRUE(raw.ReceiveA<wire::CommitRanks>(Millis(10000))) << cluster().Diagnostics();
+
+  auto logs = std::async(std::launch::async, [&] { return cluster().Cli({"logs", std::to_string(id)}); });
+  uint64_t rid = 0;
+  auto read = raw.ReceiveA<wire::ReadLog>(Millis(10000), &rid);
+  ASSERT_TRUE(read) << cluster().Diagnostics();
+  EXPECT_EQ(read->job, id);
+  raw.Reply(rid, wire::Error{wire::ErrorCode::kNotFound, "no log for job " + std::to_string(id) + " rank 0"});
+  CommandResult r = logs.get();
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "") << r.Describe();
 }
 
 }  // namespace

@@ -28,24 +28,39 @@ class RawAgent {
   }
   // The next message's body, or nullopt after `timeout`.
   std::optional<wire::Body> Receive(Millis timeout) {
+    auto env = ReceiveEnvelope(timeout);
+    if (!env) return std::nullopt;
+    return std::move(env->body);
+  }
+  std::optional<wire::Envelope> ReceiveEnvelope(Millis timeout) {
     zmq::pollitem_t items[] = {{sock_.handle(), 0, ZMQ_POLLIN, 0}};
     zmq::poll(items, 1, timeout);
     zmq::message_t msg;
     if (!(items[0].revents & ZMQ_POLLIN) || !sock_.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
     auto env = wire::Decode(msg.to_string());
     if (!env.ok()) return std::nullopt;
-    return env->body;
+    return std::move(env).value();
   }
-  // The next message that is a T, dropping others, or nullopt after `timeout`.
+  // The next message that is a T, dropping others, or nullopt after `timeout`;
+  // `request_id`, if given, gets the id musterd sent it with (to answer it).
   template <typename T>
-  std::optional<T> ReceiveA(Millis timeout) {
+  std::optional<T> ReceiveA(Millis timeout, uint64_t* request_id = nullptr) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
       auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
-      auto body = Receive(left);
-      if (body && std::holds_alternative<T>(*body)) return std::get<T>(*body);
+      auto env = ReceiveEnvelope(left);
+      if (!env || !std::holds_alternative<T>(env->body)) continue;
+      if (request_id) *request_id = env->request_id;
+      return std::get<T>(env->body);
     }
+  }
+  // Answers musterd's request `request_id` (ReadLog, say).
+  void Reply(uint64_t request_id, wire::Body body) {
+    wire::Envelope env;
+    env.request_id = request_id;
+    env.body = std::move(body);
+    sock_.send(zmq::buffer(wire::Encode(env)), zmq::send_flags::none);
   }
 
  private:
