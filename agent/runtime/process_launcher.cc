@@ -45,7 +45,9 @@ struct ChildPlan {
 // Between vfork and exec only system calls. The parent blocked every signal
 // before vfork, so no handler of the agent's can run on the shared memory;
 // handlers go back to the default before the mask opens.
-[[noreturn]] void RunChild(const ChildPlan& p) {
+// Not inlined: the child's locals then live below Fork's frame, never in
+// it, whatever the compiler does with a returns-twice vfork.
+[[noreturn]] __attribute__((noinline)) void RunChild(const ChildPlan& p) {
   auto fail = [&p](Stage stage, int err) {
     ChildFailure f{stage, err};
     ssize_t n;
@@ -107,9 +109,14 @@ std::string ResolveProgram(const ProcessSpec& spec, const std::string& workdir, 
     std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
     std::string on_disk = candidate[0] == '/' ? candidate : workdir + "/" + candidate;
     struct stat st;
-    if (stat(on_disk.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (access(on_disk.c_str(), X_OK) != 0) {
-      first_error = EACCES;  // found but not executable: execvp goes on looking, then says EACCES
+    if (stat(on_disk.c_str(), &st) != 0) {
+      if (errno == EACCES) first_error = EACCES;  // an unsearchable directory, as execvp says
+      continue;
+    }
+    // Found but not runnable (not a file, no x bit for the agent's effective
+    // ids): execvp goes on looking, then says EACCES.
+    if (!S_ISREG(st.st_mode) || faccessat(AT_FDCWD, on_disk.c_str(), X_OK, AT_EACCESS) != 0) {
+      first_error = EACCES;
       continue;
     }
     return candidate;

@@ -221,6 +221,7 @@ struct HttpGateway::Impl {
     // A slow or idle client holds a worker at most this long.
     server.set_read_timeout(2, 0);
     server.set_write_timeout(2, 0);
+    server.set_keep_alive_timeout(2);  // httplib's default is 5 s
     server.set_keep_alive_max_count(1);
     server.new_task_queue = [] { return new BoundedTaskQueue(kWorkers, kMaxQueuedConnections); };
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
