@@ -82,8 +82,8 @@ const CommandHelp kModelRegisterHelp{
 const CommandHelp kModelUpdateHelp{
     "model update", "NAME [flags] [-- CMD ARGS...]",
     "Change the flags given in a model's template (and its command when one follows --). A shape flag\n"
-    "replaces the whole shape; --env adds or replaces variables. Its retraining state, warm start and\n"
-    "trigger history stay."};
+    "replaces the whole shape; --env adds or replaces variables, --unset-env removes them;\n"
+    "--no-preemptible undoes --preemptible. Its retraining state, warm start and trigger history stay."};
 const CommandHelp kModelListHelp{"model list", "[--json]", "List registered models and their retraining state."};
 const CommandHelp kModelShowHelp{"model show", "NAME [--triggers N] [--json]",
                                  "A model's template, retraining state and newest triggers."};
@@ -102,6 +102,7 @@ Parsed<ModelPutArgs> ParseModelPutArgs(bool create, const std::vector<std::strin
   Positionals p;
   po::options_description visible;
   visible.add(JobTemplateOptions()).add(ModelOptions());
+  if (!create) visible.add(TemplateUpdateOptions());  // nothing to undo in a new template
   auto vm = ParseCommandArgs(create ? kModelRegisterHelp : kModelUpdateHelp, visible, p.hidden, p.positional, flags,
                              global);
   if (!IsValue(vm)) return Forward<ModelPutArgs>(vm);
@@ -127,7 +128,12 @@ Parsed<ModelPutArgs> ParseModelPutArgs(bool create, const std::vector<std::strin
     auto built = BuildModelPut(out, nullptr);
     if (!built.ok()) return UsageError{built.status().message()};
   } else {
+    // The scratch template sets what --unset-env removes, so that every
+    // other flag is checked here; whether the model sets them is known only
+    // once musterd has sent it.
     ModelSpec scratch;
+    if (out.given.count("unset-env"))
+      for (const auto& n : out.given["unset-env"].as<std::vector<std::string>>()) scratch.job.env.push_back({n, ""});
     if (Status st = ApplyModelFlags(out, &scratch); !st.ok()) return UsageError{st.message()};
   }
   return out;

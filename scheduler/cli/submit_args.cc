@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include "common/base/job_spec.h"
 #include "common/base/strings.h"
@@ -68,7 +69,60 @@ Status FillSubmitOnly(const po::variables_map& vm, Time now, JobSpec* spec) {
   return Status::Ok();
 }
 
+std::vector<std::string> Strings(const po::variables_map& vm, const char* flag) {
+  return vm.count(flag) ? vm[flag].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+std::string EnvNames(const std::vector<EnvVar>& env) {
+  std::vector<std::string> names;
+  for (const EnvVar& v : env) names.push_back(v.name);
+  return names.empty() ? "none" : Join(names, ", ");
+}
+
+// --env adds or replaces variables, --unset-env removes them. Naming one
+// variable in both is ambiguous, so it is refused rather than ordered.
+Status ApplyEnvFlags(const po::variables_map& vm, std::vector<EnvVar>* env) {
+  std::vector<EnvVar> sets;
+  for (const auto& s : Strings(vm, "env")) {
+    auto var = ParseEnvVar(s);
+    if (!var.ok()) return var.status();
+    sets.push_back(std::move(*var));
+  }
+  auto named = [](const std::string& name) { return [&name](const EnvVar& v) { return v.name == name; }; };
+  const std::vector<std::string> given_unsets = Strings(vm, "unset-env");
+  const std::set<std::string> unsets(given_unsets.begin(), given_unsets.end());  // twice is once
+  // Usage mistakes first: they do not depend on the template at hand.
+  for (const auto& name : unsets) {
+    if (name.empty() || name.find('=') != std::string::npos)
+      return Status::InvalidArgument("bad --unset-env '" + name + "': give the variable's NAME only");
+    if (std::any_of(sets.begin(), sets.end(), named(name)))
+      return Status::InvalidArgument("--env and --unset-env both name " + name + ": give one");
+  }
+  for (const auto& name : unsets)
+    if (std::none_of(env->begin(), env->end(), named(name)))
+      return Status::NotFound("--unset-env " + name + ": the template sets no variable " + name +
+                              " (it sets: " + EnvNames(*env) + ")");
+  std::erase_if(*env, [&](const EnvVar& v) { return unsets.count(v.name) > 0; });
+  for (EnvVar& var : sets) {
+    auto same = std::find_if(env->begin(), env->end(), named(var.name));
+    if (same != env->end()) *same = std::move(var);
+    else env->push_back(std::move(var));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+po::options_description TemplateUpdateOptions() {
+  po::options_description d("Update flags");
+  // clang-format off
+  d.add_options()
+      ("no-preemptible", "may no longer be preempted (undoes --preemptible)")
+      ("unset-env", po::value<std::vector<std::string>>()->value_name("NAME")->composing(),
+       "remove environment variable NAME; repeatable");
+  // clang-format on
+  return d;
+}
 
 po::options_description JobTemplateOptions() {
   po::options_description d("Job flags");
@@ -127,7 +181,10 @@ Status ApplyTemplateFlags(const po::variables_map& vm, const std::string& cwd, J
   }
   if (given("priority")) spec->priority = int32("priority");
   if (given("max-restarts")) spec->max_restarts = int32("max-restarts");
+  if (given("preemptible") && given("no-preemptible"))
+    return Status::InvalidArgument("give --preemptible or --no-preemptible, not both");
   if (given("preemptible")) spec->preemptible = true;
+  if (given("no-preemptible")) spec->preemptible = false;
   if (given("time-limit")) {
     auto d = ParseDuration(text("time-limit"));
     if (!d.ok()) return Status::InvalidArgument("--time-limit: " + d.status().message());
@@ -138,15 +195,7 @@ Status ApplyTemplateFlags(const po::variables_map& vm, const std::string& cwd, J
     if (!grace.ok()) return Status::InvalidArgument("--grace: " + grace.status().message());
     spec->grace_seconds = ClampSeconds(*grace);
   }
-  if (given("env")) {
-    for (const auto& s : vm["env"].as<std::vector<std::string>>()) {
-      auto var = ParseEnvVar(s);
-      if (!var.ok()) return var.status();
-      auto same = std::find_if(spec->env.begin(), spec->env.end(), [&](const EnvVar& v) { return v.name == var->name; });
-      if (same != spec->env.end()) *same = std::move(*var);
-      else spec->env.push_back(std::move(*var));
-    }
-  }
+  if (given("env") || given("unset-env")) MUSTER_RETURN_IF_ERROR(ApplyEnvFlags(vm, &spec->env));
   if (given("window")) {
     auto window = ParseWindow(text("window"));
     if (!window)

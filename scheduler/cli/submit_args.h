@@ -27,9 +27,14 @@ po::options_description JobTemplateOptions();
 // is; the default name comes from argv[0]). InvalidArgument for a value no
 // spec can hold.
 Status FillTemplateSpec(const po::variables_map& vm, const SubmitDefaults& defaults, JobSpec* spec);
+// The flags that only make sense when changing an existing template: they
+// undo what a template already has (--no-preemptible, --unset-env NAME).
+po::options_description TemplateUpdateOptions();
 // Applies only the flags present in `vm` to an existing spec (an update):
-// a shape flag replaces the whole shape, --env adds or replaces variables,
-// switches (--preemptible, --window-may-overrun) can only be turned on.
+// a shape flag replaces the whole shape, --env adds or replaces variables and
+// --unset-env removes them (NotFound for a name the spec does not set),
+// --preemptible / --no-preemptible switch preemption on or off,
+// --window-may-overrun can only be turned on.
 Status ApplyTemplateFlags(const po::variables_map& vm, const std::string& cwd, JobSpec* spec);
 
 // Everything after the first "--" is the job's command, verbatim. The spec is

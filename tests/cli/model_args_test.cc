@@ -87,6 +87,60 @@ TEST(ParseModelPutArgs, UpdateChangesOnlyTheFlagsGiven) {
             std::string::npos);
 }
 
+TEST(ParseModelPutArgs, UpdateTurnsPreemptionOffAndUnsetsVariables) {
+  ModelSpec current =
+      Register({"churn", "--preemptible", "--env", "A=1", "--env", "B=2", "--env", "C=3", "--", "t"}).spec;
+  ASSERT_TRUE(current.job.preemptible);
+  auto a = ValueOf(ParseModelPutArgs(false, {"churn", "--no-preemptible", "--unset-env", "A", "--unset-env", "C",
+                                             "--env", "D=4"},
+                                     kAlice, &g));
+  auto put = BuildModelPut(a, &current);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_FALSE(put->spec.job.preemptible);
+  EXPECT_EQ(put->spec.job.env, (std::vector<EnvVar>{{"B", "2"}, {"D", "4"}}));
+
+  a = ValueOf(ParseModelPutArgs(false, {"churn", "--unset-env", "B", "--unset-env", "B"}, kAlice, &g));
+  EXPECT_EQ(BuildModelPut(a, &current)->spec.job.env, (std::vector<EnvVar>{{"A", "1"}, {"C", "3"}}))
+      << "naming a variable twice unsets it once";
+  a = ValueOf(ParseModelPutArgs(false, {"churn", "--preemptible"}, kAlice, &g));
+  current.job.preemptible = false;
+  EXPECT_TRUE(BuildModelPut(a, &current)->spec.job.preemptible) << "and back on";
+}
+
+TEST(ParseModelPutArgs, UnsettingAVariableTheModelLacksSaysWhichAndWhatItHas) {
+  ModelSpec current = Register({"churn", "--env", "A=1", "--env", "B=2", "--", "t"}).spec;
+  auto a = ValueOf(ParseModelPutArgs(false, {"churn", "--unset-env", "A", "--unset-env", "NOPE"}, kAlice, &g));
+  auto put = BuildModelPut(a, &current);
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.status().message(), "--unset-env NOPE: the template sets no variable NOPE (it sets: A, B)");
+  current.job.env.clear();
+  EXPECT_NE(BuildModelPut(a, &current).status().message().find("(it sets: none)"), std::string::npos);
+}
+
+TEST(ParseModelPutArgs, UpdateOnlyFlagsAreUsageErrorsWhenMisusedOrOutOfPlace) {
+  EXPECT_EQ(ErrorOf(ParseModelPutArgs(false, {"churn", "--preemptible", "--no-preemptible"}, kAlice, &g)),
+            "give --preemptible or --no-preemptible, not both");
+  EXPECT_EQ(ErrorOf(ParseModelPutArgs(false, {"churn", "--env", "A=1", "--unset-env", "A"}, kAlice, &g)),
+            "--env and --unset-env both name A: give one");
+  EXPECT_NE(ErrorOf(ParseModelPutArgs(false, {"churn", "--unset-env", "A=1"}, kAlice, &g)).find("NAME only"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(ParseModelPutArgs(false, {"churn", "--unset-env", "A", "--window", "never"}, kAlice, &g))
+                .find("--window"),
+            std::string::npos)
+      << "the other flags are still checked before musterd is asked";
+  // A new template has nothing to undo; a job neither.
+  EXPECT_NE(ErrorOf(ParseModelPutArgs(true, {"m", "--no-preemptible", "--", "t"}, kAlice, &g)).find("no-preemptible"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(ParseModelPutArgs(true, {"m", "--unset-env", "A", "--", "t"}, kAlice, &g)).find("unset-env"),
+            std::string::npos);
+  auto update_help = ParseModelPutArgs(false, {"--help"}, kAlice, &g);
+  ASSERT_TRUE(std::holds_alternative<Help>(update_help));
+  EXPECT_NE(std::get<Help>(update_help).text.find("--unset-env NAME"), std::string::npos);
+  auto register_help = ParseModelPutArgs(true, {"--help"}, kAlice, &g);
+  ASSERT_TRUE(std::holds_alternative<Help>(register_help));
+  EXPECT_EQ(std::get<Help>(register_help).text.find("--unset-env"), std::string::npos);
+}
+
 TEST(ParseTriggerArgs, ReasonIsRequiredAndMetricsAreNameValuePairs) {
   auto t = ValueOf(ParseTriggerArgs({"churn", "--reason", "psi high", "--metric", "psi.age=0.31", "--metric",
                                      "note=a=b", "--json"},

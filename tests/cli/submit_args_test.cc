@@ -225,6 +225,9 @@ TEST(ParseSubmitArgs, UsageErrors) {
   EXPECT_NE(Error({"--deadline", "tomorrow", "--", "x"}).find("--deadline"), std::string::npos);
   EXPECT_NE(Error({"--ranks-per-node", "2", "--", "x"}).find("--ranks-per-node"), std::string::npos);
   EXPECT_NE(Error({"--name", std::string(300, 'n'), "--", "x"}), "<no usage error>");
+  // What only undoes a model template's settings has nothing to undo here.
+  EXPECT_NE(Error({"--no-preemptible", "--", "x"}).find("--no-preemptible"), std::string::npos);
+  EXPECT_NE(Error({"--unset-env", "A", "--", "x"}).find("--unset-env"), std::string::npos);
 }
 
 TEST(ParseSubmitArgs, HelpAndGlobalFlags) {
