@@ -47,6 +47,13 @@ nlohmann::json TriggerToJson(const TriggerRecord& t) {
           {"job", t.job == kNoJob ? nlohmann::json(nullptr) : nlohmann::json(t.job)}};
 }
 
+// Names only, as `muster show` prints a job's: values may hold secrets.
+std::vector<std::string> EnvNames(const JobSpec& s) {
+  std::vector<std::string> names;
+  for (const EnvVar& v : s.env) names.push_back(v.name);
+  return names;
+}
+
 nlohmann::json JobIdJson(JobId id) { return id == kNoJob ? nlohmann::json(nullptr) : nlohmann::json(id); }
 
 }  // namespace
@@ -76,6 +83,8 @@ std::string FormatModelDetails(const wire::ModelInfo& info) {
       {"Queue", s.job.queue},
       {"GPUs", ShapeText(s.job)},
       {"Window", WindowName(s.job.window)},
+      {"Preemptible", s.job.preemptible ? "yes" : "no"},
+      {"Env", s.job.env.empty() ? "-" : Join(EnvNames(s.job), ",")},
       {"Deadline", s.deadline > 0 ? FormatDuration(s.deadline) + " after the trigger" : "-"},
       {"Cooldown", DurationOrDash(s.cooldown)},
       {"CheckpointDir", s.checkpoint_dir.empty() ? "(musterd's checkpoint root)/<job id>" : s.checkpoint_dir + "/<job id>"},
@@ -110,6 +119,8 @@ nlohmann::json ModelToJson(const wire::ModelInfo& info) {
           {"gpus", TotalGpus(s.job)},
           {"nodes", s.job.nodes},
           {"window", WindowName(s.job.window)},
+          {"preemptible", s.job.preemptible},
+          {"env_names", EnvNames(s.job)},
           {"deadline_s", s.deadline / kSecond},
           {"cooldown_s", s.cooldown / kSecond},
           {"checkpoint_dir", s.checkpoint_dir},

@@ -317,6 +317,28 @@ TEST_F(IntegrationRetrain, BadModelsAndTriggersGetClearErrorsAndChangeNothing) {
   EXPECT_EQ(m["window"], "offpeak-preferred");
   r = cluster().Cli({"model", "update", "m"});
   EXPECT_EQ(r.exit_code, 2) << "nothing to update: " << r.Describe();
+
+  // Switches turn off and variables go away again.
+  ASSERT_EQ(cluster().Cli({"model", "update", "m", "--preemptible", "--env", "A=1", "--env", "B=2"}).exit_code, 0);
+  m = Model("m");
+  EXPECT_EQ(m["preemptible"], true) << m.dump(2);
+  EXPECT_EQ(m["env_names"], Json({"A", "B"}));
+  r = cluster().Cli({"model", "update", "m", "--no-preemptible", "--unset-env", "A"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  m = Model("m");
+  EXPECT_EQ(m["preemptible"], false) << m.dump(2);
+  EXPECT_EQ(m["env_names"], Json({"B"}));
+  EXPECT_EQ(m["gpus"], 2) << "the rest stays";
+  r = cluster().Cli({"model", "update", "m", "--unset-env", "A", "--cooldown", "1h"});
+  EXPECT_EQ(r.exit_code, 2) << "A is gone: " << r.Describe();
+  EXPECT_TRUE(Contains(r.err, "sets no variable A (it sets: B)")) << r.err;
+  r = cluster().Cli({"model", "update", "m", "--preemptible", "--no-preemptible"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  r = cluster().Cli({"model", "register", "m2", "--no-preemptible", "--", "true"});
+  EXPECT_EQ(r.exit_code, 2) << "nothing to undo in a new template: " << r.Describe();
+  m = Model("m");
+  EXPECT_EQ(m["cooldown_s"], 7200) << "a refused update changes nothing";
+  EXPECT_EQ(m["preemptible"], false);
   ASSERT_EQ(cluster().Cli({"model", "delete", "m"}).exit_code, 0);
   EXPECT_EQ(cluster().Cli({"model", "show", "m"}).exit_code, 1);
   EXPECT_TRUE(cluster().CliJson({"model", "list"}).empty());
