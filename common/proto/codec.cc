@@ -5,6 +5,7 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/proto/muster.capnp.h"
@@ -419,6 +420,11 @@ struct BodyFiller {
     for (size_t i = 0; i < m.states.size(); ++i) st.set(i, static_cast<uint8_t>(m.states[i]));
     l.setTeam(T(m.team));
     l.setQueue(T(m.queue));
+    l.setArrayJob(m.array_job);
+    if (m.array_task >= 0) {
+      l.setHasArrayTask(true);
+      l.setArrayTask(m.array_task);
+    }
   }
   void operator()(const JobList& m) {
     auto jobs = b.initJobList().initJobs(m.jobs.size());
@@ -635,6 +641,8 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       for (auto s : l.getStates()) m.states.push_back(CheckedEnum<JobState>(s, kMaxJobState, "state"));
       m.team = Str(l.getTeam());
       m.queue = Str(l.getQueue());
+      m.array_job = l.getArrayJob();
+      if (l.getHasArrayTask()) m.array_task = std::max(l.getArrayTask(), -1);
       return m;
     }
     case g::Envelope::Body::JOB_LIST: {

@@ -53,6 +53,11 @@ struct ListJobs {
   std::vector<JobState> states;    // empty: active + recently finished
   std::string team;
   std::string queue;
+  // Only the tasks of this array job (kNoJob: any job), and of them only
+  // task `array_task` (negative: every task). Asked by task, musterd answers
+  // that one job or NotFound saying why (`muster show 42_7`).
+  JobId array_job = kNoJob;
+  int32_t array_task = -1;
   bool operator==(const ListJobs&) const = default;
 };
 struct JobList {

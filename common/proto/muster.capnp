@@ -152,7 +152,12 @@ struct Error { code @0 :UInt16; message @1 :Text; }
 struct Ok {}
 struct SubmitJob { spec @0 :JobSpec; }
 struct SubmitReply { id @0 :UInt64; }
-struct ListJobs { ids @0 :List(UInt64); states @1 :List(UInt8); team @2 :Text; queue @3 :Text; }
+struct ListJobs {
+  ids @0 :List(UInt64); states @1 :List(UInt8); team @2 :Text; queue @3 :Text;
+  # Only the tasks of array job `arrayJob` (0: any job); of them, with
+  # hasArrayTask, only task `arrayTask`. An older client sends neither: no filter.
+  arrayJob @4 :UInt64; hasArrayTask @5 :Bool; arrayTask @6 :Int32;
+}
 struct JobList { jobs @0 :List(Job); }
 struct CancelJob { id @0 :UInt64; }
 # Paged by name: nodes after `after`, at most `limit` (0: musterd's page size).

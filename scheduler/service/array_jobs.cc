@@ -130,4 +130,49 @@ void Server::CancelArray(JobEntry& parent) {
   }
 }
 
+Result<Job> Server::FindArrayTask(JobId array, int32_t index) {
+  auto is_task = [&](const Job& j) { return j.array_job == array && j.array_task == index; };
+  // A task is created after its array job, so its id is above the array's.
+  for (auto it = active_.upper_bound(array); it != active_.end(); ++it)
+    if (is_task(it->second.job)) return it->second.job;
+  for (auto it = recent_.upper_bound(array); it != recent_.end(); ++it)
+    if (is_task(it->second)) return it->second;
+  return Status::NotFound(MissingTaskReason(array, index));
+}
+
+std::string Server::MissingTaskReason(JobId array, int32_t index) {
+  const std::string task = "task " + std::to_string(index) + " of array " + std::to_string(array);
+  const std::string job = "job " + std::to_string(array);
+  auto parent = array != kNoJob && array < next_job_id_ ? FindJob(array) : std::nullopt;
+  if (!parent) return "no " + job;
+  if (parent->array_job != kNoJob)
+    return job + " is task " + std::to_string(parent->array_task) + " of array " +
+           std::to_string(parent->array_job) + ", not an array job";
+  if (!IsArrayParent(*parent)) return job + " is not an array job";
+  auto has = [index](const std::vector<std::pair<int32_t, int32_t>>& ranges) {
+    return std::any_of(ranges.begin(), ranges.end(), [index](auto r) { return r.first <= index && index <= r.second; });
+  };
+  auto spec = ParseArraySpec(parent->spec.array);
+  if (spec.ok() && !has(spec->ranges))
+    return "array " + job + " has no task " + std::to_string(index) + " (its tasks: " + FormatRanges(spec->ranges) +
+           ")";
+  auto waiting = ParseRanges(parent->array_pending);
+  if (waiting.ok() && has(*waiting))
+    return task + " is not a job yet: the array starts it when there is room (tasks " + parent->array_pending +
+           " wait)";
+  // Every task that became a job would be found above unless it finished
+  // and left memory; when nothing that old has left, it never started.
+  if (FinishedInMemoryAbove(array))
+    return task + " never started (array " + job + " is " +
+           JobStateName(parent->ending.value_or(parent->state)) + ")";
+  return task + " not found (finished long ago? use its numeric id)";
+}
+
+bool Server::FinishedInMemoryAbove(JobId id) const {
+  // recent_ drops the lowest ids first, so it holds every finished job above
+  // its lowest one; and all of them while it has never been full.
+  if (recent_.size() < options_.recent_finished) return true;
+  return !recent_.empty() && recent_.begin()->first <= id;
+}
+
 }  // namespace muster::service

@@ -82,9 +82,18 @@ void Server::OnListJobs(const std::string& from, uint64_t rid, const wire::ListJ
     if (!m.queue.empty() && j.spec.queue != m.queue) return false;
     if (!m.states.empty() && std::find(m.states.begin(), m.states.end(), j.state) == m.states.end())
       return false;
+    if (m.array_job != kNoJob && j.array_job != m.array_job) return false;
     return true;
   };
+  if (m.array_task >= 0 && m.array_job == kNoJob)
+    return ReplyError(from, rid, wire::ErrorCode::kBadRequest, "array_task needs array_job");
   wire::JobList out;
+  if (m.array_task >= 0 && m.ids.empty()) {  // one task, as `muster show 42_7` names it
+    auto task = FindArrayTask(m.array_job, m.array_task);
+    if (!task.ok()) return ReplyError(from, rid, wire::ErrorCode::kNotFound, task.status().message());
+    if (matches(*task)) out.jobs.push_back(std::move(*task));
+    return Reply(from, rid, std::move(out));
+  }
   if (!m.ids.empty()) {
     for (JobId id : m.ids) {
       auto j = FindJob(id);

@@ -272,6 +272,12 @@ class Server {
   void IndexPending(const Job& j);  // a job (again) pending, or its order changed
   void OnArrayTaskFinished(const Job& task);
   void CancelArray(JobEntry& parent);
+  // Task `index` of array job `array` (`muster show 42_7`) among the active
+  // and recently finished jobs; else NotFound saying why it is not there.
+  Result<Job> FindArrayTask(JobId array, int32_t index);
+  std::string MissingTaskReason(JobId array, int32_t index);
+  // Whether every finished job with an id above `id` is still in recent_.
+  bool FinishedInMemoryAbove(JobId id) const;
 
   // Jobs (job_lifecycle.cc).
   void Launch(JobEntry& e, std::vector<NodeAllocation> placement);

@@ -192,6 +192,31 @@ TEST(CodecAdversarial, ListJobsStateOutOfRange) {
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
 }
 
+// A client built before the array filter sends ListJobs without it: that
+// must read as "every job", not as "task 0 of job 0". A task index only
+// counts with hasArrayTask, and a negative one means every task.
+TEST(CodecAdversarial, ListJobsWithoutTheArrayFilterFiltersNothing) {
+  DynEnvelope e("listJobs");
+  e.body.set("team", "vision");
+  auto r = Decode(e.Bytes());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& m = std::get<ListJobs>(r->body);
+  EXPECT_EQ(m.team, "vision");
+  EXPECT_EQ(m.array_job, kNoJob);
+  EXPECT_EQ(m.array_task, -1);
+
+  DynEnvelope task("listJobs");
+  task.body.set("arrayJob", 42);
+  task.body.set("arrayTask", 7);
+  r = Decode(task.Bytes());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(std::get<ListJobs>(r->body).array_task, -1) << "no hasArrayTask: no task filter";
+  task.body.set("hasArrayTask", true);
+  EXPECT_EQ(std::get<ListJobs>(Decode(task.Bytes())->body).array_task, 7);
+  task.body.set("arrayTask", -9);
+  EXPECT_EQ(std::get<ListJobs>(Decode(task.Bytes())->body).array_task, -1);
+}
+
 TEST(CodecAdversarial, NodeStateOutOfRangeInNodeListAndRegister) {
   for (const char* member : {"nodeList", "register"}) {
     SCOPED_TRACE(member);

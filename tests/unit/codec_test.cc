@@ -125,7 +125,9 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(ListJobs{{1, 2, 0xFFFFFFFFFFFFFFFFull},
                             {JobState::kPending, JobState::kNodeFail, JobState::kCompleted},
                             "vision",
-                            "batch"});
+                            "batch",
+                            0xFFFFFFFFFFFFFFFEull,
+                            0x7FFFFFFF});
   bodies.push_back(JobList{{FullJob(1), FullJob(2), JobBuilder(3).Build()}});
   bodies.push_back(CancelJob{424242});
   bodies.push_back(ListNodes{"gpu-a7", 250});
