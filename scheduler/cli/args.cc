@@ -159,6 +159,26 @@ Result<JobId> ParseJobId(std::string_view s) {
   return id;
 }
 
+Result<JobRef> ParseJobRef(std::string_view s) {
+  auto bad = [&] {
+    return Status::InvalidArgument("bad job id '" + std::string(s) +
+                                   "': a positive number (42) or an array task (42_7)");
+  };
+  auto underscore = s.find('_');
+  auto id = ParseJobId(s.substr(0, underscore));
+  if (!id.ok()) return bad();
+  if (underscore == std::string_view::npos) return JobRef{*id, -1};
+  std::string_view index = s.substr(underscore + 1);
+  int32_t task = -1;
+  auto [p, ec] = std::from_chars(index.data(), index.data() + index.size(), task);
+  if (index.empty() || ec != std::errc() || p != index.data() + index.size() || task < 0) return bad();
+  return JobRef{*id, task};
+}
+
+std::string JobRefText(const JobRef& ref) {
+  return std::to_string(ref.id) + (ref.task >= 0 ? "_" + std::to_string(ref.task) : "");
+}
+
 Result<std::vector<JobId>> ParseAfter(std::string_view s) {
   std::vector<JobId> out;
   auto add = [&](std::string_view item) -> Status {

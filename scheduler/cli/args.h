@@ -77,6 +77,20 @@ Parsed<po::variables_map> ParseCommandArgs(const CommandHelp& help, const po::op
 
 // "42" -> 42; anything else (0, "x", "-1", "42x") is InvalidArgument.
 Result<JobId> ParseJobId(std::string_view s);
+
+// A job as a user names it on the command line: "42", or "42_7" for task 7
+// of array job 42 (Slurm's form). Which job a task is only musterd knows
+// (ResolveJobRef in job_refs.h).
+struct JobRef {
+  JobId id = kNoJob;  // the job, or for a task its array job
+  int32_t task = -1;  // >= 0: that task of array job `id`
+  bool operator==(const JobRef&) const = default;
+};
+// "42" or "42_7"; anything else ("42_x", "_7", "42_-1", "42_") is
+// InvalidArgument.
+Result<JobRef> ParseJobRef(std::string_view s);
+// "42" or "42_7", as parsed; also how `muster jobs` shows array tasks.
+std::string JobRefText(const JobRef& ref);
 // "7", "afterok:7", "afterok:7:8", "7,8", "afterok:7,afterok:8".
 Result<std::vector<JobId>> ParseAfter(std::string_view s);
 // "K=V" (V may be empty or hold '=').

@@ -28,16 +28,26 @@ po::options_description JsonOnly(const char* title) {
   return d;
 }
 
+Parsed<std::vector<JobRef>> JobRefArgs(const po::variables_map& vm) {
+  std::vector<JobRef> out;
+  for (const std::string& a : PositionalArgs(vm)) {
+    auto ref = ParseJobRef(a);
+    if (!ref.ok()) return UsageError{ref.status().message()};
+    out.push_back(*ref);
+  }
+  if (out.empty()) return UsageError{"missing job ID"};
+  return out;
+}
+
 namespace {
 
-// Exactly one job id as the positional argument.
-Parsed<JobId> OneJobId(const po::variables_map& vm) {
+// Exactly one job as the positional argument.
+Parsed<JobRef> OneJob(const po::variables_map& vm) {
   auto args = PositionalArgs(vm);
-  if (args.empty()) return UsageError{"missing job ID"};
   if (args.size() > 1) return UsageError{"unexpected argument '" + args[1] + "'"};
-  auto id = ParseJobId(args[0]);
-  if (!id.ok()) return UsageError{id.status().message()};
-  return *id;
+  auto jobs = JobRefArgs(vm);
+  if (!IsValue(jobs)) return Forward<JobRef>(jobs);
+  return std::get<std::vector<JobRef>>(jobs).front();
 }
 
 }  // namespace
@@ -45,15 +55,19 @@ Parsed<JobId> OneJobId(const po::variables_map& vm) {
 const CommandHelp kJobsHelp{"jobs", "[--state S[,S]] [--team T] [--queue Q] [--json]",
                             "List jobs (default: active and recently finished ones). For pending jobs\n"
                             "NODELIST(REASON) says why they wait; TIME is the run time."};
-const CommandHelp kShowHelp{"show", "ID [--json]", "Show every field of one job."};
+const CommandHelp kShowHelp{"show", "ID [--json]",
+                            "Show every field of one job. ID is a job id (42) or an array task (42_7)."};
 const CommandHelp kHistoryHelp{"history", "ID [--json]",
-                               "Every state change of one job, oldest first, with its cause (like sacct)."};
+                               "Every state change of one job (42, or array task 42_7), oldest first, with its\n"
+                               "cause (like sacct)."};
 const CommandHelp kCancelHelp{"cancel", "ID...",
                               "Cancel jobs: pending ones end at once, running ones get SIGTERM, "
-                              "then SIGKILL after their grace."};
+                              "then SIGKILL after their grace.\nAn array job (42) is cancelled with all its "
+                              "tasks; an array task (42_7) alone."};
 const CommandHelp kLogsHelp{
     "logs", "ID [--rank R] [-f|--follow]",
-    "Print a rank's output (stdout and stderr). --follow keeps printing until the job ends."};
+    "Print a rank's output (stdout and stderr) of a job (42) or array task (42_7). --follow keeps\n"
+    "printing until the job ends."};
 const CommandHelp kNodesHelp{"nodes", "[--gpus] [--json]",
                               "List the GPU nodes (--gpus: one row per GPU with its use and health)."};
 
@@ -96,9 +110,9 @@ Parsed<ShowArgs> ParseIdAndJson(const CommandHelp& help, const std::vector<std::
   auto vm = ParseCommandArgs(help, JsonOnly("Flags"), p.hidden, p.positional, args, global);
   if (!IsValue(vm)) return Forward<ShowArgs>(vm);
   const auto& v = std::get<po::variables_map>(vm);
-  auto id = OneJobId(v);
-  if (!IsValue(id)) return Forward<ShowArgs>(id);
-  return ShowArgs{std::get<JobId>(id), v.count("json") > 0};
+  auto job = OneJob(v);
+  if (!IsValue(job)) return Forward<ShowArgs>(job);
+  return ShowArgs{std::get<JobRef>(job), v.count("json") > 0};
 }
 
 Parsed<CancelArgs> ParseCancelArgs(const std::vector<std::string>& args, GlobalOptions* global) {
@@ -106,14 +120,9 @@ Parsed<CancelArgs> ParseCancelArgs(const std::vector<std::string>& args, GlobalO
   po::options_description none("Cancel flags");
   auto vm = ParseCommandArgs(kCancelHelp, none, p.hidden, p.positional, args, global);
   if (!IsValue(vm)) return Forward<CancelArgs>(vm);
-  CancelArgs out;
-  for (const std::string& a : PositionalArgs(std::get<po::variables_map>(vm))) {
-    auto id = ParseJobId(a);
-    if (!id.ok()) return UsageError{id.status().message()};
-    out.ids.push_back(*id);
-  }
-  if (out.ids.empty()) return UsageError{"missing job ID"};
-  return out;
+  auto jobs = JobRefArgs(std::get<po::variables_map>(vm));
+  if (!IsValue(jobs)) return Forward<CancelArgs>(jobs);
+  return CancelArgs{std::get<std::vector<JobRef>>(jobs)};
 }
 
 Parsed<LogsArgs> ParseLogsArgs(const std::vector<std::string>& args, GlobalOptions* global) {
@@ -127,9 +136,9 @@ Parsed<LogsArgs> ParseLogsArgs(const std::vector<std::string>& args, GlobalOptio
   auto vm = ParseCommandArgs(kLogsHelp, d, p.hidden, p.positional, args, global);
   if (!IsValue(vm)) return Forward<LogsArgs>(vm);
   const auto& v = std::get<po::variables_map>(vm);
-  auto id = OneJobId(v);
-  if (!IsValue(id)) return Forward<LogsArgs>(id);
-  LogsArgs out{std::get<JobId>(id), v["rank"].as<int32_t>(), v.count("follow") > 0};
+  auto job = OneJob(v);
+  if (!IsValue(job)) return Forward<LogsArgs>(job);
+  LogsArgs out{std::get<JobRef>(job), v["rank"].as<int32_t>(), v.count("follow") > 0};
   if (out.rank < 0) return UsageError{"--rank cannot be negative"};
   return out;
 }

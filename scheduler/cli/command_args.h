@@ -24,6 +24,8 @@ Parsed<po::variables_map> ParseNoPositionals(const CommandHelp& help, const po::
                                              const std::vector<std::string>& args, GlobalOptions* global);
 // Flags "--json" only.
 po::options_description JsonOnly(const char* title);
+// Every positional argument as a job ("42" or "42_7"); at least one.
+Parsed<std::vector<JobRef>> JobRefArgs(const po::variables_map& vm);
 
 // ---- per-command parsers ---------------------------------------------------
 
@@ -40,7 +42,7 @@ struct JobsArgs {
 Parsed<JobsArgs> ParseJobsArgs(const std::vector<std::string>& args, GlobalOptions* global);
 
 struct ShowArgs {
-  JobId id = kNoJob;
+  JobRef job;
   bool json = false;
 };
 Parsed<ShowArgs> ParseShowArgs(const std::vector<std::string>& args, GlobalOptions* global);
@@ -51,12 +53,12 @@ Parsed<ShowArgs> ParseIdAndJson(const CommandHelp& help, const std::vector<std::
                                 GlobalOptions* global);
 
 struct CancelArgs {
-  std::vector<JobId> ids;  // one or more
+  std::vector<JobRef> jobs;  // one or more
 };
 Parsed<CancelArgs> ParseCancelArgs(const std::vector<std::string>& args, GlobalOptions* global);
 
 struct LogsArgs {
-  JobId id = kNoJob;
+  JobRef job;
   int32_t rank = 0;
   bool follow = false;
 };

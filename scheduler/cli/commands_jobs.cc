@@ -1,6 +1,7 @@
 // Commands that change jobs: submit, cancel.
 #include "scheduler/cli/command_args.h"
 #include "scheduler/cli/commands.h"
+#include "scheduler/cli/job_refs.h"
 #include "scheduler/cli/rpc.h"
 #include "scheduler/cli/submit_args.h"
 
@@ -25,19 +26,10 @@ int RunSubmit(Context& ctx, const std::vector<std::string>& args) {
 int RunCancel(Context& ctx, const std::vector<std::string>& args) {
   auto parsed = ParseCancelArgs(args, &ctx.global);
   if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "cancel");
-  auto rpc = ctx.connect(ctx.global);
-  int worst = kExitOk;
-  for (JobId id : std::get<CancelArgs>(parsed).ids) {
-    int exit_code = kExitOk;
-    if (CallFor<wire::Ok>(*rpc, wire::CancelJob{id}, ctx.err, &exit_code)) {
-      ctx.out << "Cancelled job " << id << "\n";
-      continue;
-    }
-    if (exit_code == kExitUnavailable || exit_code == kExitUsage)
-      return exit_code;  // the rest would fail too
-    worst = exit_code;
-  }
-  return worst;
+  // An array job's id cancels the array with its tasks (musterd does that);
+  // an array task's (42_7) only that task.
+  return ForEachJob(
+      ctx, std::get<CancelArgs>(parsed).jobs, [](JobId id) { return wire::CancelJob{id}; }, "Cancelled");
 }
 
 }  // namespace muster::cli

@@ -2,6 +2,7 @@
 // until the job has finished).
 #include "scheduler/cli/command_args.h"
 #include "scheduler/cli/commands.h"
+#include "scheduler/cli/job_refs.h"
 #include "scheduler/cli/rpc.h"
 
 namespace muster::cli {
@@ -11,7 +12,10 @@ int RunLogs(Context& ctx, const std::vector<std::string>& args) {
   if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "logs");
   const auto& a = std::get<LogsArgs>(parsed);
   auto rpc = ctx.connect(ctx.global);
-  wire::ReadLog request{a.id, a.rank, 0, kLogChunkBytes};
+  int resolve_exit = kExitOk;
+  auto id = ResolveJobRef(*rpc, a.job, ctx.err, &resolve_exit);
+  if (!id) return resolve_exit;
+  wire::ReadLog request{*id, a.rank, 0, kLogChunkBytes};
   while (true) {
     int exit_code = kExitOk;
     auto chunk = CallFor<wire::LogChunk>(*rpc, request, ctx.err, &exit_code);

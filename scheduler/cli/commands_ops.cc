@@ -1,6 +1,7 @@
 // Operator commands on nodes and jobs: node drain|resume, hold, release,
 // requeue, priority.
 #include "scheduler/cli/commands.h"
+#include "scheduler/cli/job_refs.h"
 #include "scheduler/cli/ops_args.h"
 #include "scheduler/cli/rpc.h"
 
@@ -26,29 +27,12 @@ int RunNodeResume(Context& ctx, const std::vector<std::string>& args) {
   return RunNodeAction(ctx, args, wire::NodeOp::kResume);
 }
 
-// Sends each action in turn, printing "<done> job ID" for those musterd
-// accepted. A refusal goes on with the next job (exit 1 at the end); no
-// answer at all stops at once.
-int SendJobActions(Context& ctx, const std::vector<wire::JobAction>& actions, const char* done) {
-  auto rpc = ctx.connect(ctx.global);
-  int worst = kExitOk;
-  for (const wire::JobAction& action : actions) {
-    int exit_code = kExitOk;
-    if (CallFor<wire::Ok>(*rpc, action, ctx.err, &exit_code)) {
-      ctx.out << done << " job " << action.id << "\n";
-      continue;
-    }
-    if (exit_code == kExitUnavailable || exit_code == kExitUsage) return exit_code;
-    worst = exit_code;
-  }
-  return worst;
-}
-
 int RunJobAction(Context& ctx, const std::vector<std::string>& args, wire::JobOp op, const char* command,
                  const char* done) {
   auto parsed = ParseJobActionArgs(op, args, &ctx.global);
   if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, command);
-  return SendJobActions(ctx, std::get<std::vector<wire::JobAction>>(parsed), done);
+  return ForEachJob(
+      ctx, std::get<std::vector<JobRef>>(parsed), [op](JobId id) { return wire::JobAction{id, op, 0}; }, done);
 }
 
 }  // namespace
@@ -74,11 +58,14 @@ int RunRequeue(Context& ctx, const std::vector<std::string>& args) {
 int RunPriority(Context& ctx, const std::vector<std::string>& args) {
   auto parsed = ParsePriorityArgs(args, &ctx.global);
   if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, "priority");
-  const auto& action = std::get<wire::JobAction>(parsed);
+  const auto& a = std::get<PriorityArgs>(parsed);
   auto rpc = ctx.connect(ctx.global);
   int exit_code = kExitOk;
-  if (!CallFor<wire::Ok>(*rpc, action, ctx.err, &exit_code)) return exit_code;
-  ctx.out << "Set priority of job " << action.id << " to " << action.priority << "\n";
+  auto id = ResolveJobRef(*rpc, a.job, ctx.err, &exit_code);
+  if (!id) return exit_code;
+  if (!CallFor<wire::Ok>(*rpc, wire::JobAction{*id, wire::JobOp::kSetPriority, a.priority}, ctx.err, &exit_code))
+    return exit_code;
+  ctx.out << "Set priority of job " << JobRefText(a.job) << " to " << a.priority << "\n";
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 #include "scheduler/cli/command_args.h"
 #include "scheduler/cli/commands.h"
 #include "scheduler/cli/format.h"
+#include "scheduler/cli/job_refs.h"
 #include "scheduler/cli/rpc.h"
 
 namespace muster::cli {
@@ -28,17 +29,8 @@ int RunShow(Context& ctx, const std::vector<std::string>& args) {
   const auto& a = std::get<ShowArgs>(parsed);
   auto rpc = ctx.connect(ctx.global);
   int exit_code = kExitOk;
-  wire::ListJobs request;
-  request.ids = {a.id};
-  auto reply = CallFor<wire::JobList>(*rpc, request, ctx.err, &exit_code);
-  if (!reply) return exit_code;
-  const Job* job = nullptr;
-  for (const Job& j : reply->jobs)
-    if (j.id == a.id) job = &j;
-  if (!job) {
-    ctx.err << "muster: job " << a.id << " not found\n";
-    return kExitRefused;
-  }
+  auto job = FetchJob(*rpc, a.job, ctx.err, &exit_code);
+  if (!job) return exit_code;
   if (a.json) {
     ctx.out << DumpJson(JobToJson(*job)) << "\n";
   } else {
@@ -53,7 +45,9 @@ int RunHistory(Context& ctx, const std::vector<std::string>& args) {
   const auto& a = std::get<ShowArgs>(parsed);
   auto rpc = ctx.connect(ctx.global);
   int exit_code = kExitOk;
-  auto reply = CallFor<wire::EventList>(*rpc, wire::ListEvents{a.id}, ctx.err, &exit_code);
+  auto id = ResolveJobRef(*rpc, a.job, ctx.err, &exit_code);
+  if (!id) return exit_code;
+  auto reply = CallFor<wire::EventList>(*rpc, wire::ListEvents{*id}, ctx.err, &exit_code);
   if (!reply) return exit_code;
   ctx.out << (a.json ? DumpJson(EventsToJson(reply->events)) + "\n" : FormatEventsTable(reply->events));
   return kExitOk;

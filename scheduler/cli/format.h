@@ -52,10 +52,15 @@ std::string NodeListText(const Job& job);
 // "Resources" or "Resources: needs 16 GPUs, 8 free"; "None" when no reason.
 std::string ReasonText(const Job& job);
 
-// JOBID NAME TEAM QUEUE STATE TIME NODES GPUS NODELIST(REASON), by id.
+// How a job is shown and named on the command line: "42", or "42_7" for
+// task 7 of array job 42 (Slurm's form; ParseJobRef reads it back).
+std::string DisplayId(const Job& job);
+// JOBID NAME TEAM QUEUE STATE TIME NODES GPUS NODELIST(REASON), by id; array
+// tasks as 42_7.
 std::string FormatJobsTable(std::vector<Job> jobs, Time now);
 // `muster show`: one "Key: value" line per field.
 std::string FormatJobDetails(const Job& job, Time now);
+// Every field; `id` stays the number, `display_id` is DisplayId.
 nlohmann::json JobToJson(const Job& job);
 // `muster history`: TIME FROM TO CAUSE, in the given (append) order.
 std::string FormatEventsTable(const std::vector<JobEvent>& events);

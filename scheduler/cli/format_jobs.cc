@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "common/base/strings.h"
+#include "scheduler/cli/args.h"
 #include "scheduler/cli/format.h"
 
 namespace muster::cli {
@@ -66,13 +67,18 @@ std::string ReasonText(const Job& job) {
   return text;
 }
 
+std::string DisplayId(const Job& job) {
+  if (job.array_job == kNoJob || job.array_task < 0) return std::to_string(job.id);
+  return JobRefText({job.array_job, job.array_task});
+}
+
 std::string FormatJobsTable(std::vector<Job> jobs, Time now) {
   SortById(jobs);
   std::vector<std::vector<std::string>> rows;
   for (const Job& job : jobs) {
     JobShape shape = ShapeOf(job);
     bool placed = job.state != JobState::kPending && !job.placement.empty();
-    rows.push_back({std::to_string(job.id), Dash(job.spec.name), Dash(job.spec.team), Dash(job.spec.queue),
+    rows.push_back({DisplayId(job), Dash(job.spec.name), Dash(job.spec.team), Dash(job.spec.queue),
                     JobStateName(job.state), FormatElapsed(RunTime(job, now)),
                     shape.nodes > 0 ? std::to_string(shape.nodes) : "-", std::to_string(shape.gpus),
                     placed ? NodeListText(job) : "(" + ReasonText(job) + ")"});
@@ -155,6 +161,7 @@ nlohmann::json JobToJson(const Job& job) {
   for (const auto& a : job.placement) placement.push_back({{"node", a.node}, {"gpus", a.gpus}});
   return json{
       {"id", job.id},
+      {"display_id", DisplayId(job)},
       {"name", s.name},
       {"team", s.team},
       {"queue", s.queue},

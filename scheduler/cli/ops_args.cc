@@ -184,13 +184,15 @@ const CommandHelp kQueueListHelp{"queue list", "[--json]",
 const CommandHelp kNodeDrainHelp{"node drain", "NAME",
                                  "Drain a node: no new work starts on it; running work finishes."};
 const CommandHelp kNodeResumeHelp{"node resume", "NAME", "Return a drained node to service."};
-const CommandHelp kHoldHelp{"hold", "ID...", "Hold pending jobs: they do not start until released."};
-const CommandHelp kReleaseHelp{"release", "ID...", "Release held jobs."};
+const CommandHelp kHoldHelp{"hold", "ID...",
+                            "Hold pending jobs (42, or array task 42_7): they do not start until released."};
+const CommandHelp kReleaseHelp{"release", "ID...", "Release held jobs (42, or array task 42_7)."};
 const CommandHelp kRequeueHelp{"requeue", "ID...",
-                               "Stop running jobs (SIGTERM, then SIGKILL after their grace) and queue them "
-                               "again."};
-const CommandHelp kPriorityHelp{
-    "priority", "ID P", "Set a job's priority (higher runs first within its queue; may be negative)."};
+                               "Stop running jobs (42, or array task 42_7) (SIGTERM, then SIGKILL after their "
+                               "grace) and queue them again."};
+const CommandHelp kPriorityHelp{"priority", "ID P",
+                                "Set the priority of a job (42, or array task 42_7): higher runs first within "
+                                "its queue; may be negative."};
 const CommandHelp kUsageHelp{"usage", "[--json]",
                              "Fair-share standing: decayed GPU-hours per queue and per team, and each one's "
                              "share of the total."};
@@ -258,43 +260,36 @@ Parsed<wire::NodeAction> ParseNodeActionArgs(wire::NodeOp op, const std::vector<
   return wire::NodeAction{std::get<std::string>(name), op};
 }
 
-Parsed<std::vector<wire::JobAction>> ParseJobActionArgs(wire::JobOp op, const std::vector<std::string>& args,
-                                                        GlobalOptions* global) {
+Parsed<std::vector<JobRef>> ParseJobActionArgs(wire::JobOp op, const std::vector<std::string>& args,
+                                               GlobalOptions* global) {
   const CommandHelp& help = op == wire::JobOp::kHold      ? kHoldHelp
                             : op == wire::JobOp::kRelease ? kReleaseHelp
                                                           : kRequeueHelp;
   Positionals p;
   po::options_description none("Flags");
   auto vm = ParseCommandArgs(help, none, p.hidden, p.positional, args, global);
-  if (!IsValue(vm)) return Forward<std::vector<wire::JobAction>>(vm);
-  std::vector<wire::JobAction> out;
-  for (const std::string& a : PositionalArgs(std::get<po::variables_map>(vm))) {
-    auto id = ParseJobId(a);
-    if (!id.ok()) return UsageError{id.status().message()};
-    out.push_back(wire::JobAction{*id, op, 0});
-  }
-  if (out.empty()) return UsageError{"missing job ID"};
-  return out;
+  if (!IsValue(vm)) return Forward<std::vector<JobRef>>(vm);
+  return JobRefArgs(std::get<po::variables_map>(vm));
 }
 
-Parsed<wire::JobAction> ParsePriorityArgs(const std::vector<std::string>& args, GlobalOptions* global) {
+Parsed<PriorityArgs> ParsePriorityArgs(const std::vector<std::string>& args, GlobalOptions* global) {
   Positionals p;
   po::options_description none("Flags");
   auto vm =
       ParseCommandArgs(kPriorityHelp, none, p.hidden, p.positional, PositionalsAfterDashDash(args), global);
-  if (!IsValue(vm)) return Forward<wire::JobAction>(vm);
+  if (!IsValue(vm)) return Forward<PriorityArgs>(vm);
   auto pos = ExactPositionals(std::get<po::variables_map>(vm), {"job ID", "priority P"});
-  if (!IsValue(pos)) return Forward<wire::JobAction>(pos);
+  if (!IsValue(pos)) return Forward<PriorityArgs>(pos);
   const auto& words = std::get<std::vector<std::string>>(pos);
-  auto id = ParseJobId(words[0]);
-  if (!id.ok()) return UsageError{id.status().message()};
+  auto job = ParseJobRef(words[0]);
+  if (!job.ok()) return UsageError{job.status().message()};
   const std::string& s = words[1];
   int32_t priority = 0;
   bool plus = s.size() > 1 && s[0] == '+' && std::isdigit(static_cast<unsigned char>(s[1]));
   auto [end, ec] = std::from_chars(s.data() + (plus ? 1 : 0), s.data() + s.size(), priority);
   if (s.empty() || ec != std::errc() || end != s.data() + s.size())
     return UsageError{"bad priority '" + s + "': a whole number, e.g. 10 or -5"};
-  return wire::JobAction{*id, wire::JobOp::kSetPriority, priority};
+  return PriorityArgs{*job, priority};
 }
 
 }  // namespace muster::cli

@@ -45,10 +45,15 @@ Parsed<ListArgs> ParseUsageArgs(const std::vector<std::string>& args, GlobalOpti
 Parsed<wire::NodeAction> ParseNodeActionArgs(wire::NodeOp op, const std::vector<std::string>& args,
                                              GlobalOptions* global);
 
-// `hold|release|requeue ID...`: one JobAction per id, in order.
-Parsed<std::vector<wire::JobAction>> ParseJobActionArgs(wire::JobOp op, const std::vector<std::string>& args,
-                                                        GlobalOptions* global);
+// `hold|release|requeue ID...`: the jobs ("42" or array task "42_7"), in order.
+Parsed<std::vector<JobRef>> ParseJobActionArgs(wire::JobOp op, const std::vector<std::string>& args,
+                                               GlobalOptions* global);
 // `priority ID P` (P may be negative: `muster priority 7 -5`).
-Parsed<wire::JobAction> ParsePriorityArgs(const std::vector<std::string>& args, GlobalOptions* global);
+struct PriorityArgs {
+  JobRef job;
+  int32_t priority = 0;
+  bool operator==(const PriorityArgs&) const = default;
+};
+Parsed<PriorityArgs> ParsePriorityArgs(const std::vector<std::string>& args, GlobalOptions* global);
 
 }  // namespace muster::cli

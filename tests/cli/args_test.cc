@@ -55,6 +55,23 @@ TEST(ParseJobId, OnlyPositiveNumbers) {
     EXPECT_FALSE(ParseJobId(bad).ok()) << bad;
 }
 
+TEST(ParseJobRef, AJobOrAnArrayTaskTheSlurmWay) {
+  EXPECT_EQ(*ParseJobRef("42"), (JobRef{42, -1}));
+  EXPECT_EQ(*ParseJobRef("42_7"), (JobRef{42, 7}));
+  EXPECT_EQ(*ParseJobRef("42_0"), (JobRef{42, 0}));
+  EXPECT_EQ(*ParseJobRef("42_007"), (JobRef{42, 7}));
+  for (const char* bad : {"", "0", "x", "42_", "_7", "42_x", "42_-1", "42_+1", "42_7_1", "42__7", "0_7", "-1_7",
+                          "42_7x", "42_99999999999", "42 _7"}) {
+    auto r = ParseJobRef(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().message(),
+              "bad job id '" + std::string(bad) + "': a positive number (42) or an array task (42_7)");
+  }
+  EXPECT_EQ(JobRefText({42, 7}), "42_7");
+  EXPECT_EQ(JobRefText({42, 0}), "42_0");
+  EXPECT_EQ(JobRefText({42, -1}), "42");
+}
+
 TEST(ParseStates, NamesListsAndAll) {
   auto s = ParseStates("running,PENDING,running");
   ASSERT_TRUE(s.ok());
@@ -94,8 +111,12 @@ TEST(ParseShowArgs, OneJobId) {
   GlobalOptions g = Defaults();
   auto p = ParseShowArgs({"42", "--json"}, &g);
   ASSERT_TRUE(IsValue(p));
-  EXPECT_EQ(std::get<ShowArgs>(p).id, 42u);
+  EXPECT_EQ(std::get<ShowArgs>(p).job, (JobRef{42, -1}));
   EXPECT_TRUE(std::get<ShowArgs>(p).json);
+  EXPECT_EQ(std::get<ShowArgs>(ParseShowArgs({"42_7"}, &g)).job, (JobRef{42, 7}));
+  EXPECT_EQ(std::get<ShowArgs>(ParseHistoryArgs({"42_7"}, &g)).job, (JobRef{42, 7}));
+  for (const char* bad : {"42_x", "_7", "42_-1"})
+    EXPECT_NE(std::get<UsageError>(ParseShowArgs({bad}, &g)).message.find("an array task (42_7)"), std::string::npos);
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseShowArgs({}, &g)));
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseShowArgs({"42", "43"}, &g)));
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseShowArgs({"abc"}, &g)));
@@ -108,16 +129,20 @@ TEST(ParseCancelArgs, OneOrMoreIds) {
   GlobalOptions g = Defaults();
   auto p = ParseCancelArgs({"4", "5"}, &g);
   ASSERT_TRUE(IsValue(p));
-  EXPECT_EQ(std::get<CancelArgs>(p).ids, (std::vector<JobId>{4, 5}));
-  EXPECT_TRUE(std::holds_alternative<UsageError>(ParseCancelArgs({}, &g)));
+  EXPECT_EQ(std::get<CancelArgs>(p).jobs, (std::vector<JobRef>{{4, -1}, {5, -1}}));
+  p = ParseCancelArgs({"4_0", "4", "9_12"}, &g);
+  ASSERT_TRUE(IsValue(p));
+  EXPECT_EQ(std::get<CancelArgs>(p).jobs, (std::vector<JobRef>{{4, 0}, {4, -1}, {9, 12}}));
+  EXPECT_EQ(std::get<UsageError>(ParseCancelArgs({}, &g)).message, "missing job ID");
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseCancelArgs({"4", "x"}, &g)));
+  EXPECT_TRUE(std::holds_alternative<UsageError>(ParseCancelArgs({"4_1", "4_"}, &g)));
 }
 
 TEST(ParseLogsArgs, RankAndFollow) {
   GlobalOptions g = Defaults();
   auto p = ParseLogsArgs({"7"}, &g);
   ASSERT_TRUE(IsValue(p));
-  EXPECT_EQ(std::get<LogsArgs>(p).id, 7u);
+  EXPECT_EQ(std::get<LogsArgs>(p).job, (JobRef{7, -1}));
   EXPECT_EQ(std::get<LogsArgs>(p).rank, 0);
   EXPECT_FALSE(std::get<LogsArgs>(p).follow);
   p = ParseLogsArgs({"7", "--rank", "3", "-f"}, &g);
@@ -127,6 +152,10 @@ TEST(ParseLogsArgs, RankAndFollow) {
   p = ParseLogsArgs({"--follow", "7"}, &g);
   ASSERT_TRUE(IsValue(p));
   EXPECT_TRUE(std::get<LogsArgs>(p).follow);
+  p = ParseLogsArgs({"7_2", "--rank", "1"}, &g);
+  ASSERT_TRUE(IsValue(p));
+  EXPECT_EQ(std::get<LogsArgs>(p).job, (JobRef{7, 2}));
+  EXPECT_TRUE(std::holds_alternative<UsageError>(ParseLogsArgs({"7_"}, &g)));
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseLogsArgs({"7", "--rank", "-1"}, &g)));
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseLogsArgs({"7", "--rank", "x"}, &g)));
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseLogsArgs({}, &g)));

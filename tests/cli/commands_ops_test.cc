@@ -221,6 +221,26 @@ TEST_F(OpsTest, Priority) {
   EXPECT_EQ(Request<wire::JobAction>(1), (wire::JobAction{5, wire::JobOp::kSetPriority, -3}));
 }
 
+TEST_F(OpsTest, HoldReleaseAndPriorityOfAnArrayTask) {
+  wire::JobList task;
+  task.jobs.resize(1);
+  task.jobs[0].id = 57;
+  task.jobs[0].array_job = 42;
+  task.jobs[0].array_task = 7;
+  for (int i = 0; i < 3; ++i) {
+    replies_.push_back(wire::Body{task});
+    replies_.push_back(OkReply());
+  }
+  EXPECT_EQ(Run({"hold", "42_7"}), kExitOk);
+  EXPECT_EQ(Run({"release", "42_7"}), kExitOk);
+  EXPECT_EQ(Run({"priority", "42_7", "-2"}), kExitOk);
+  EXPECT_EQ(out_.str(), "Held job 42_7\nReleased job 42_7\nSet priority of job 42_7 to -2\n");
+  EXPECT_EQ(Request<wire::ListJobs>(0).array_task, 7);
+  EXPECT_EQ(Request<wire::JobAction>(1), (wire::JobAction{57, wire::JobOp::kHold, 0}));
+  EXPECT_EQ(Request<wire::JobAction>(3), (wire::JobAction{57, wire::JobOp::kRelease, 0}));
+  EXPECT_EQ(Request<wire::JobAction>(5), (wire::JobAction{57, wire::JobOp::kSetPriority, -2}));
+}
+
 TEST_F(OpsTest, PriorityRefused) {
   replies_.push_back(Refusal("job 5 already ended COMPLETED"));
   EXPECT_EQ(Run({"priority", "5", "1"}), kExitRefused);
@@ -234,6 +254,8 @@ TEST_F(OpsTest, JobActionUsageErrorsSendNothing) {
   EXPECT_EQ(Run({"priority", "5"}), kExitUsage);
   EXPECT_EQ(Run({"priority", "5", "high"}), kExitUsage);
   EXPECT_NE(err_.str().find("muster: bad priority 'high'"), std::string::npos);
+  EXPECT_EQ(Run({"hold", "42_x"}), kExitUsage);
+  EXPECT_EQ(Run({"priority", "_7", "1"}), kExitUsage);
   EXPECT_TRUE(requests_.empty());
 }
 

@@ -97,6 +97,87 @@ TEST_F(CommandsTest, Cancel) {
   EXPECT_EQ(Request<wire::CancelJob>(1).id, 6u);
 }
 
+// ---- array tasks as 42_7 --------------------------------------------------------
+
+Job Task(JobId id, JobId array, int32_t task) {
+  Job j;
+  j.id = id;
+  j.array_job = array;
+  j.array_task = task;
+  j.spec.total_gpus = 1;
+  return j;
+}
+
+TEST_F(CommandsTest, ShowAnArrayTaskAsksMusterdByArrayAndIndex) {
+  replies_.push_back(wire::Body{wire::JobList{{Task(57, 42, 7)}}});
+  EXPECT_EQ(Run({"show", "42_7", "--json"}), kExitOk) << err_.str();
+  ASSERT_EQ(requests_.size(), 1u);
+  const auto& asked = Request<wire::ListJobs>(0);
+  EXPECT_EQ(asked.array_job, 42u);
+  EXPECT_EQ(asked.array_task, 7);
+  EXPECT_TRUE(asked.ids.empty());
+  json j = json::parse(out_.str());
+  EXPECT_EQ(j["id"], 57);
+  EXPECT_EQ(j["display_id"], "42_7");
+}
+
+TEST_F(CommandsTest, AMissingTaskIsMusterdsNotFound) {
+  replies_.push_back(wire::Body{wire::Error{wire::ErrorCode::kNotFound, "array job 42 has no task 9 (its tasks: 0-3)"}});
+  EXPECT_EQ(Run({"show", "42_9"}), kExitRefused);
+  EXPECT_EQ(err_.str(), "muster: array job 42 has no task 9 (its tasks: 0-3)\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, AReplyWithoutTheTaskIsNotTakenForIt) {
+  // What a musterd that ignores the array filter answers: every job.
+  replies_.push_back(wire::Body{wire::JobList{{Task(50, 42, 0), Task(51, 42, 1)}}});
+  EXPECT_EQ(Run({"cancel", "42_7"}), kExitRefused);
+  EXPECT_NE(err_.str().find("job 42_7 not found"), std::string::npos) << err_.str();
+  EXPECT_EQ(requests_.size(), 1u) << "nothing is cancelled";
+}
+
+TEST_F(CommandsTest, CancelATaskCancelsItsOwnIdAndAnArrayIdTheArray) {
+  replies_.push_back(wire::Body{wire::JobList{{Task(55, 42, 3)}}});
+  replies_.push_back(wire::Body{wire::Ok{}});
+  replies_.push_back(wire::Body{wire::Ok{}});
+  EXPECT_EQ(Run({"cancel", "42_3", "42"}), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "Cancelled job 42_3\nCancelled job 42\n");
+  ASSERT_EQ(requests_.size(), 3u) << "a plain id needs no lookup";
+  EXPECT_EQ(Request<wire::CancelJob>(1).id, 55u);
+  EXPECT_EQ(Request<wire::CancelJob>(2).id, 42u);
+}
+
+TEST_F(CommandsTest, CancelGoesOnAfterATaskThatIsNotFound) {
+  replies_.push_back(wire::Body{wire::Error{wire::ErrorCode::kNotFound, "task 7 of array 42 not found"}});
+  replies_.push_back(wire::Body{wire::Ok{}});
+  EXPECT_EQ(Run({"cancel", "42_7", "43"}), kExitRefused);
+  EXPECT_EQ(out_.str(), "Cancelled job 43\n");
+  EXPECT_EQ(err_.str(), "muster: task 7 of array 42 not found\n");
+}
+
+TEST_F(CommandsTest, LogsAndHistoryOfATaskReadItsOwnJob) {
+  replies_.push_back(wire::Body{wire::JobList{{Task(56, 42, 1)}}});
+  replies_.push_back(wire::Body{wire::LogChunk{"task 1\n", 7, true, true}});
+  EXPECT_EQ(Run({"logs", "42_1"}), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "task 1\n");
+  EXPECT_EQ(Request<wire::ReadLog>(1).job, 56u);
+  replies_.push_back(wire::Body{wire::JobList{{Task(56, 42, 1)}}});
+  replies_.push_back(wire::Body{wire::EventList{}});
+  EXPECT_EQ(Run({"history", "42_1"}), kExitOk) << err_.str();
+  EXPECT_EQ(Request<wire::ListEvents>(3).job, 56u);
+}
+
+TEST_F(CommandsTest, BadTaskIdsAreUsageErrorsAndSendNothing) {
+  for (const char* bad : {"42_x", "_7", "42_-1", "42_"}) {
+    err_.str("");
+    EXPECT_EQ(Run({"show", bad}), kExitUsage) << bad;
+    EXPECT_NE(err_.str().find("an array task (42_7)"), std::string::npos) << err_.str();
+    EXPECT_EQ(Run({"logs", bad}), kExitUsage) << bad;
+    EXPECT_EQ(Run({"cancel", "5", bad}), kExitUsage) << bad;
+  }
+  EXPECT_TRUE(requests_.empty());
+}
+
 TEST_F(CommandsTest, UnexpectedReplyIsARefusal) {
   replies_.push_back(wire::Body{wire::Ok{}});
   EXPECT_EQ(Run({"nodes"}), kExitRefused);

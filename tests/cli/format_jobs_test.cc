@@ -115,6 +115,42 @@ TEST(FormatJobsTable, HeaderRowsAndReasons) {
   EXPECT_EQ(lines[4], "");
 }
 
+// Slurm's names: task 7 of array job 42 is 42_7, whatever its own id; the
+// array job itself stays 42.
+Job ArrayTask(JobId id, JobId array, int32_t task) {
+  Job j = RunningGang();
+  j.id = id;
+  j.array_job = array;
+  j.array_task = task;
+  return j;
+}
+
+TEST(FormatJobsTable, ArrayTasksShowAsArrayUnderscoreTask) {
+  Job array = PendingFlexible();
+  array.spec.array = "0-9";
+  array.array_pending = "2-9";
+  std::string table = FormatJobsTable({ArrayTask(51, 42, 1), array, ArrayTask(50, 42, 0)}, kT0 + 3610 * kSecond);
+  auto lines = Split(table, '\n');
+  ASSERT_EQ(lines.size(), 5u) << table;
+  EXPECT_EQ(lines[0], "JOBID  NAME    TEAM    QUEUE    STATE    TIME     NODES  GPUS  NODELIST(REASON)");
+  EXPECT_EQ(lines[1].substr(0, 7), "42     ");
+  EXPECT_EQ(lines[2], "42_0   llm     nlp     batch    RUNNING  1:00:00  2      8     node-a,node-b");
+  EXPECT_EQ(lines[3].substr(0, 7), "42_1   ");
+  EXPECT_EQ(DisplayId(ArrayTask(51, 42, 0)), "42_0");
+  EXPECT_EQ(DisplayId(PendingFlexible()), "42");
+}
+
+TEST(JobToJson, DisplayIdBesideTheNumericId) {
+  json task = JobToJson(ArrayTask(57, 42, 7));
+  EXPECT_EQ(task["id"], 57);
+  EXPECT_EQ(task["display_id"], "42_7");
+  EXPECT_EQ(task["array_job"], 42);
+  EXPECT_EQ(task["array_task"], 7);
+  json plain = JobToJson(PendingFlexible());
+  EXPECT_EQ(plain["display_id"], "42");
+  EXPECT_TRUE(plain["array_job"].is_null());
+}
+
 TEST(FormatJobsTable, EmptyListIsJustTheHeader) {
   EXPECT_EQ(FormatJobsTable({}, kT0),
             "JOBID  NAME  TEAM  QUEUE  STATE  TIME  NODES  GPUS  NODELIST(REASON)\n");

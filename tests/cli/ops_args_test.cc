@@ -148,11 +148,12 @@ TEST(ParseNodeActionArgs, OneNode) {
   EXPECT_EQ(ErrorOf(ParseNodeActionArgs(wire::NodeOp::kDrain, {"a", "b"}, &g)), "unexpected argument 'b'");
 }
 
-TEST(ParseJobActionArgs, OneActionPerId) {
-  EXPECT_EQ(ValueOf(ParseJobActionArgs(wire::JobOp::kHold, {"5", "7"}, &g)),
-            (std::vector<wire::JobAction>{{5, wire::JobOp::kHold, 0}, {7, wire::JobOp::kHold, 0}}));
-  EXPECT_EQ(ValueOf(ParseJobActionArgs(wire::JobOp::kRequeue, {"9"}, &g)),
-            (std::vector<wire::JobAction>{{9, wire::JobOp::kRequeue, 0}}));
+TEST(ParseJobActionArgs, JobsAndArrayTasksInOrder) {
+  EXPECT_EQ(ValueOf(ParseJobActionArgs(wire::JobOp::kHold, {"5", "7"}, &g)), (std::vector<JobRef>{{5, -1}, {7, -1}}));
+  EXPECT_EQ(ValueOf(ParseJobActionArgs(wire::JobOp::kRequeue, {"9_3", "9"}, &g)),
+            (std::vector<JobRef>{{9, 3}, {9, -1}}));
+  EXPECT_NE(ErrorOf(ParseJobActionArgs(wire::JobOp::kHold, {"9_x"}, &g)).find("bad job id '9_x'"),
+            std::string::npos);
   EXPECT_EQ(ErrorOf(ParseJobActionArgs(wire::JobOp::kRelease, {}, &g)), "missing job ID");
   EXPECT_NE(ErrorOf(ParseJobActionArgs(wire::JobOp::kRelease, {"5", "x"}, &g)).find("bad job id 'x'"),
             std::string::npos);
@@ -161,13 +162,14 @@ TEST(ParseJobActionArgs, OneActionPerId) {
 }
 
 TEST(ParsePriorityArgs, IdAndPriorityNegativeToo) {
-  EXPECT_EQ(ValueOf(ParsePriorityArgs({"5", "10"}, &g)), (wire::JobAction{5, wire::JobOp::kSetPriority, 10}));
-  EXPECT_EQ(ValueOf(ParsePriorityArgs({"5", "-3"}, &g)), (wire::JobAction{5, wire::JobOp::kSetPriority, -3}));
+  EXPECT_EQ(ValueOf(ParsePriorityArgs({"5", "10"}, &g)), (PriorityArgs{{5, -1}, 10}));
+  EXPECT_EQ(ValueOf(ParsePriorityArgs({"5", "-3"}, &g)), (PriorityArgs{{5, -1}, -3}));
+  EXPECT_EQ(ValueOf(ParsePriorityArgs({"5_2", "-3"}, &g)), (PriorityArgs{{5, 2}, -3}));
   EXPECT_EQ(ValueOf(ParsePriorityArgs({"5", "--", "-3"}, &g)).priority, -3);
   EXPECT_EQ(ValueOf(ParsePriorityArgs({"5", "+4"}, &g)).priority, 4);
   GlobalOptions mine = DefaultGlobalOptions(nullptr);
   EXPECT_EQ(ValueOf(ParsePriorityArgs({"--timeout-ms", "100", "5", "-3", "--scheduler", "tcp://h:3"}, &mine)),
-            (wire::JobAction{5, wire::JobOp::kSetPriority, -3}));
+            (PriorityArgs{{5, -1}, -3}));
   EXPECT_EQ(mine.timeout_ms, 100);
   EXPECT_EQ(mine.scheduler, "tcp://h:3");
 
