@@ -179,14 +179,14 @@ std::string JobRefText(const JobRef& ref) {
   return std::to_string(ref.id) + (ref.task >= 0 ? "_" + std::to_string(ref.task) : "");
 }
 
-Result<std::vector<JobId>> ParseAfter(std::string_view s) {
-  std::vector<JobId> out;
+Result<std::vector<JobRef>> ParseAfter(std::string_view s) {
+  std::vector<JobRef> out;
   auto add = [&](std::string_view item) -> Status {
-    auto id = ParseJobId(item);
-    if (!id.ok())
+    auto ref = ParseJobRef(item);
+    if (!ref.ok())
       return Status::InvalidArgument("bad dependency '" + std::string(s) +
-                                     "': use ID, afterok:ID or a comma list");
-    if (std::find(out.begin(), out.end(), *id) == out.end()) out.push_back(*id);
+                                     "': use ID (or array task ID_T), afterok:ID or a comma list");
+    if (std::find(out.begin(), out.end(), *ref) == out.end()) out.push_back(*ref);
     return Status::Ok();
   };
   for (const std::string& item : Split(s, ',')) {

@@ -91,8 +91,9 @@ struct JobRef {
 Result<JobRef> ParseJobRef(std::string_view s);
 // "42" or "42_7", as parsed; also how `muster jobs` shows array tasks.
 std::string JobRefText(const JobRef& ref);
-// "7", "afterok:7", "afterok:7:8", "7,8", "afterok:7,afterok:8".
-Result<std::vector<JobId>> ParseAfter(std::string_view s);
+// "7", "afterok:7", "afterok:7:8", "7,8", "afterok:7,afterok:8"; any id may
+// be an array task ("afterok:42_7").
+Result<std::vector<JobRef>> ParseAfter(std::string_view s);
 // "K=V" (V may be empty or hold '=').
 Result<EnvVar> ParseEnvVar(std::string_view s);
 // "RUNNING,pending" (also "all").

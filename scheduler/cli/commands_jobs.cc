@@ -1,4 +1,6 @@
 // Commands that change jobs: submit, cancel.
+#include <algorithm>
+
 #include "scheduler/cli/command_args.h"
 #include "scheduler/cli/commands.h"
 #include "scheduler/cli/job_refs.h"
@@ -13,7 +15,13 @@ int RunSubmit(Context& ctx, const std::vector<std::string>& args) {
   const auto& a = std::get<SubmitArgs>(parsed);
   auto rpc = ctx.connect(ctx.global);
   int exit_code = kExitOk;
-  auto reply = CallFor<wire::SubmitReply>(*rpc, wire::SubmitJob{a.spec}, ctx.err, &exit_code);
+  JobSpec spec = a.spec;
+  for (const JobRef& task : a.after_tasks) {
+    auto id = ResolveJobRef(*rpc, task, ctx.err, &exit_code);
+    if (!id) return exit_code;
+    if (std::find(spec.after.begin(), spec.after.end(), *id) == spec.after.end()) spec.after.push_back(*id);
+  }
+  auto reply = CallFor<wire::SubmitReply>(*rpc, wire::SubmitJob{std::move(spec)}, ctx.err, &exit_code);
   if (!reply) return exit_code;
   if (a.json) {
     ctx.out << "{\"id\": " << reply->id << "}\n";

@@ -21,7 +21,8 @@ po::options_description SubmitOnlyOptions() {
   // clang-format off
   d.add_options()
       ("after", po::value<std::vector<std::string>>()->value_name("ID")->composing(),
-       "start after job ID completed successfully: ID, afterok:ID or a comma list; repeatable")
+       "start after job ID (or array task ID_T) completed successfully: ID, afterok:ID or a comma list; "
+       "repeatable")
       ("deadline", po::value<std::string>()->value_name("TIME"),
        "when the job must be done by: an RFC 3339 time (2026-11-27T20:00:00Z) or a duration from now (12h)")
       ("hold", "submit held: it waits until `muster release ID`")
@@ -43,16 +44,23 @@ std::string AbsoluteDir(const std::string& dir, const std::string& cwd) {
 
 int32_t ClampSeconds(Duration d) { return static_cast<int32_t>(std::min<Duration>(d / kSecond, INT32_MAX)); }
 
+std::vector<std::string> Strings(const po::variables_map& vm, const char* flag) {
+  return vm.count(flag) ? vm[flag].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
 // The submit-only flags; InvalidArgument for a value no spec can hold.
-Status FillSubmitOnly(const po::variables_map& vm, Time now, JobSpec* spec) {
-  if (vm.count("after")) {
-    for (const auto& s : vm["after"].as<std::vector<std::string>>()) {
-      auto ids = ParseAfter(s);
-      if (!ids.ok()) return ids.status();
-      for (JobId id : *ids)
-        if (std::find(spec->after.begin(), spec->after.end(), id) == spec->after.end())
-          spec->after.push_back(id);
-    }
+Status FillSubmitOnly(const po::variables_map& vm, Time now, SubmitArgs* out) {
+  JobSpec* spec = &out->spec;
+  std::vector<JobRef> after;
+  for (const auto& s : Strings(vm, "after")) {
+    auto refs = ParseAfter(s);
+    if (!refs.ok()) return refs.status();
+    for (const JobRef& ref : *refs)
+      if (std::find(after.begin(), after.end(), ref) == after.end()) after.push_back(ref);
+  }
+  for (const JobRef& ref : after) {
+    if (ref.task >= 0) out->after_tasks.push_back(ref);
+    else spec->after.push_back(ref.id);
   }
   if (vm.count("deadline")) {
     auto t = ParseDeadline(vm["deadline"].as<std::string>(), now);
@@ -67,10 +75,6 @@ Status FillSubmitOnly(const po::variables_map& vm, Time now, JobSpec* spec) {
     spec->array = vm["array"].as<std::string>();
   }
   return Status::Ok();
-}
-
-std::vector<std::string> Strings(const po::variables_map& vm, const char* flag) {
-  return vm.count(flag) ? vm[flag].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
 std::string EnvNames(const std::vector<EnvVar>& env) {
@@ -264,7 +268,7 @@ Parsed<SubmitArgs> ParseSubmitArgs(const std::vector<std::string>& args, const S
   out.json = v.count("json") > 0;
   if (dashdash != args.end()) out.spec.argv.assign(dashdash + 1, args.end());
   if (Status st = FillTemplateSpec(v, defaults, &out.spec); !st.ok()) return UsageError{st.message()};
-  if (Status st = FillSubmitOnly(v, now, &out.spec); !st.ok()) return UsageError{st.message()};
+  if (Status st = FillSubmitOnly(v, now, &out); !st.ok()) return UsageError{st.message()};
   if (Status st = ValidateJobSpec(out.spec); !st.ok()) return UsageError{st.message()};
   return out;
 }

@@ -15,6 +15,9 @@ SubmitDefaults SubmitDefaultsFromProcess();
 
 struct SubmitArgs {
   JobSpec spec;
+  // --after array tasks (42_7): their ids join spec.after once musterd has
+  // named them (RunSubmit).
+  std::vector<JobRef> after_tasks;
   bool json = false;
 };
 

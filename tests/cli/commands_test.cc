@@ -17,6 +17,26 @@ TEST_F(CommandsTest, SubmitSendsTheSpecAndPrintsTheId) {
   EXPECT_EQ(spec.workdir, "/home/alice");
 }
 
+TEST_F(CommandsTest, SubmitAfterAnArrayTaskDependsOnItsOwnId) {
+  wire::JobList task;
+  task.jobs.resize(1);
+  task.jobs[0].id = 57;
+  task.jobs[0].array_job = 42;
+  task.jobs[0].array_task = 7;
+  replies_.push_back(wire::Body{task});
+  replies_.push_back(wire::Body{wire::SubmitReply{60}});
+  EXPECT_EQ(Run({"submit", "--after", "3,42_7", "--", "x"}), kExitOk) << err_.str();
+  EXPECT_EQ(Request<wire::ListJobs>(0).array_task, 7);
+  EXPECT_EQ(Request<wire::SubmitJob>(1).spec.after, (std::vector<JobId>{3, 57}));
+}
+
+TEST_F(CommandsTest, SubmitAfterAMissingTaskSubmitsNothing) {
+  replies_.push_back(wire::Body{wire::Error{wire::ErrorCode::kNotFound, "array job 42 has no task 9 (its tasks: 0-3)"}});
+  EXPECT_EQ(Run({"submit", "--after", "42_9", "--", "x"}), kExitRefused);
+  EXPECT_EQ(err_.str(), "muster: array job 42 has no task 9 (its tasks: 0-3)\n");
+  EXPECT_EQ(requests_.size(), 1u);
+}
+
 TEST_F(CommandsTest, SubmitJson) {
   replies_.push_back(wire::Body{wire::SubmitReply{8}});
   EXPECT_EQ(Run({"submit", "--json", "--", "x"}), kExitOk);

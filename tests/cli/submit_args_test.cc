@@ -128,6 +128,11 @@ TEST(ParseSubmitArgs, AfterForms) {
   JobSpec s =
       Spec({"--after", "3", "--after", "afterok:4", "--after", "5,6", "--after", "afterok:7:8,3", "--", "x"});
   EXPECT_EQ(s.after, (std::vector<JobId>{3, 4, 5, 6, 7, 8}));
+  // Array tasks wait for musterd to name them; plain ids go straight in.
+  auto a = std::get<SubmitArgs>(Parse({"--after", "42_7,3", "--after", "afterok:42_7:42_0:42", "--", "x"}));
+  EXPECT_EQ(a.spec.after, (std::vector<JobId>{3, 42}));
+  EXPECT_EQ(a.after_tasks, (std::vector<JobRef>{{42, 7}, {42, 0}}));
+  EXPECT_NE(Error({"--after", "42_x", "--", "x"}).find("bad dependency '42_x'"), std::string::npos);
   EXPECT_NE(Error({"--after", "afterany:3", "--", "x"}).find("only afterok"), std::string::npos);
   EXPECT_NE(Error({"--after", "x", "--", "x"}).find("bad dependency"), std::string::npos);
   EXPECT_NE(Error({"--after", "0", "--", "x"}), "<no usage error>");

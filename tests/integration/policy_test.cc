@@ -356,6 +356,8 @@ TEST_F(IntegrationArrayTasks, TasksAreShownAndAddressedAsArrayUnderscoreTask) {
   r = cluster().Cli({"history", task(0)});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_TRUE(Contains(r.out, "task 0 of array job " + n)) << r.out;
+  int64_t after = cluster().Submit({"--gpus", "1", "--after", "afterok:" + task(0)}, Sh("true"));
+  EXPECT_EQ(cluster().Show(after)["after"], Json({ShowTask(task(0))["id"]}));
 
   // Cancelling one task leaves its siblings and the array running.
   r = cluster().Cli({"cancel", task(3)});
