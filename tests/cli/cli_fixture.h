@@ -33,6 +33,20 @@ class FakeRpc final : public Rpc {
   std::vector<wire::Body>* requests_;
 };
 
+// A job that is task `task` of array job `array`, with its own `id`.
+inline Job ArrayTaskJob(JobId id, JobId array, int32_t task) {
+  Job j;
+  j.id = id;
+  j.array_job = array;
+  j.array_task = task;
+  j.spec.total_gpus = 1;
+  return j;
+}
+// musterd's answer to ListJobs for one array task (how `42_7` resolves).
+inline wire::Body TaskFound(JobId id, JobId array, int32_t task) {
+  return wire::Body{wire::JobList{{ArrayTaskJob(id, array, task)}}};
+}
+
 class CommandsTest : public ::testing::Test {
  protected:
   int Run(std::vector<std::string> args) {

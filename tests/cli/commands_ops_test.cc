@@ -222,13 +222,8 @@ TEST_F(OpsTest, Priority) {
 }
 
 TEST_F(OpsTest, HoldReleaseAndPriorityOfAnArrayTask) {
-  wire::JobList task;
-  task.jobs.resize(1);
-  task.jobs[0].id = 57;
-  task.jobs[0].array_job = 42;
-  task.jobs[0].array_task = 7;
   for (int i = 0; i < 3; ++i) {
-    replies_.push_back(wire::Body{task});
+    replies_.push_back(TaskFound(57, 42, 7));
     replies_.push_back(OkReply());
   }
   EXPECT_EQ(Run({"hold", "42_7"}), kExitOk);

@@ -18,12 +18,7 @@ TEST_F(CommandsTest, SubmitSendsTheSpecAndPrintsTheId) {
 }
 
 TEST_F(CommandsTest, SubmitAfterAnArrayTaskDependsOnItsOwnId) {
-  wire::JobList task;
-  task.jobs.resize(1);
-  task.jobs[0].id = 57;
-  task.jobs[0].array_job = 42;
-  task.jobs[0].array_task = 7;
-  replies_.push_back(wire::Body{task});
+  replies_.push_back(TaskFound(57, 42, 7));
   replies_.push_back(wire::Body{wire::SubmitReply{60}});
   EXPECT_EQ(Run({"submit", "--after", "3,42_7", "--", "x"}), kExitOk) << err_.str();
   EXPECT_EQ(Request<wire::ListJobs>(0).array_task, 7);
@@ -119,17 +114,8 @@ TEST_F(CommandsTest, Cancel) {
 
 // ---- array tasks as 42_7 --------------------------------------------------------
 
-Job Task(JobId id, JobId array, int32_t task) {
-  Job j;
-  j.id = id;
-  j.array_job = array;
-  j.array_task = task;
-  j.spec.total_gpus = 1;
-  return j;
-}
-
 TEST_F(CommandsTest, ShowAnArrayTaskAsksMusterdByArrayAndIndex) {
-  replies_.push_back(wire::Body{wire::JobList{{Task(57, 42, 7)}}});
+  replies_.push_back(TaskFound(57, 42, 7));
   EXPECT_EQ(Run({"show", "42_7", "--json"}), kExitOk) << err_.str();
   ASSERT_EQ(requests_.size(), 1u);
   const auto& asked = Request<wire::ListJobs>(0);
@@ -150,14 +136,14 @@ TEST_F(CommandsTest, AMissingTaskIsMusterdsNotFound) {
 
 TEST_F(CommandsTest, AReplyWithoutTheTaskIsNotTakenForIt) {
   // What a musterd that ignores the array filter answers: every job.
-  replies_.push_back(wire::Body{wire::JobList{{Task(50, 42, 0), Task(51, 42, 1)}}});
+  replies_.push_back(wire::Body{wire::JobList{{ArrayTaskJob(50, 42, 0), ArrayTaskJob(51, 42, 1)}}});
   EXPECT_EQ(Run({"cancel", "42_7"}), kExitRefused);
   EXPECT_NE(err_.str().find("job 42_7 not found"), std::string::npos) << err_.str();
   EXPECT_EQ(requests_.size(), 1u) << "nothing is cancelled";
 }
 
 TEST_F(CommandsTest, CancelATaskCancelsItsOwnIdAndAnArrayIdTheArray) {
-  replies_.push_back(wire::Body{wire::JobList{{Task(55, 42, 3)}}});
+  replies_.push_back(TaskFound(55, 42, 3));
   replies_.push_back(wire::Body{wire::Ok{}});
   replies_.push_back(wire::Body{wire::Ok{}});
   EXPECT_EQ(Run({"cancel", "42_3", "42"}), kExitOk) << err_.str();
@@ -176,12 +162,12 @@ TEST_F(CommandsTest, CancelGoesOnAfterATaskThatIsNotFound) {
 }
 
 TEST_F(CommandsTest, LogsAndHistoryOfATaskReadItsOwnJob) {
-  replies_.push_back(wire::Body{wire::JobList{{Task(56, 42, 1)}}});
+  replies_.push_back(TaskFound(56, 42, 1));
   replies_.push_back(wire::Body{wire::LogChunk{"task 1\n", 7, true, true}});
   EXPECT_EQ(Run({"logs", "42_1"}), kExitOk) << err_.str();
   EXPECT_EQ(out_.str(), "task 1\n");
   EXPECT_EQ(Request<wire::ReadLog>(1).job, 56u);
-  replies_.push_back(wire::Body{wire::JobList{{Task(56, 42, 1)}}});
+  replies_.push_back(TaskFound(56, 42, 1));
   replies_.push_back(wire::Body{wire::EventList{}});
   EXPECT_EQ(Run({"history", "42_1"}), kExitOk) << err_.str();
   EXPECT_EQ(Request<wire::ListEvents>(3).job, 56u);
