@@ -122,8 +122,14 @@ Server::JobEntry* Server::ActiveJobOrReply(const std::string& from, uint64_t rid
   if (!j) ReplyError(from, rid, wire::ErrorCode::kNotFound, "no job " + std::to_string(id));
   else
     ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
-               "job " + std::to_string(id) + " already ended " + JobStateName(j->state));
+               JobName(*j) + " already ended " + JobStateName(j->state));
   return nullptr;
+}
+
+std::string Server::JobName(const Job& job) {
+  std::string name = "job " + std::to_string(job.id);
+  if (job.array_job == kNoJob || job.array_task < 0) return name;
+  return name + " (" + std::to_string(job.array_job) + "_" + std::to_string(job.array_task) + ")";
 }
 
 void Server::OnCancel(const std::string& from, uint64_t rid, const wire::CancelJob& m) {

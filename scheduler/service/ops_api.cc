@@ -128,14 +128,14 @@ void Server::OnJobAction(const std::string& from, uint64_t rid, const wire::JobA
     case wire::JobOp::kHold:
       if (j.state != JobState::kPending)
         return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
-                          "only a pending job can be held; job " + std::to_string(m.id) + " is " + JobStateName(j.state));
+                          "only a pending job can be held; " + JobName(j) + " is " + JobStateName(j.state));
       j.held = true;
       j.reason = PendingReason::kHeld;
       j.reason_detail = "held; `muster release` lets it run";
       break;
     case wire::JobOp::kRelease:
       if (!j.held)
-        return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition, "job " + std::to_string(m.id) + " is not held");
+        return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition, JobName(j) + " is not held");
       j.held = false;
       break;
     case wire::JobOp::kSetPriority:
@@ -144,7 +144,7 @@ void Server::OnJobAction(const std::string& from, uint64_t rid, const wire::JobA
     case wire::JobOp::kRequeue:
       if (j.placement.empty())
         return ReplyError(from, rid, wire::ErrorCode::kFailedPrecondition,
-                          "job " + std::to_string(m.id) + " is not running");
+                          JobName(j) + " is not running");
       // TearDown persists the job and may requeue it at once (e is then reused).
       TearDown(e, JobState::kPreempted, /*requeue=*/true, "requeued by an operator");
       schedule_needed_ = true;

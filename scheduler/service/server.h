@@ -192,6 +192,9 @@ class Server {
   // The active job `id`, or nullptr after answering why not (no such job, or
   // it already ended).
   JobEntry* ActiveJobOrReply(const std::string& from, uint64_t rid, JobId id);
+  // "job 57", or "job 57 (42_7)" for an array task: the user may have named
+  // it either way (`muster cancel 42_7`), so a refusal says both.
+  static std::string JobName(const Job& job);
 
   // Accepts a job as `muster submit` does (queue defaults, validation, id),
   // to be persisted at this turn's commit.

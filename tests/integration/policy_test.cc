@@ -367,6 +367,11 @@ TEST_F(IntegrationArrayTasks, TasksAreShownAndAddressedAsArrayUnderscoreTask) {
   EXPECT_EQ(StateOf(three), "CANCELLED") << three.dump(2);
   EXPECT_EQ(TaskState(task(2)), "RUNNING");
   EXPECT_EQ(StateOf(cluster().Show(array)), "RUNNING");
+  r = cluster().Cli({"release", task(3)});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_TRUE(Contains(r.err, "job " + std::to_string(three["id"].get<int64_t>()) + " (" + task(3) +
+                                  ") already ended CANCELLED"))
+      << "named both ways: " << r.err;
 
   // Mistakes: a usage error for what is no job id, not-found for no such task.
   for (const std::string& bad : {n + "_x", std::string("_7"), n + "_-1", n + "_"}) {
