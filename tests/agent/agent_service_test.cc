@@ -141,7 +141,9 @@ class AgentServiceTest : public ::testing::Test {
     sched_->Send(m, request_id);
     uint64_t id = 0;
     auto chunk = sched_->WaitFor<wire::LogChunk>(kWaitMs, {}, &id);
-    if (chunk) EXPECT_EQ(id, request_id);
+    if (chunk) {
+      EXPECT_EQ(id, request_id);
+    }
     return chunk;
   }
 
