@@ -96,17 +96,9 @@ int main(int argc, char** argv) {
       break;
   }
 
-  const std::string level = ToLower(vm["log-level"].as<std::string>());
-  if (level == "debug")
-    SetLogLevel(LogLevel::kDebug);
-  else if (level == "info")
-    SetLogLevel(LogLevel::kInfo);
-  else if (level == "warning")
-    SetLogLevel(LogLevel::kWarning);
-  else if (level == "error")
-    SetLogLevel(LogLevel::kError);
-  else
-    return Usage("bad --log-level '" + level + "' (debug|info|warning|error)");
+  const std::string level = vm["log-level"].as<std::string>();
+  if (auto parsed = ParseLogLevel(level)) SetLogLevel(*parsed);
+  else return Usage("bad --log-level '" + level + "' (debug|info|warning|error)");
 
   agent::AgentOptions opt;
   opt.scheduler_endpoint = vm["scheduler"].as<std::string>();

@@ -1,5 +1,6 @@
 #include "common/base/log.h"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -13,6 +14,24 @@ std::string g_tag = "muster";
 void SetLogLevel(LogLevel level) { g_level = level; }
 void SetLogTag(std::string tag) { g_tag = std::move(tag); }
 LogLevel GetLogLevel() { return g_level; }
+
+std::optional<LogLevel> ParseLogLevel(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning, LogLevel::kError})
+    if (lower == LogLevelName(l)) return l;
+  return std::nullopt;
+}
+
+const char* LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarning: return "warning";
+    case LogLevel::kError: return "error";
+  }
+  return "info";
+}
 
 LogLine::~LogLine() {
   auto now = std::chrono::system_clock::now();

@@ -1,14 +1,19 @@
 // Minimal leveled logging to stderr: "2026-11-26T16:20:00.123Z I musterd: ...".
 #pragma once
 
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace muster {
 
 enum class LogLevel { kDebug = 0, kInfo, kWarning, kError };
 
 void SetLogLevel(LogLevel level);
+// "debug", "info", "warning", "error" (any case); nullopt otherwise.
+std::optional<LogLevel> ParseLogLevel(std::string_view text);
+const char* LogLevelName(LogLevel level);
 void SetLogTag(std::string tag);  // program name in each line
 LogLevel GetLogLevel();
 
