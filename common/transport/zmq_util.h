@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/proto/codec.h"
+#include "common/transport/router.h"
 #include "muster/status.h"
 
 namespace muster::transport {
@@ -21,12 +22,6 @@ void Send(zmq::socket_t& dealer, const wire::Envelope& env);
 // Returns false when the peer is gone (ZMQ_ROUTER_MANDATORY) or its queue is full.
 bool SendTo(zmq::socket_t& router, const std::string& identity, const wire::Envelope& env);
 
-// A received message, raw: the caller decodes (and answers garbage with an Error).
-struct Incoming {
-  std::string identity;  // empty on a DEALER
-  std::string payload;
-  bool extra_frames = false;  // a peer that sent more frames than expected
-};
 // Non-blocking receive of one message; nullopt when none is ready.
 std::optional<Incoming> TryRecv(zmq::socket_t& sock, bool is_router);
 
