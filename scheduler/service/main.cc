@@ -14,6 +14,7 @@
 #include "common/base/log.h"
 #include "common/base/strings.h"
 #include "common/config/options.h"
+#include "common/transport/zmq_router.h"
 #include "scheduler/service/http_gateway.h"
 #include "scheduler/service/server.h"
 #include "scheduler/store/state_store.h"
@@ -28,15 +29,6 @@ std::string DefaultStateDir() {
   return std::string(home && *home ? home : ".") + "/.local/state/muster";
 }
 
-bool ParseLogLevel(const std::string& s, muster::LogLevel* out) {
-  if (s == "debug") *out = muster::LogLevel::kDebug;
-  else if (s == "info") *out = muster::LogLevel::kInfo;
-  else if (s == "warning") *out = muster::LogLevel::kWarning;
-  else if (s == "error") *out = muster::LogLevel::kError;
-  else return false;
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,35 +36,42 @@ int main(int argc, char** argv) {
   using namespace muster;
   SetLogTag("musterd");
 
+  // Every default comes from ServerOptions: the flags, the tests and the
+  // in-process harness cannot drift apart.
+  const service::ServerOptions defaults;
   po::options_description desc("musterd options");
   desc.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>(), "config file (key = value lines; the command line wins)")
       ("state-dir", po::value<std::string>()->default_value(DefaultStateDir()), "where the RocksDB state lives")
-      ("listen", po::value<std::string>()->default_value("tcp://127.0.0.1:7600"),
+      ("listen", po::value<std::string>()->default_value(defaults.listen),
        "ZeroMQ endpoint for clients and agents (port 0: any free port)")
       ("advertise", po::value<std::string>(),
        "the endpoint ranks on other hosts dial for the rendezvous (MUSTER_RDZV), e.g. tcp://sched-1:7600 "
        "(default: the bound one; a wildcard host becomes this host's name)")
-      ("heartbeat-timeout", po::value<std::string>()->default_value("10s"),
+      ("heartbeat-timeout", po::value<std::string>()->default_value(FormatDuration(defaults.heartbeat_timeout)),
        "a node with no heartbeat for this long is DOWN and its gangs are requeued")
-      ("start-timeout", po::value<std::string>()->default_value("120s"),
+      ("start-timeout", po::value<std::string>()->default_value(FormatDuration(defaults.start_timeout)),
        "a gang whose ranks have not all started this long after its launch is torn down and requeued")
-      ("reserve-timeout", po::value<std::string>()->default_value("10s"),
+      ("reserve-timeout", po::value<std::string>()->default_value(FormatDuration(defaults.reserve_timeout)),
        "a gang not reserved by all its nodes this long after its launch is aborted and requeued")
-      ("heartbeat-interval", po::value<std::string>()->default_value("1s"), "heartbeat period told to agents")
+      ("heartbeat-interval",
+       po::value<std::string>()->default_value(FormatDuration(defaults.heartbeat_interval_ms * kMillisecond)),
+       "heartbeat period told to agents")
       ("checkpoint-root", po::value<std::string>(),
        "MUSTER_CHECKPOINT_DIR is <root>/<job id> (default <state-dir>/checkpoints; use a shared filesystem)")
-      ("recent-finished", po::value<size_t>()->default_value(10000), "finished jobs kept in memory")
+      ("recent-finished", po::value<size_t>()->default_value(defaults.recent_finished), "finished jobs kept in memory")
       ("offpeak", po::value<std::vector<std::string>>()->composing(),
        "an off-peak window, repeatable: \"Mon-Fri 20:00-07:00\", \"Sat-Sun 00:00-24:00\"")
-      ("timezone", po::value<std::string>()->default_value("UTC"), "time zone of the off-peak windows (IANA name)")
-      ("fair-share-half-life", po::value<std::string>()->default_value("7d"), "decay half-life of fair-share usage")
-      ("backfill", po::value<bool>()->default_value(true), "EASY backfill (true|false)")
-      ("queue-depth", po::value<size_t>()->default_value(1000),
+      ("timezone", po::value<std::string>()->default_value(defaults.timezone),
+       "time zone of the off-peak windows (IANA name)")
+      ("fair-share-half-life", po::value<std::string>()->default_value(FormatDuration(defaults.fair_share_half_life)),
+       "decay half-life of fair-share usage")
+      ("backfill", po::value<bool>()->default_value(defaults.backfill), "EASY backfill (true|false)")
+      ("queue-depth", po::value<size_t>()->default_value(defaults.queue_depth),
        "pending jobs per queue and team that each scheduling cycle considers, in priority order (0: all; "
        "like Slurm's default_queue_depth)")
-      ("full-queue-depth", po::value<size_t>()->default_value(10000),
+      ("full-queue-depth", po::value<size_t>()->default_value(defaults.full_queue_depth),
        "the same for the full cycle once a second, which backfills and refreshes pending reasons (0: all; "
        "like Slurm's bf_max_job_test)")
       ("http-listen", po::value<std::string>(),
@@ -81,9 +80,10 @@ int main(int argc, char** argv) {
       ("http-tokens-file", po::value<std::string>(),
        "bearer tokens for HTTP triggers: one \"TEAM TOKEN\" per line; a team triggers only its own models "
        "(team * triggers any)")
-      ("http-model-label", po::value<std::string>()->default_value("model"),
+      ("http-model-label", po::value<std::string>()->default_value(service::HttpOptions{}.model_label),
        "the Alertmanager alert label that names the model to retrain")
-      ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warning | error");
+      ("log-level", po::value<std::string>()->default_value(LogLevelName(LogLevel::kInfo)),
+       "debug | info | warning | error");
   po::variables_map vm;
   switch (config::ParseCommandLine(argc, argv, "musterd", "[--state-dir DIR] [--listen ENDPOINT] [--config FILE]",
                                    desc, vm)) {
@@ -92,12 +92,12 @@ int main(int argc, char** argv) {
     case config::ParseOutcome::kRun: break;
   }
 
-  LogLevel level;
-  if (!ParseLogLevel(vm["log-level"].as<std::string>(), &level)) {
+  auto level = ParseLogLevel(vm["log-level"].as<std::string>());
+  if (!level) {
     std::cerr << "musterd: --log-level must be debug, info, warning or error\n";
     return 2;
   }
-  SetLogLevel(level);
+  SetLogLevel(*level);
 
   service::ServerOptions options;
   options.state_dir = vm["state-dir"].as<std::string>();
@@ -159,8 +159,13 @@ int main(int argc, char** argv) {
     std::cerr << "musterd: " << store.status().message() << "\n";
     return 1;
   }
+  auto router = transport::BindZmqRouter(options.listen);
+  if (!router.ok()) {
+    std::cerr << "musterd: " << router.status().message() << "\n";
+    return 1;
+  }
   SystemClock clock;
-  auto server = service::Server::Create(options, std::move(*store), clock);
+  auto server = service::Server::Create(options, std::move(*store), std::move(*router), clock);
   if (!server.ok()) {
     std::cerr << "musterd: " << server.status().message() << "\n";
     return 1;

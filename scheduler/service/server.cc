@@ -2,15 +2,18 @@
 
 #include <unistd.h>
 
-#include <chrono>
+#include <algorithm>
 
+#include "common/base/check.h"
 #include "common/base/log.h"
-#include "common/transport/zmq_util.h"
+#include "common/proto/wire_errors.h"
 
 namespace muster::service {
 namespace {
 
-constexpr int kListenBacklog = 4096;  // connections waiting for accept()
+constexpr int64_t kMaxWaitMs = 100;             // the stop flag is seen at least this often
+constexpr int64_t kLivenessEveryUs = 200'000;   // heartbeat sweep
+constexpr int64_t kUsageEveryUs = 1'000'000;    // fair-share accrual, deferred retrains
 
 // A wildcard bind ("tcp://0.0.0.0:7600", "tcp://[::]:7600") is no address a
 // rank on another host can dial: name this host instead.
@@ -25,20 +28,10 @@ std::string AdvertisedEndpoint(const std::string& bound) {
   return bound;
 }
 
-}  // namespace
-
-Server::Server(const ServerOptions& options, std::unique_ptr<store::StateStore> store, const Clock& clock)
-    : options_(options), store_(std::move(store)), clock_(clock), usage_(options.fair_share_half_life) {
-  if (options_.checkpoint_root.empty()) options_.checkpoint_root = options_.state_dir + "/checkpoints";
+std::string CheckpointRoot(const ServerOptions& o) {
+  return o.checkpoint_root.empty() ? o.state_dir + "/checkpoints" : o.checkpoint_root;
 }
 
-Server::~Server() = default;
-
-namespace {
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 }  // namespace
 
 std::string StatsJson(const ServerStats& s) {
@@ -64,312 +57,258 @@ std::string StatsJson(const ServerStats& s) {
   return out + "}";
 }
 
-Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
-                                               std::unique_ptr<store::StateStore> store,
-                                               const Clock& clock) {
-  std::unique_ptr<Server> s(new Server(options, std::move(store), clock));
+Server::Server(const ServerOptions& o, std::unique_ptr<store::StateStore> store,
+               std::unique_ptr<transport::Router> router, const Clock& clock,
+               std::shared_ptr<const timewin::OffPeakCalendar> calendar)
+    : options_(o),
+      store_(std::move(store)),
+      router_(std::move(router)),
+      clock_(clock),
+      nodes_({o.port_range_begin, o.port_range_end}, fx_),
+      jobs_(*store_, fx_, clock, o.recent_finished),
+      queues_(o.fair_share_half_life, fx_),
+      rdzv_(jobs_, fx_, timers_, clock),
+      gangs_({o.start_timeout, o.reserve_timeout, CheckpointRoot(o),
+              o.advertise.empty() ? AdvertisedEndpoint(router_->endpoint()) : o.advertise},
+             jobs_, nodes_, rdzv_, fx_, timers_, clock),
+      arrays_(jobs_, gangs_, fx_, clock),
+      models_(CheckpointRoot(o), *store_, jobs_, queues_, arrays_, fx_, clock),
+      driver_({o.backfill, o.queue_depth, o.full_queue_depth}, std::move(calendar), jobs_, nodes_, queues_, arrays_,
+              gangs_, fx_, timers_, clock),
+      client_(*store_, jobs_, queues_, arrays_, gangs_, fx_, clock),
+      ops_(queues_, nodes_, jobs_, models_, fx_, clock),
+      agents_({o.heartbeat_timeout, o.heartbeat_interval_ms}, nodes_, gangs_, fx_, clock),
+      logs_(o.log_forward_timeout, jobs_, nodes_, fx_, timers_, clock) {
+  jobs_.SetHooks({[this](const Job& j) { driver_.Index(j); },
+                  [this](const Job& j) {
+                    arrays_.OnTaskFinished(j);
+                    models_.OnJobFinished(j);
+                  }});
+}
+
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std::unique_ptr<store::StateStore> store,
+                                               std::unique_ptr<transport::Router> router, const Clock& clock) {
   auto calendar = timewin::OffPeakCalendar::Create(options.offpeak, options.timezone);
   if (!calendar.ok()) return calendar.status();
-  s->calendar_ = std::move(*calendar);
+  std::unique_ptr<Server> s(new Server(options, std::move(store), std::move(router), clock, std::move(*calendar)));
   MUSTER_RETURN_IF_ERROR(s->Recover());
-  MUSTER_RETURN_IF_ERROR(s->Bind());
+  // What the recovery itself decided (a default queue, reservations rolled
+  // back) is durable before the first request is served.
+  MUSTER_RETURN_IF_ERROR(s->CommitAndFlush());
   return s;
 }
 
 Status Server::Recover() {
   auto loaded = store_->Load(options_.recent_finished);
   if (!loaded.ok()) return loaded.status();
-  next_job_id_ = loaded->next_job_id;
-  for (auto& q : loaded->queues) queues_.emplace(q.name, std::move(q));
-  if (!queues_.count("default")) {
-    // DESIGN.md: a queue named default exists out of the box.
-    QueueSpec def;
-    def.name = "default";
-    queues_.emplace(def.name, def);
-    ws_.Put(def);
-  }
-  if (auto it = loaded->meta.find("usage"); it != loaded->meta.end()) LoadUsage(it->second);
-  int64_t now_mono = MonotonicMs();
-  for (auto& n : loaded->nodes) {
-    NodeEntry e;
-    e.node = std::move(n);
-    e.gpu_owner.assign(e.node.gpus.size(), kNoJob);
-    // Known nodes get one heartbeat timeout from now to re-register before
-    // they are declared DOWN and their gangs requeued.
-    e.last_heartbeat_mono = now_mono;
-    nodes_.emplace(e.node.name, std::move(e));
-  }
+  const int64_t now_us = clock_.MonotonicNow();
+  queues_.Recover(std::move(loaded->queues), loaded->meta);
+  nodes_.Recover(std::move(loaded->nodes), now_us);
+  jobs_.Recover(std::move(loaded->active_jobs), std::move(loaded->recent_finished), loaded->next_job_id);
   size_t placed = 0;
-  for (auto& j : loaded->active_jobs) {
-    JobEntry e;
-    e.job = std::move(j);
-    if (e.job.array_job != kNoJob) ++array_active_[e.job.array_job];
-    if (IsArrayParent(e.job) && !e.job.array_pending.empty()) array_parents_.insert(e.job.id);
-    if (!e.job.placement.empty()) placed_.insert(e.job.id);
-    if ((e.job.state == JobState::kStarting || e.job.state == JobState::kRunning) && !e.job.placement.empty()) {
-      ++placed;
-      e.ranks.assign(WorldSizeOf(e.job), RankStatus{});
-      // Ranks that were running are presumed started until their agent says
-      // otherwise at re-registration.
-      if (e.job.state == JobState::kRunning)
-        for (auto& r : e.ranks) r.started = true;
-      for (const auto& a : e.job.placement) {
-        auto it = nodes_.find(a.node);
-        if (it == nodes_.end()) continue;
-        for (int32_t g : a.gpus)
-          if (g >= 0 && g < static_cast<int32_t>(it->second.gpu_owner.size())) it->second.gpu_owner[g] = e.job.id;
-      }
-      if (!e.job.placement.empty() && e.job.master_port) {
-        auto it = nodes_.find(e.job.placement[0].node);
-        if (it != nodes_.end()) it->second.ports.insert(e.job.master_port);
-      }
-      if (e.job.spec.time_limit > 0) time_limits_.insert({e.job.start_time + e.job.spec.time_limit, e.job.id});
-      // A gang still STARTING gets a whole start timeout from now.
-      if (e.job.state == JobState::kStarting) {
-        e.start_deadline_mono = now_mono + options_.start_timeout / kMillisecond;
-        start_deadlines_.insert({e.start_deadline_mono, e.job.id});
-      }
-    }
-    active_.emplace(e.job.id, std::move(e));
+  for (auto& [id, e] : jobs_.active()) {
+    gangs_.Recover(e);
+    if (e.gang) ++placed;
   }
+  arrays_.Recover();
   // Models before anything can end a job: a retrain rolled back below may
   // end for good, and its model must record that.
-  RecoverModels(std::move(loaded->models));
+  models_.Recover(std::move(loaded->models));
   // Two-phase starts cut by the crash: a gang still reserving is rolled back
   // (requeued; the agents' reservations are aborted when they re-register,
-  // or expire by themselves). A committed one is finished at re-registration
-  // (OnRegister sends CommitRanks again to nodes still holding it).
-  std::vector<JobId> rollback;
-  for (auto& [id, e] : active_)
-    if (e.job.gang_phase == GangPhase::kReserving && !e.job.placement.empty()) rollback.push_back(id);
-  for (JobId id : rollback) {
-    JobEntry& e = active_.at(id);
-    MLOG(Info) << "job " << id << " attempt " << e.job.attempt << ": rolling back its reservation (musterd restarted)";
-    TearDown(e, JobState::kNodeFail, /*requeue=*/true, "gang reservation interrupted by a musterd restart");
-  }
-  for (auto& j : loaded->recent_finished) recent_.emplace(j.id, std::move(j));
-  MLOG(Info) << "recovered " << active_.size() << " active jobs (" << placed << " placed), "
-             << recent_.size() << " recent finished, " << nodes_.size() << " nodes; next job id "
-             << next_job_id_;
+  // or expire by themselves). A committed one is finished at re-registration.
+  gangs_.RollBackReservations();
+  driver_.IndexAll();
+  timers_.Arm(Timer::kLiveness, 0, now_us + kLivenessEveryUs);
+  timers_.Arm(Timer::kUsage, 0, now_us);
+  MLOG(Info) << "recovered " << jobs_.active().size() << " active jobs (" << placed << " placed), "
+             << jobs_.recent().size() << " recent finished, " << nodes_.nodes().size() << " nodes; next job id "
+             << jobs_.next_id();
   return Status::Ok();
 }
 
-Status Server::Bind() {
-  std::string ep = options_.listen;
-  // "tcp://host:0" means "any free port", which ZeroMQ spells "*".
-  if (ep.size() > 2 && ep.compare(ep.size() - 2, 2, ":0") == 0) ep = ep.substr(0, ep.size() - 1) + "*";
-  try {
-    router_ = zmq::socket_t(ctx_, zmq::socket_type::router);
-    router_.set(zmq::sockopt::linger, 0);
-    router_.set(zmq::sockopt::router_mandatory, 1);
-    router_.set(zmq::sockopt::sndhwm, 1000000);
-    router_.set(zmq::sockopt::rcvhwm, 1000000);
-    // Frames past this are dropped by ZeroMQ itself (no reply possible);
-    // frames under it but over the protocol limit get an error reply.
-    router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * wire::kMaxFrameBytes));
-    // ZeroMQ's default listen backlog is 100: when a whole cluster reconnects
-    // at once (musterd restarted, a switch back up) the kernel drops the
-    // other SYNs and those agents wait out TCP's 1 s, 3 s, 7 s... retries.
-    // The kernel caps this at net.core.somaxconn (4096 on Debian 12).
-    router_.set(zmq::sockopt::backlog, kListenBacklog);
-    router_.bind(ep);
-    endpoint_ = router_.get(zmq::sockopt::last_endpoint);
-    advertised_ = options_.advertise.empty() ? AdvertisedEndpoint(endpoint_) : options_.advertise;
-  } catch (const zmq::error_t& e) {
-    return Status::Unavailable("cannot listen on " + options_.listen + ": " + e.what());
-  }
-  return Status::Ok();
+int64_t Server::NextWaitMs() const {
+  int64_t wait = kMaxWaitMs;
+  const int64_t now_us = clock_.MonotonicNow();
+  if (auto due = timers_.NextDue()) wait = std::min(wait, (*due - now_us + 999) / 1000);
+  if (fx_.schedule_needed()) wait = std::min(wait, (next_cycle_us_ - now_us + 999) / 1000);
+  return std::max<int64_t>(wait, 0);
 }
 
 Status Server::Run(const std::atomic<bool>& stop) {
-  int64_t next_liveness_check = 0;
   while (!stop.load()) {
-    zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}};
-    long timeout_ms = 100;
-    if (!time_limits_.empty()) {
-      Duration until = time_limits_.begin()->first - clock_.Now();
-      timeout_ms = std::clamp<long>(until / kMillisecond + 1, 0, 100);
-    }
-    // A deferred cycle (see below) runs when its spacing is over.
-    if (schedule_needed_ && next_cycle_us_ > 0)
-      timeout_ms = std::clamp<long>((next_cycle_us_ - NowUs() + 999) / 1000, 0, timeout_ms);
-    // A held rendezvous request is answered at its deadline, not up to a poll later.
-    if (int64_t due = NextRendezvousDeadline(); due >= 0)
-      timeout_ms = std::clamp<long>(due - MonotonicMs(), 0, timeout_ms);
-    try {
-      zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;
-      return Status::Internal(std::string("poll: ") + e.what());
-    }
-    ++stats_.turns;
-    // Fair-share usage accrues continuously, not only when a cycle runs:
-    // charged before this turn's messages end any job, at most 1 s late.
-    if (Time now = clock_.Now(); usage_.last() == kNoTime || now - usage_.last() >= kSecond) {
-      AdvanceUsage(now);
-      SubmitDueRetrains(now);
-    }
-    size_t n = 0;
-    while (n < options_.max_batch) {
-      std::optional<transport::Incoming> in;
-      try {
-        in = transport::TryRecv(router_, true);
-      } catch (const zmq::error_t& e) {
-        if (e.num() == EINTR) continue;
-        throw;
-      }
-      if (!in) break;
-      ++n;
-      HandleFrame(in->identity, in->payload, in->extra_frames);
-    }
-    stats_.messages += n;
-    turn_messages_ = n;
-    int64_t now_mono = MonotonicMs();
-    if (now_mono >= next_liveness_check) {
-      CheckHeartbeats(now_mono);
-      ExpireLogReads(now_mono);
-      next_liveness_check = now_mono + 200;
-    }
-    ExpireRendezvous(now_mono);  // every turn: O(1) when nothing is due
-    CheckTimeLimits();
-    CheckReserveTimeouts(now_mono);
-    CheckStartTimeouts(now_mono);
-    // Windows opening and reservations falling due are boundaries too.
-    if (next_wakeup_ != kNoTime && clock_.Now() >= next_wakeup_) {
-      next_wakeup_ = kNoTime;
-      schedule_needed_ = true;
-    }
-    if (full_cycle_owed_ && NowUs() - last_full_cycle_us_ >= kFullCycleEveryUs) schedule_needed_ = true;
-    // A cycle costs O(nodes + pending): at 10,000 nodes a few ms. Cycles are
-    // spaced so they take at most about half of the loop's time; events in
-    // between are batched into the next cycle. On small clusters a cycle
-    // takes microseconds and none waits.
-    if (schedule_needed_ && NowUs() >= next_cycle_us_) {
-      int64_t begin = NowUs();
-      const int64_t last_full = last_full_cycle_us_;
-      Schedule();
-      int64_t end = NowUs();
-      next_cycle_us_ = end + (end - begin);
-      const auto took = static_cast<uint64_t>(end - begin);
-      stats_.cycle_us_total += took;
-      stats_.cycle_us_max = std::max(stats_.cycle_us_max, took);
-      if (last_full_cycle_us_ != last_full) {
-        ++stats_.full_cycles;
-        stats_.full_cycle_us_total += took;
-        stats_.full_cycle_us_max = std::max(stats_.full_cycle_us_max, took);
-      }
-    }
-    MUSTER_RETURN_IF_ERROR(CommitAndFlush());
+    MUSTER_RETURN_IF_ERROR(router_->Wait(NextWaitMs()));
+    MUSTER_RETURN_IF_ERROR(Turn());
   }
   MLOG(Info) << "stopping: " << stats_.commits << " commits, " << stats_.messages << " messages";
   return Status::Ok();
 }
 
-void Server::HandleFrame(const std::string& identity, const std::string& payload, bool extra_frames) {
-  if (extra_frames) {
-    ReplyError(identity, 0, wire::ErrorCode::kBadRequest, "a message is exactly one frame");
-    return;
+Status Server::Turn() {
+  ++stats_.turns;
+  // Fair-share usage accrues continuously, not only when a cycle runs:
+  // charged before this turn's messages end any job.
+  if (auto due = timers_.DueOf(Timer::kUsage, 0); due && *due <= clock_.MonotonicNow()) {
+    timers_.Disarm(Timer::kUsage, 0);
+    OnTimer(Timer::kUsage, 0);
   }
-  auto env = wire::Decode(payload);
-  if (!env.ok()) {
-    auto code = env.status().code() == StatusCode::kVersionMismatch ? wire::ErrorCode::kVersionMismatch
-                : env.status().code() == StatusCode::kResourceExhausted ? wire::ErrorCode::kTooLarge
-                                                                           : wire::ErrorCode::kBadRequest;
-    MLOG(Warning) << "rejected a message of " << payload.size() << " bytes: " << env.status().ToString();
-    ReplyError(identity, 0, code, env.status().message());
-    return;
+  size_t n = 0;
+  while (n < options_.max_batch) {
+    auto in = router_->TryRecv();
+    if (!in) break;
+    ++n;
+    HandleFrame(*in);
   }
-  Dispatch(identity, std::move(*env));
+  stats_.messages += n;
+  turn_messages_ = n;
+  const int64_t now_us = clock_.MonotonicNow();
+  while (auto key = timers_.PopDue(now_us)) OnTimer(key->kind, key->id);
+  MaybeCycle();
+  return CommitAndFlush();
 }
 
-void Server::Dispatch(const std::string& from, wire::Envelope env) {
-  uint64_t rid = env.request_id;
+void Server::OnTimer(Timer kind, uint64_t id) {
+  const int64_t now_us = clock_.MonotonicNow();
+  switch (kind) {
+    case Timer::kTimeLimit:
+    case Timer::kGangReserve:
+    case Timer::kStartBarrier:
+    case Timer::kUnstartedExits:
+      return gangs_.OnTimer(kind, static_cast<JobId>(id));
+    case Timer::kRdzvWait:
+      return rdzv_.OnWaiterTimeout(id);
+    case Timer::kLogRead:
+      return logs_.OnTimeout(id);
+    case Timer::kLiveness:
+      agents_.CheckLiveness();
+      return timers_.Arm(Timer::kLiveness, 0, now_us + kLivenessEveryUs);
+    case Timer::kUsage: {
+      Time now = clock_.Now();
+      queues_.AdvanceUsage(now, jobs_);
+      models_.SubmitDue(now);
+      return timers_.Arm(Timer::kUsage, 0, now_us + kUsageEveryUs);
+    }
+    case Timer::kWakeup:
+    case Timer::kFullCycle:
+      return fx_.ScheduleSoon();
+    case Timer::kCycleSpacing:
+      return;  // MaybeCycle runs the deferred cycle
+  }
+}
+
+void Server::MaybeCycle() {
+  if (!fx_.schedule_needed()) return;
+  // A cycle costs O(nodes + pending): at 10,000 nodes a few ms. Cycles are
+  // spaced so they take at most about half of the loop's time; events in
+  // between are batched into the next cycle. On small clusters a cycle
+  // takes microseconds and none waits.
+  const int64_t begin = clock_.MonotonicNow();
+  if (begin < next_cycle_us_) {
+    timers_.Arm(Timer::kCycleSpacing, 0, next_cycle_us_);
+    return;
+  }
+  ++stats_.schedule_cycles;
+  const bool full = driver_.Cycle();
+  const int64_t end = clock_.MonotonicNow();
+  next_cycle_us_ = end + (end - begin);
+  const auto took = static_cast<uint64_t>(end - begin);
+  stats_.cycle_us_total += took;
+  stats_.cycle_us_max = std::max(stats_.cycle_us_max, took);
+  if (full) {
+    ++stats_.full_cycles;
+    stats_.full_cycle_us_total += took;
+    stats_.full_cycle_us_max = std::max(stats_.full_cycle_us_max, took);
+  }
+}
+
+void Server::HandleFrame(const transport::Incoming& in) {
+  const Caller from{in.identity, 0};
+  if (in.extra_frames) return fx_.Error(from, wire::ErrorCode::kBadRequest, "a message is exactly one frame");
+  auto env = wire::Decode(in.payload);
+  if (!env.ok()) {
+    MLOG(Warning) << "rejected a message of " << in.payload.size() << " bytes: " << env.status().ToString();
+    return fx_.Reply(from, wire::ErrorOf(env.status()));
+  }
+  Dispatch({in.identity, env->request_id}, std::move(*env));
+}
+
+void Server::Dispatch(const Caller& from, wire::Envelope env) {
   std::visit(
       [&](auto& m) {
         using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, wire::SubmitJob>) OnSubmit(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::ListJobs>) OnListJobs(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::CancelJob>) OnCancel(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::ListNodes>) OnListNodes(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::ReadLog>) OnReadLog(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::Register>) OnRegister(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::Heartbeat>) OnHeartbeat(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::RankStarted>) OnRankStarted(from, m);
-        else if constexpr (std::is_same_v<T, wire::Reserved>) OnReserved(from, m);
-        else if constexpr (std::is_same_v<T, wire::RankExited>) OnRankExited(from, m.exit, true);
-        else if constexpr (std::is_same_v<T, wire::LogChunk>) OnLogReply(rid, std::move(m));
-        else if constexpr (std::is_same_v<T, wire::PutQueue>) OnPutQueue(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::DeleteQueue>) OnDeleteQueue(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::ListQueues>) OnListQueues(from, rid);
-        else if constexpr (std::is_same_v<T, wire::NodeAction>) OnNodeAction(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::JobAction>) OnJobAction(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::RdzvPut>) OnRdzvPut(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::RdzvGet>) OnRdzvGet(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::RdzvBarrier>) OnRdzvBarrier(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::PutModel>) OnPutModel(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::DeleteModel>) OnDeleteModel(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::ListModels>) OnListModels(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::TriggerModel>) OnTriggerModel(from, rid, m);
-        else if constexpr (std::is_same_v<T, wire::ListEvents>) OnListEvents(from, rid, m);
+        // Users.
+        if constexpr (std::is_same_v<T, wire::SubmitJob>) client_.OnSubmit(from, m);
+        else if constexpr (std::is_same_v<T, wire::ListJobs>) client_.OnListJobs(from, m);
+        else if constexpr (std::is_same_v<T, wire::CancelJob>) client_.OnCancel(from, m);
+        else if constexpr (std::is_same_v<T, wire::JobAction>) client_.OnJobAction(from, m);
+        else if constexpr (std::is_same_v<T, wire::ListEvents>) client_.OnListEvents(from, m);
+        else if constexpr (std::is_same_v<T, wire::ReadLog>) logs_.OnReadLog(from, m);
+        // Operators.
+        else if constexpr (std::is_same_v<T, wire::ListNodes>) ops_.OnListNodes(from, m);
+        else if constexpr (std::is_same_v<T, wire::NodeAction>) ops_.OnNodeAction(from, m);
+        else if constexpr (std::is_same_v<T, wire::PutQueue>) ops_.OnPutQueue(from, m);
+        else if constexpr (std::is_same_v<T, wire::DeleteQueue>) ops_.OnDeleteQueue(from, m);
+        else if constexpr (std::is_same_v<T, wire::ListQueues>) ops_.OnListQueues(from);
+        // Retraining.
+        else if constexpr (std::is_same_v<T, wire::PutModel>) models_.OnPut(from, m);
+        else if constexpr (std::is_same_v<T, wire::DeleteModel>) models_.OnDelete(from, m);
+        else if constexpr (std::is_same_v<T, wire::ListModels>) models_.OnList(from, m);
+        else if constexpr (std::is_same_v<T, wire::TriggerModel>) models_.OnTrigger(from, m);
+        // Ranks: the rendezvous.
+        else if constexpr (std::is_same_v<T, wire::RdzvPut>) rdzv_.OnPut(from, m);
+        else if constexpr (std::is_same_v<T, wire::RdzvGet>) rdzv_.OnGet(from, m);
+        else if constexpr (std::is_same_v<T, wire::RdzvBarrier>) rdzv_.OnBarrier(from, m);
+        // Agents.
+        else if constexpr (std::is_same_v<T, wire::Register>) agents_.OnRegister(from, m);
+        else if constexpr (std::is_same_v<T, wire::Heartbeat>) {
+          ++stats_.heartbeats;
+          agents_.OnHeartbeat(from, m);
+        } else if constexpr (std::is_same_v<T, wire::RankStarted>) gangs_.OnRankStarted(from.peer, m);
+        else if constexpr (std::is_same_v<T, wire::Reserved>) gangs_.OnReserved(from.peer, m);
+        else if constexpr (std::is_same_v<T, wire::RankExited>) gangs_.OnRankExited(from.peer, m.exit);
+        else if constexpr (std::is_same_v<T, wire::LogChunk>) logs_.OnAnswer(from.request, std::move(m));
         else if constexpr (std::is_same_v<T, wire::Error>) {
-          if (log_reads_.count(rid)) OnLogReply(rid, std::move(m));
-          else MLOG(Warning) << "error from a peer: " << m.message;
+          if (!logs_.OnAnswer(from.request, m)) MLOG(Warning) << "error from a peer: " << m.message;
         } else if constexpr (std::is_same_v<T, wire::Ok>) {
         } else {
-          ReplyError(from, rid, wire::ErrorCode::kBadRequest,
-                     std::string("musterd does not accept ") + wire::BodyName(env.body));
+          fx_.Error(from, wire::ErrorCode::kBadRequest, std::string("musterd does not accept ") + wire::BodyName(env.body));
         }
       },
       env.body);
 }
 
 Status Server::CommitAndFlush() {
-  for (JobId id : dirty_) {
-    if (auto it = active_.find(id); it != active_.end()) ws_.Put(it->second.job);
-    else if (auto rt = recent_.find(id); rt != recent_.end()) ws_.Put(rt->second);
-  }
-  dirty_.clear();
-  for (const std::string& name : dirty_models_)
-    if (auto it = models_.find(name); it != models_.end()) ws_.Put(it->second);
-  dirty_models_.clear();
-  if (!ws_.empty()) {
-    Status st = store_->Commit(ws_);
+  store::WriteSet& ws = fx_.writes();
+  for (JobId id : fx_.dirty_jobs())
+    if (const Job* j = jobs_.DirtyRecord(id)) ws.Put(*j);
+  fx_.dirty_jobs().clear();
+  for (const std::string& name : fx_.dirty_models())
+    if (const Model* m = models_.DirtyRecord(name)) ws.Put(*m);
+  fx_.dirty_models().clear();
+  if (!ws.empty()) {
+    Status st = store_->Commit(ws);
     if (!st.ok()) {
-      // The disk refused a write: memory is ahead of the disk and nothing may
-      // be acknowledged. Stop; a restart recovers from what is durable.
+      // The disk refused a write: memory is ahead of the disk and nothing of
+      // this turn may be acknowledged. Stop; a restart recovers from what is
+      // durable.
       MLOG(Error) << "store commit failed, stopping: " << st.ToString();
+      fx_.outbox().clear();
+      ws.Clear();
       return st;
     }
     ++stats_.commits;
-    stats_.max_commit_batch = std::max<uint64_t>(stats_.max_commit_batch, ws_.size());
-    stats_.commit_ops += ws_.size();
+    stats_.max_commit_batch = std::max<uint64_t>(stats_.max_commit_batch, ws.size());
+    stats_.commit_ops += ws.size();
     stats_.committed_turn_messages += turn_messages_;
     stats_.max_committed_turn_messages = std::max(stats_.max_committed_turn_messages, turn_messages_);
-    ws_.Clear();
+    ws.Clear();
   }
-  for (auto& o : outbox_) {
-    if (!transport::SendTo(router_, o.identity, o.env))
-      MLOG(Debug) << "peer gone, dropped " << wire::BodyName(o.env.body);
-  }
-  outbox_.clear();
+  for (auto& o : fx_.outbox())
+    if (!router_->Send(o.peer, o.env)) MLOG(Debug) << "peer gone, dropped " << wire::BodyName(o.env.body);
+  fx_.outbox().clear();
   return Status::Ok();
-}
-
-void Server::Reply(const std::string& identity, uint64_t request_id, wire::Body body) {
-  wire::Envelope env;
-  env.request_id = request_id;
-  env.body = std::move(body);
-  outbox_.push_back({identity, std::move(env)});
-}
-
-void Server::ReplyError(const std::string& identity, uint64_t request_id, wire::ErrorCode code,
-                        std::string message) {
-  Reply(identity, request_id, wire::Error{code, std::move(message)});
-}
-
-void Server::SendToNode(const NodeEntry& node, wire::Body body) {
-  if (node.identity.empty()) return;  // not connected; reconciliation at Register covers it
-  Reply(node.identity, next_agent_request_++, std::move(body));
 }
 
 }  // namespace muster::service
