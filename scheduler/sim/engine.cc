@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <queue>
 
+#include "scheduler/input/core_input.h"
+#include "scheduler/sim/sim_core.h"
+
 namespace muster::sim {
 namespace {
 
@@ -234,15 +237,8 @@ class RunLoop {
     r.pending_total += view_.now - r.pending_since;
     if (r.first_start == kNoTime) r.first_start = view_.now;
     r.placement = s.placement;
-    core::RunningJob run;
-    run.id = job.id;
-    run.queue = job.queue;
-    run.team = job.team;
-    run.preemptible = true;
-    run.start_time = view_.now;
-    run.expected_end = job.time_limit > 0 ? view_.now + job.time_limit : kNoTime;
-    run.placement = std::move(s.placement);
-    cluster_.Allocate(std::move(run));
+    cluster_.Allocate(input::RunningJobOf(job.id, SpecOf(job, w_), view_.now, /*ending=*/false,
+                                          std::move(s.placement), job.queue, job.team));
     busy_ += job.gpus;
     started_any_ = true;
     if (o_.kill_at_time_limit && job.time_limit > 0 && job.time_limit < r.remaining) {

@@ -45,7 +45,7 @@ void FifoPolicy::Decide(const SimView& view, const Changes& changes, Actions* ou
     }
     if (best < 0) break;
     int32_t job = *it[best];
-    auto alloc = core::PlaceGang(scratch->index(), PendingFor(view.workload.jobs[job]));
+    auto alloc = core::PlaceGang(scratch->index(), PendingFor(view.workload, job));
     if (!alloc) {
       blocked[best] = true;  // head-of-line: nothing behind it in this queue starts
       continue;

@@ -1,51 +1,44 @@
 #include "scheduler/sim/muster_policy.h"
 
-#include <map>
-
 #include "scheduler/core/policy.h"
 #include "scheduler/sim/sim_core.h"
 
 namespace muster::sim {
-namespace {
-constexpr Duration kWindowHorizon = 8 * kDay;  // as musterd (scheduling.cc)
-}
 
 MusterPolicy::MusterPolicy(const Workload& w, const MusterOptions& o)
-    : workload_(w), ledger_(o.fair_share_half_life) {
-  q_.queues.clear();
-  q_.queue_usage_gpu_hours.clear();
-  q_.teams.clear();
-  for (const auto& name : w.queues) {
-    core::QueueConfig c;
-    c.name = name;
+    : workload_(w),
+      offpeak_(w.calendar),
+      // Every simulated decision is at least a second after the last, so
+      // each is a full cycle and looks full_queue_depth deep, as musterd's.
+      queue_(input::PendingQueue::Options{}),
+      ledger_(o.fair_share_half_life) {
+  std::vector<core::QueueConfig> configs;
+  for (const auto& name : w.queues) {  // sorted by name, as musterd's queues
+    QueueSpec spec;
+    spec.name = name;
     for (const auto& qo : o.queues) {
       if (qo.name != name) continue;
-      c.weight = qo.weight;
-      c.guaranteed_gpus = qo.guaranteed;
-      c.max_gpus = qo.max;
-      c.tier = qo.tier;
+      spec.weight = qo.weight;
+      spec.guaranteed_gpus = qo.guaranteed;
+      spec.max_gpus = qo.max;
+      spec.tier = qo.tier;
     }
-    q_.queues.push_back(c);
-    q_.queue_usage_gpu_hours.push_back(0.0);
+    configs.push_back(input::QueueConfigOf(spec));
   }
-  // One team entry per (queue, team) pair, in sorted order, as musterd keys
-  // fair share by queue and team.
-  std::map<std::pair<int32_t, int32_t>, int32_t> slots;
-  for (const auto& j : w.jobs) slots.emplace(std::make_pair(j.queue, j.team), 0);
-  for (auto& [key, idx] : slots) {
-    idx = static_cast<int32_t>(q_.teams.size());
-    q_.teams.push_back({w.teams[key.second], key.first, 0.0});
-    slot_queue_.push_back(w.queues[key.first]);
-  }
+  tables_.Reset(std::move(configs));
+  for (const auto& j : w.jobs) tables_.Note(j.queue, w.teams[j.team]);
+  tables_.Finish(ledger_, &q_);
   slot_gpus_.assign(q_.teams.size(), 0);
   jobs_.reserve(w.jobs.size());
   slot_.reserve(w.jobs.size());
+  pending_.assign(w.jobs.size(), 0);
   bool all_limited = true, none_limited = true;
   for (const auto& j : w.jobs) {
-    core::PendingJob p = PendingFor(j);
-    p.team = slots.at({j.queue, j.team});
-    slot_.push_back(p.team);
+    int32_t team = tables_.Team(j.queue, w.teams[j.team]);
+    core::PendingJob p = PendingFor(w, static_cast<int32_t>(jobs_.size()));
+    p.team = team;
     jobs_.push_back(p);
+    slot_.push_back(team);
     (j.time_limit > 0 ? none_limited : all_limited) = false;
   }
   q_.policy.backfill = o.backfill;
@@ -77,11 +70,18 @@ void MusterPolicy::BeforeBatch(const SimView& view) {
   charges_.clear();
   for (size_t s = 0; s < slot_gpus_.size(); ++s)
     if (slot_gpus_[s] > 0)
-      charges_.push_back({slot_queue_[s], q_.teams[s].name, static_cast<int32_t>(slot_gpus_[s])});
+      charges_.push_back({q_.queues[q_.teams[s].queue].name, q_.teams[s].name, static_cast<int32_t>(slot_gpus_[s])});
   ledger_.Advance(view.now, charges_);
 }
 
+void MusterPolicy::OnPending(const SimView& view, int32_t job) {
+  pending_[job] = 1;
+  const SimJob& j = workload_.jobs[job];
+  queue_.Add({workload_.queues[j.queue], workload_.teams[j.team], 0, j.submit, j.id, j.window == Window::kAnytime});
+}
+
 void MusterPolicy::OnStarted(const SimView& view, int32_t job) {
+  pending_[job] = 0;
   slot_gpus_[slot_[job]] += view.workload.jobs[job].gpus;
 }
 
@@ -89,23 +89,25 @@ void MusterPolicy::OnReleased(const SimView& view, int32_t job) {
   slot_gpus_[slot_[job]] -= view.workload.jobs[job].gpus;
 }
 
-const std::vector<TimeInterval>& MusterPolicy::Windows(Time now) {
-  // As musterd: recomputed at most daily.
-  const auto& cal = workload_.calendar;
-  if (cal && (windows_until_ == kNoTime || now + kWindowHorizon - kDay > windows_until_)) {
-    windows_until_ = now + kWindowHorizon;
-    windows_ = cal->Windows(now - kDay, windows_until_);
-  }
-  return windows_;
-}
-
 void MusterPolicy::Decide(const SimView& view, const Changes& changes, Actions* out) {
   if (view.pending.empty()) return;
   if (!changes.arrivals && !changes.freed && !changes.wakeup) return;
   Time now = view.now;
-  q_.policy.offpeak = Windows(now);
+  q_.policy.offpeak = offpeak_.Windows(now);
+  // The one pending-queue filter, as musterd's cycle uses it; then the
+  // provably inert jobs are dropped (PendingFilter).
+  auto selection = queue_.Select(
+      now,
+      [this](JobId id) -> std::optional<input::PendingEntry> {
+        int32_t job = static_cast<int32_t>(id - 1);
+        if (job < 0 || job >= static_cast<int32_t>(pending_.size()) || !pending_[job]) return std::nullopt;
+        const SimJob& j = workload_.jobs[job];
+        return input::PendingEntry{workload_.queues[j.queue], workload_.teams[j.team], 0, j.submit, j.id,
+                                   j.window == Window::kAnytime};
+      },
+      nullptr);
   order_.clear();
-  for (int32_t j : view.pending) order_.push_back(&jobs_[j]);
+  for (JobId id : selection.jobs) order_.push_back(&jobs_[id - 1]);
   q_.pending.clear();
   int32_t free = view.cluster.free_gpus();
   SelectResult sel = filter_.Select(order_, q_, free, now, prune_, &q_.pending);
@@ -117,10 +119,7 @@ void MusterPolicy::Decide(const SimView& view, const Changes& changes, Actions* 
   // needs, and without tiers or guarantees nothing can preempt either.
   if (!may_preempt_ && free < sel.min_eligible_need) return;
   out->consulted = true;
-  for (size_t q = 0; q < q_.queues.size(); ++q)
-    q_.queue_usage_gpu_hours[q] = ledger_.Queue(q_.queues[q].name);
-  for (size_t s = 0; s < q_.teams.size(); ++s)
-    q_.teams[s].usage_gpu_hours = ledger_.Team(slot_queue_[s], q_.teams[s].name);
+  tables_.Finish(ledger_, &q_);  // usage as of now; the tables themselves never change
 
   core::Plan plan = core::Decide(view.cluster.snapshot(), q_, now);
   for (const auto& p : plan.preemptions) {
@@ -128,8 +127,7 @@ void MusterPolicy::Decide(const SimView& view, const Changes& changes, Actions* 
     if (!r || r->ending) continue;
     out->preempt.push_back(static_cast<int32_t>(p.victim - 1));
   }
-  for (auto& p : plan.placements)
-    out->starts.push_back({static_cast<int32_t>(p.job - 1), std::move(p.nodes)});
+  for (auto& p : plan.placements) out->starts.push_back({static_cast<int32_t>(p.job - 1), std::move(p.nodes)});
   Time wake = sel.next_eligible;
   for (const auto& v : plan.pending)
     if (v.eta != kNoTime && v.eta > now && (wake == kNoTime || v.eta < wake)) wake = v.eta;

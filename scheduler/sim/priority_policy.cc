@@ -77,7 +77,7 @@ void PriorityPolicy::Decide(const SimView& view, const Changes& changes, Actions
   auto scratch = view.cluster.BeginScratch();
   auto place = [&](const SimJob& job) -> std::optional<std::vector<NodeAllocation>> {
     if (scratch->index().total_free() < job.gpus) return std::nullopt;
-    return core::PlaceGang(scratch->index(), PendingFor(job));
+    return core::PlaceGang(scratch->index(), PendingFor(view.workload, static_cast<int32_t>(job.id - 1)));
   };
   // GPU counts known not to place on free GPUs, or not even with every GPU a
   // job may claim or preempt: within a decision, free GPUs only shrink and
