@@ -6,28 +6,14 @@
 #include <string>
 
 #include "common/base/strings.h"
+#include "scheduler/core/demand.h"
+#include "scheduler/core/eligibility.h"
 #include "scheduler/core/free_index.h"
 #include "scheduler/core/gang.h"
 #include "scheduler/core/planner.h"
-#include "scheduler/core/window.h"
 
 namespace muster::core {
 namespace {
-
-int32_t GpusOf(const std::vector<NodeAllocation>& placement) {
-  int32_t n = 0;
-  for (const auto& a : placement) n += static_cast<int32_t>(a.gpus.size());
-  return n;
-}
-
-int32_t NeedOf(const PendingJob& j) { return j.nodes > 0 ? j.nodes * j.gpus_per_node : j.total_gpus; }
-
-std::string DescribeNeed(const PendingJob& j) {
-  if (j.nodes > 0) return std::to_string(j.nodes) + "x" + std::to_string(j.gpus_per_node) + " GPUs";
-  return std::to_string(j.total_gpus) + (j.total_gpus == 1 ? " GPU" : " GPUs");
-}
-
-std::string Rfc3339(Time t) { return FormatRfc3339(t); }
 
 // "Shape (n, g) cannot be placed now" remembered for the rest of the cycle:
 // free GPUs only shrink while a cycle runs, so any gang at least as large in
@@ -58,7 +44,8 @@ class Cycle {
     queue_charge_.assign(q.queues.size(), 0.0);
     team_charge_.assign(q.teams.size(), 0.0);
     for (const auto& r : cluster.running) {
-      if (!r.preemptible || r.ending || r.queue < 0 || r.queue >= static_cast<int32_t>(q.queues.size())) continue;
+      if (!r.preemptible || r.ending || r.queue < 0 || r.queue >= static_cast<int32_t>(q.queues.size()))
+        continue;
       preemptible_.push_back(&r);
       min_preemptible_tier_ = std::min(min_preemptible_tier_, q.queues[r.queue].tier);
     }
@@ -87,49 +74,18 @@ class Cycle {
     plan_.pending.push_back({j.id, r, std::move(detail), eta});
   }
 
-  Duration LimitOf(const PendingJob& j) const {
-    if (j.time_limit > 0) return j.time_limit;
-    if (j.queue >= 0 && j.queue < static_cast<int32_t>(q_.queues.size())) return q_.queues[j.queue].default_time_limit;
-    return 0;
-  }
-
   // Step 1: eligibility; eligible jobs go into per-queue, per-team lists.
   void SortIntoTeams() {
     lists_.resize(q_.queues.size());
     std::vector<std::vector<int32_t>> team_slot(q_.queues.size());
     for (const auto& j : q_.pending) {
-      if (j.queue < 0 || j.queue >= static_cast<int32_t>(q_.queues.size())) {
-        Verdict(j, PendingReason::kQueuePaused, "its queue does not exist");
-        continue;
-      }
-      if (j.deps == DependencyState::kNeverSatisfied) {
+      Eligibility e = CheckEligibility(j, q_, index_.max_gpus_per_node(), now_);
+      if (e.outcome == Eligibility::Outcome::kNeverRunnable) {
         plan_.never_runnable.push_back(j.id);
         continue;
       }
-      if (j.deps == DependencyState::kWaiting) {
-        Verdict(j, PendingReason::kDependency, "waiting for afterok dependencies");
-        continue;
-      }
-      if (j.held) {
-        Verdict(j, PendingReason::kHeld, "held; `muster release` lets it run");
-        continue;
-      }
-      const QueueConfig& queue = q_.queues[j.queue];
-      if (queue.paused) {
-        Verdict(j, PendingReason::kQueuePaused, "queue " + queue.name + " is paused");
-        continue;
-      }
-      WindowVerdict w = CheckWindow(j, LimitOf(j), now_, q_.policy.offpeak);
-      if (!w.eligible) {
-        Verdict(j, PendingReason::kOffPeakWindow, w.eta != kNoTime ? "eligible " + Rfc3339(w.eta) : w.why, w.eta);
-        continue;
-      }
-      if (ShapesFor(j, index_.max_gpus_per_node()).empty()) {
-        Verdict(j, PendingReason::kResources,
-                index_.max_gpus_per_node() == 0
-                    ? "needs " + DescribeNeed(j) + "; no node can take work (none registered, or all down or drained)"
-                    : "needs " + DescribeNeed(j) + "; no node is large enough (largest has " +
-                          std::to_string(index_.max_gpus_per_node()) + " GPUs)");
+      if (e.outcome == Eligibility::Outcome::kPending) {
+        Verdict(j, e.reason, std::move(e.detail), e.eta);
         continue;
       }
       auto& slots = team_slot[j.queue];
@@ -164,7 +120,10 @@ class Cycle {
     int64_t best = -1;
     for (size_t q = 0; q < lists_.size(); ++q) {
       if (lists_[q].remaining == 0) continue;
-      if (best < 0) { best = q; continue; }
+      if (best < 0) {
+        best = q;
+        continue;
+      }
       const auto& a = q_.queues[q];
       const auto& b = q_.queues[best];
       if (a.tier != b.tier ? a.tier > b.tier : QueueKey(q) < QueueKey(best)) best = q;
@@ -201,7 +160,8 @@ class Cycle {
     used_[j.queue] += gpus;
     double hours = static_cast<double>(limit > 0 ? limit : q_.policy.fair_share_horizon) / kHour;
     queue_charge_[j.queue] += gpus * hours;
-    if (j.team >= 0 && j.team < static_cast<int32_t>(team_charge_.size())) team_charge_[j.team] += gpus * hours;
+    if (j.team >= 0 && j.team < static_cast<int32_t>(team_charge_.size()))
+      team_charge_[j.team] += gpus * hours;
     if (j.array >= 0 && j.array < static_cast<int64_t>(array_running_.size())) ++array_running_[j.array];
     placed_ends_.push_back(limit > 0 ? now_ + limit : kNoTime);
     plan_.placements.push_back({j.id, std::move(alloc)});
@@ -339,7 +299,8 @@ class Cycle {
 
   void Reserve(const PendingJob& j) {
     std::vector<Release> releases;
-    for (const auto& r : cluster_.running) releases.push_back({r.ending ? now_ : r.expected_end, &r.placement});
+    for (const auto& r : cluster_.running)
+      releases.push_back({r.ending ? now_ : r.expected_end, &r.placement});
     for (size_t i = 0; i < plan_.placements.size(); ++i)
       releases.push_back({placed_ends_[i], &plan_.placements[i].nodes});
     auto res = PlanReservation(index_, std::move(releases), j, now_);
@@ -367,14 +328,14 @@ class Cycle {
                   std::to_string(queue.max_gpus) + " GPUs; needs " + std::to_string(need));
       return;
     }
-    if (j.array >= 0 && j.array < static_cast<int64_t>(q_.arrays.size()) && q_.arrays[j.array].max_running > 0 &&
-        array_running_[j.array] >= q_.arrays[j.array].max_running) {
+    if (j.array >= 0 && j.array < static_cast<int64_t>(q_.arrays.size()) &&
+        q_.arrays[j.array].max_running > 0 && array_running_[j.array] >= q_.arrays[j.array].max_running) {
       Verdict(j, PendingReason::kQuota,
               "array task limit: " + std::to_string(array_running_[j.array]) + "/" +
                   std::to_string(q_.arrays[j.array].max_running) + " running");
       return;
     }
-    Duration limit = LimitOf(j);
+    Duration limit = TimeLimitOf(j, q_);
     std::optional<std::vector<NodeAllocation>> alloc;
     if (!MemoFails(j)) {
       alloc = PlaceGang(index_, j);
@@ -413,7 +374,7 @@ class Cycle {
       ++reservation_attempts_;
       Reserve(j);
       if (reservation_ && reservation_->job == j.id) {
-        Verdict(j, PendingReason::kResources, "reserved, starts by " + Rfc3339(reservation_->start),
+        Verdict(j, PendingReason::kResources, "reserved, starts by " + FormatRfc3339(reservation_->start),
                 reservation_->start);
         return;
       }
