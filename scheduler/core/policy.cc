@@ -10,6 +10,7 @@
 #include "scheduler/core/eligibility.h"
 #include "scheduler/core/free_index.h"
 #include "scheduler/core/gang.h"
+#include "scheduler/core/order.h"
 #include "scheduler/core/planner.h"
 
 namespace muster::core {
@@ -37,12 +38,10 @@ class FailureMemo {
 class Cycle {
  public:
   Cycle(const ClusterSnapshot& cluster, const QueueSnapshot& q, Time now)
-      : cluster_(cluster), q_(q), now_(now), index_(cluster), memo_(index_.max_gpus_per_node()) {
+      : cluster_(cluster), q_(q), now_(now), index_(cluster), memo_(index_.max_gpus_per_node()), order_(q) {
     used_.assign(q.queues.size(), 0);
     for (const auto& r : cluster.running)
       if (r.queue >= 0 && r.queue < static_cast<int32_t>(used_.size())) used_[r.queue] += GpusOf(r.placement);
-    queue_charge_.assign(q.queues.size(), 0.0);
-    team_charge_.assign(q.teams.size(), 0.0);
     for (const auto& r : cluster.running) {
       if (!r.preemptible || r.ending || r.queue < 0 || r.queue >= static_cast<int32_t>(q.queues.size()))
         continue;
@@ -55,29 +54,17 @@ class Cycle {
 
   Plan Run() {
     SortIntoTeams();
-    while (PendingJob const* job = Next()) Consider(*job);
+    while (PendingJob const* job = order_.Next()) Consider(*job);
     return std::move(plan_);
   }
 
  private:
-  struct TeamList {
-    int32_t team = 0;
-    std::vector<const PendingJob*> jobs;
-    size_t next = 0;
-  };
-  struct QueueList {
-    std::vector<TeamList> teams;
-    size_t remaining = 0;
-  };
-
   void Verdict(const PendingJob& j, PendingReason r, std::string detail, Time eta = kNoTime) {
     plan_.pending.push_back({j.id, r, std::move(detail), eta});
   }
 
-  // Step 1: eligibility; eligible jobs go into per-queue, per-team lists.
+  // Step 1: eligibility; eligible jobs go into the fair-share order.
   void SortIntoTeams() {
-    lists_.resize(q_.queues.size());
-    std::vector<std::vector<int32_t>> team_slot(q_.queues.size());
     for (const auto& j : q_.pending) {
       Eligibility e = CheckEligibility(j, q_, index_.max_gpus_per_node(), now_);
       if (e.outcome == Eligibility::Outcome::kNeverRunnable) {
@@ -88,60 +75,9 @@ class Cycle {
         Verdict(j, e.reason, std::move(e.detail), e.eta);
         continue;
       }
-      auto& slots = team_slot[j.queue];
-      if (static_cast<size_t>(j.team) >= slots.size()) slots.resize(j.team + 1, -1);
-      if (slots[j.team] < 0) {
-        slots[j.team] = static_cast<int32_t>(lists_[j.queue].teams.size());
-        lists_[j.queue].teams.push_back({j.team, {}, 0});
-      }
-      lists_[j.queue].teams[slots[j.team]].jobs.push_back(&j);
-      ++lists_[j.queue].remaining;
+      order_.Add(j);
     }
-    for (auto& ql : lists_)
-      for (auto& tl : ql.teams)
-        std::sort(tl.jobs.begin(), tl.jobs.end(), [](const PendingJob* a, const PendingJob* b) {
-          if (a->priority != b->priority) return a->priority > b->priority;
-          if (a->submit_time != b->submit_time) return a->submit_time < b->submit_time;
-          return a->id < b->id;
-        });
-  }
-
-  double QueueKey(size_t q) const {
-    double usage = q < q_.queue_usage_gpu_hours.size() ? q_.queue_usage_gpu_hours[q] : 0.0;
-    return (usage + queue_charge_[q]) / std::max(q_.queues[q].weight, 1e-9);
-  }
-  double TeamKey(int32_t t) const {
-    double usage = t >= 0 && t < static_cast<int32_t>(q_.teams.size()) ? q_.teams[t].usage_gpu_hours : 0.0;
-    return usage + (t >= 0 && t < static_cast<int32_t>(team_charge_.size()) ? team_charge_[t] : 0.0);
-  }
-
-  // Step 2: the next job in fair-share order.
-  const PendingJob* Next() {
-    int64_t best = -1;
-    for (size_t q = 0; q < lists_.size(); ++q) {
-      if (lists_[q].remaining == 0) continue;
-      if (best < 0) {
-        best = q;
-        continue;
-      }
-      const auto& a = q_.queues[q];
-      const auto& b = q_.queues[best];
-      if (a.tier != b.tier ? a.tier > b.tier : QueueKey(q) < QueueKey(best)) best = q;
-    }
-    if (best < 0) return nullptr;
-    QueueList& ql = lists_[best];
-    TeamList* team = nullptr;
-    for (auto& tl : ql.teams) {
-      if (tl.next >= tl.jobs.size()) continue;
-      if (!team) {
-        team = &tl;
-        continue;
-      }
-      double a = TeamKey(tl.team), b = TeamKey(team->team);
-      if (a < b || (a == b && tl.team < team->team)) team = &tl;  // ties: by team, not snapshot order
-    }
-    --ql.remaining;
-    return team->jobs[team->next++];
+    order_.Sort();
   }
 
   bool MemoFails(const PendingJob& j) const {
@@ -158,10 +94,7 @@ class Cycle {
     for (const auto& a : alloc) index_.Take(index_.NodeIndex(a.node), a.gpus);
     int32_t gpus = GpusOf(alloc);
     used_[j.queue] += gpus;
-    double hours = static_cast<double>(limit > 0 ? limit : q_.policy.fair_share_horizon) / kHour;
-    queue_charge_[j.queue] += gpus * hours;
-    if (j.team >= 0 && j.team < static_cast<int32_t>(team_charge_.size()))
-      team_charge_[j.team] += gpus * hours;
+    order_.Charge(j, gpus, limit);
     if (j.array >= 0 && j.array < static_cast<int64_t>(array_running_.size())) ++array_running_[j.array];
     placed_ends_.push_back(limit > 0 ? now_ + limit : kNoTime);
     plan_.placements.push_back({j.id, std::move(alloc)});
@@ -390,10 +323,8 @@ class Cycle {
   FreeIndex index_;
   FailureMemo memo_;
   std::vector<int32_t> used_;
-  std::vector<double> queue_charge_;
-  std::vector<double> team_charge_;
   std::vector<int32_t> array_running_;
-  std::vector<QueueList> lists_;
+  FairShareOrder order_;
   std::vector<Time> placed_ends_;  // by plan_.placements index
   std::optional<Reservation> reservation_;
   static constexpr int32_t kMaxReservationAttempts = 8;
