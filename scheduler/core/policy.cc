@@ -12,6 +12,7 @@
 #include "scheduler/core/gang.h"
 #include "scheduler/core/order.h"
 #include "scheduler/core/planner.h"
+#include "scheduler/core/quota.h"
 
 namespace muster::core {
 namespace {
@@ -38,18 +39,19 @@ class FailureMemo {
 class Cycle {
  public:
   Cycle(const ClusterSnapshot& cluster, const QueueSnapshot& q, Time now)
-      : cluster_(cluster), q_(q), now_(now), index_(cluster), memo_(index_.max_gpus_per_node()), order_(q) {
-    used_.assign(q.queues.size(), 0);
-    for (const auto& r : cluster.running)
-      if (r.queue >= 0 && r.queue < static_cast<int32_t>(used_.size())) used_[r.queue] += GpusOf(r.placement);
+      : cluster_(cluster),
+        q_(q),
+        now_(now),
+        index_(cluster),
+        memo_(index_.max_gpus_per_node()),
+        order_(q),
+        quota_(cluster, q) {
     for (const auto& r : cluster.running) {
       if (!r.preemptible || r.ending || r.queue < 0 || r.queue >= static_cast<int32_t>(q.queues.size()))
         continue;
       preemptible_.push_back(&r);
       min_preemptible_tier_ = std::min(min_preemptible_tier_, q.queues[r.queue].tier);
     }
-    array_running_.resize(q.arrays.size());
-    for (size_t a = 0; a < q.arrays.size(); ++a) array_running_[a] = q.arrays[a].running;
   }
 
   Plan Run() {
@@ -93,9 +95,8 @@ class Cycle {
   void Commit(const PendingJob& j, std::vector<NodeAllocation> alloc, Duration limit) {
     for (const auto& a : alloc) index_.Take(index_.NodeIndex(a.node), a.gpus);
     int32_t gpus = GpusOf(alloc);
-    used_[j.queue] += gpus;
+    quota_.Charge(j, gpus);
     order_.Charge(j, gpus, limit);
-    if (j.array >= 0 && j.array < static_cast<int64_t>(array_running_.size())) ++array_running_[j.array];
     placed_ends_.push_back(limit > 0 ? now_ + limit : kNoTime);
     plan_.placements.push_back({j.id, std::move(alloc)});
   }
@@ -133,8 +134,8 @@ class Cycle {
     const auto& theirs = q_.queues[v.queue];
     if (theirs.tier < mine.tier) return true;
     // A queue below its guarantee reclaims GPUs that other queues borrowed.
-    bool below_guarantee = used_[j.queue] + need <= mine.guaranteed_gpus;
-    bool victim_borrows = v.queue != j.queue && used_[v.queue] > theirs.guaranteed_gpus;
+    bool below_guarantee = quota_.used(j.queue) + need <= mine.guaranteed_gpus;
+    bool victim_borrows = v.queue != j.queue && quota_.Borrows(v.queue);
     return below_guarantee && victim_borrows;
   }
 
@@ -144,7 +145,7 @@ class Cycle {
     if (preemptible_.empty()) return false;
     const auto& mine = q_.queues[j.queue];
     if (min_preemptible_tier_ < mine.tier) return true;
-    if (used_[j.queue] + need > mine.guaranteed_gpus) return false;
+    if (quota_.used(j.queue) + need > mine.guaranteed_gpus) return false;
     for (const RunningJob* r : preemptible_)
       if (MayPreempt(j, *r, need)) return true;
     return false;
@@ -178,7 +179,7 @@ class Cycle {
     for (const RunningJob* r : preemptible_)
       if (MayPreempt(j, *r, need)) candidates.push_back(r);
     if (candidates.empty()) return {};
-    auto borrows = [&](const RunningJob* r) { return used_[r->queue] > q_.queues[r->queue].guaranteed_gpus; };
+    auto borrows = [&](const RunningJob* r) { return quota_.Borrows(r->queue); };
     std::sort(candidates.begin(), candidates.end(), [&](const RunningJob* a, const RunningJob* b) {
       if (borrows(a) != borrows(b)) return borrows(a);
       if (a->priority != b->priority) return a->priority < b->priority;
@@ -253,21 +254,11 @@ class Cycle {
   }
 
   void Consider(const PendingJob& j) {
-    const QueueConfig& queue = q_.queues[j.queue];
+    if (auto refusal = quota_.Refusal(j)) {
+      Verdict(j, PendingReason::kQuota, std::move(*refusal));
+      return;
+    }
     int32_t need = NeedOf(j);
-    if (queue.max_gpus >= 0 && used_[j.queue] + need > queue.max_gpus) {
-      Verdict(j, PendingReason::kQuota,
-              "queue " + queue.name + " uses " + std::to_string(used_[j.queue]) + "/" +
-                  std::to_string(queue.max_gpus) + " GPUs; needs " + std::to_string(need));
-      return;
-    }
-    if (j.array >= 0 && j.array < static_cast<int64_t>(q_.arrays.size()) &&
-        q_.arrays[j.array].max_running > 0 && array_running_[j.array] >= q_.arrays[j.array].max_running) {
-      Verdict(j, PendingReason::kQuota,
-              "array task limit: " + std::to_string(array_running_[j.array]) + "/" +
-                  std::to_string(q_.arrays[j.array].max_running) + " running");
-      return;
-    }
     Duration limit = TimeLimitOf(j, q_);
     std::optional<std::vector<NodeAllocation>> alloc;
     if (!MemoFails(j)) {
@@ -322,9 +313,8 @@ class Cycle {
   Time now_;
   FreeIndex index_;
   FailureMemo memo_;
-  std::vector<int32_t> used_;
-  std::vector<int32_t> array_running_;
   FairShareOrder order_;
+  QuotaGate quota_;
   std::vector<Time> placed_ends_;  // by plan_.placements index
   std::optional<Reservation> reservation_;
   static constexpr int32_t kMaxReservationAttempts = 8;
