@@ -12,6 +12,7 @@
 #include "scheduler/core/gang.h"
 #include "scheduler/core/order.h"
 #include "scheduler/core/planner.h"
+#include "scheduler/core/preemption.h"
 #include "scheduler/core/quota.h"
 
 namespace muster::core {
@@ -45,14 +46,8 @@ class Cycle {
         index_(cluster),
         memo_(index_.max_gpus_per_node()),
         order_(q),
-        quota_(cluster, q) {
-    for (const auto& r : cluster.running) {
-      if (!r.preemptible || r.ending || r.queue < 0 || r.queue >= static_cast<int32_t>(q.queues.size()))
-        continue;
-      preemptible_.push_back(&r);
-      min_preemptible_tier_ = std::min(min_preemptible_tier_, q.queues[r.queue].tier);
-    }
-  }
+        quota_(cluster, q),
+        preemptor_(cluster, q, quota_, index_) {}
 
   Plan Run() {
     SortIntoTeams();
@@ -126,111 +121,6 @@ class Cycle {
     return alloc;
   }
 
-  bool MayPreempt(const PendingJob& j, const RunningJob& v, int32_t need) const {
-    if (!v.preemptible || v.ending || claimed_.count(v.id) || v.queue < 0 ||
-        v.queue >= static_cast<int32_t>(q_.queues.size()))
-      return false;
-    const auto& mine = q_.queues[j.queue];
-    const auto& theirs = q_.queues[v.queue];
-    if (theirs.tier < mine.tier) return true;
-    // A queue below its guarantee reclaims GPUs that other queues borrowed.
-    bool below_guarantee = quota_.used(j.queue) + need <= mine.guaranteed_gpus;
-    bool victim_borrows = v.queue != j.queue && quota_.Borrows(v.queue);
-    return below_guarantee && victim_borrows;
-  }
-
-  // Cheap per-cycle test before the search: could any running job be a
-  // victim of this job at all?
-  bool AnyPreemptionRight(const PendingJob& j, int32_t need) const {
-    if (preemptible_.empty()) return false;
-    const auto& mine = q_.queues[j.queue];
-    if (min_preemptible_tier_ < mine.tier) return true;
-    if (quota_.used(j.queue) + need > mine.guaranteed_gpus) return false;
-    for (const RunningJob* r : preemptible_)
-      if (MayPreempt(j, *r, need)) return true;
-    return false;
-  }
-
-  void GiveBack(const std::vector<NodeAllocation>& placement) {
-    for (const auto& a : placement) {
-      int32_t node = index_.NodeIndex(a.node);
-      if (node >= 0) index_.Give(node, a.gpus);
-    }
-  }
-  // Takes out of the free index whichever of these GPUs are free in it now.
-  void TakeIfFree(const std::vector<NodeAllocation>& placement) {
-    for (const auto& a : placement) {
-      int32_t node = index_.NodeIndex(a.node);
-      if (node < 0) continue;
-      std::vector<int32_t> back;
-      for (int32_t g : a.gpus)
-        if (std::binary_search(index_.free(node).begin(), index_.free(node).end(), g)) back.push_back(g);
-      index_.Take(node, back);
-    }
-  }
-
-  // Step 5: the fewest preemptible jobs whose GPUs make `j` fit. The victims
-  // and the GPUs the job will use (free ones held back from later jobs, those
-  // of victims and of jobs already leaving) are claimed for this cycle, so no
-  // GPU is promised twice and no victim is chosen twice.
-  std::vector<const RunningJob*> FindVictims(const PendingJob& j) {
-    int32_t need = NeedOf(j);
-    std::vector<const RunningJob*> candidates;
-    for (const RunningJob* r : preemptible_)
-      if (MayPreempt(j, *r, need)) candidates.push_back(r);
-    if (candidates.empty()) return {};
-    auto borrows = [&](const RunningJob* r) { return quota_.Borrows(r->queue); };
-    std::sort(candidates.begin(), candidates.end(), [&](const RunningJob* a, const RunningJob* b) {
-      if (borrows(a) != borrows(b)) return borrows(a);
-      if (a->priority != b->priority) return a->priority < b->priority;
-      if (a->start_time != b->start_time) return a->start_time > b->start_time;  // youngest first
-      return a->id > b->id;
-    });
-    // GPUs of jobs already on their way out count first: no new victim for them.
-    std::vector<const RunningJob*> leaving;
-    for (const auto& r : cluster_.running)
-      if (r.ending && !claimed_.count(r.id)) leaving.push_back(&r);
-    for (auto* r : leaving) GiveBack(r->placement);
-    std::vector<const RunningJob*> chosen;
-    auto alloc = PlaceGang(index_, j);
-    for (size_t i = 0; !alloc && i < candidates.size(); ++i) {
-      GiveBack(candidates[i]->placement);
-      chosen.push_back(candidates[i]);
-      alloc = PlaceGang(index_, j);
-    }
-    if (alloc) {
-      // Drop victims that turn out unnecessary, the last added kept.
-      for (size_t i = chosen.size(); i-- > 1;) {
-        TakeIfFree(chosen[i - 1]->placement);
-        if (auto smaller = PlaceGang(index_, j)) {
-          alloc = std::move(smaller);
-          chosen.erase(chosen.begin() + (i - 1));
-        } else {
-          GiveBack(chosen[i - 1]->placement);
-        }
-      }
-    }
-    // Everything given back is busy again; then the GPUs of the job's future
-    // place that are free now are held for it.
-    for (auto* r : chosen) TakeIfFree(r->placement);
-    for (auto* r : leaving) TakeIfFree(r->placement);
-    if (!alloc || (chosen.empty() && leaving.empty())) return {};
-    auto uses = [&](const RunningJob* r) {
-      for (const auto& a : r->placement)
-        for (const auto& b : *alloc)
-          if (a.node == b.node)
-            for (int32_t g : a.gpus)
-              if (std::find(b.gpus.begin(), b.gpus.end(), g) != b.gpus.end()) return true;
-      return false;
-    };
-    for (auto* r : chosen) claimed_.insert(r->id);
-    for (auto* r : leaving)
-      if (uses(r)) claimed_.insert(r->id);
-    TakeIfFree(*alloc);
-    waiting_for_leavers_ = chosen.empty();
-    return chosen;
-  }
-
   void Reserve(const PendingJob& j) {
     std::vector<Release> releases;
     for (const auto& r : cluster_.running)
@@ -271,24 +161,20 @@ class Cycle {
       Commit(j, std::move(*alloc), limit);
       return;
     }
-    if (preemption_attempts_ < q_.policy.max_preemption_attempts && AnyPreemptionRight(j, need)) {
-      {
-        ++preemption_attempts_;
-        waiting_for_leavers_ = false;
-        auto victims = FindVictims(j);
-        if (waiting_for_leavers_) {
-          Verdict(j, PendingReason::kResources, "waiting for preempted jobs to stop", now_);
-          return;
+    if (preemptor_.MayAttempt(j, need)) {
+      Preemptor::Victims victims = preemptor_.FindVictims(j);
+      if (victims.wait_for_leavers) {
+        Verdict(j, PendingReason::kResources, "waiting for preempted jobs to stop", now_);
+        return;
+      }
+      if (!victims.chosen.empty()) {
+        std::string ids;
+        for (auto* v : victims.chosen) {
+          plan_.preemptions.push_back({v->id, j.id, "preempted for job " + std::to_string(j.id)});
+          ids += (ids.empty() ? "" : ",") + std::to_string(v->id);
         }
-        if (!victims.empty()) {
-          std::string ids;
-          for (auto* v : victims) {
-            plan_.preemptions.push_back({v->id, j.id, "preempted for job " + std::to_string(j.id)});
-            ids += (ids.empty() ? "" : ",") + std::to_string(v->id);
-          }
-          Verdict(j, PendingReason::kResources, "preempting job(s) " + ids);
-          return;
-        }
+        Verdict(j, PendingReason::kResources, "preempting job(s) " + ids);
+        return;
       }
     }
     if (!reservation_ && reservation_attempts_ < kMaxReservationAttempts && q_.policy.backfill) {
@@ -315,16 +201,12 @@ class Cycle {
   FailureMemo memo_;
   FairShareOrder order_;
   QuotaGate quota_;
+  Preemptor preemptor_;
   std::vector<Time> placed_ends_;  // by plan_.placements index
   std::optional<Reservation> reservation_;
   static constexpr int32_t kMaxReservationAttempts = 8;
   int32_t reservation_attempts_ = 0;
-  std::set<JobId> claimed_;                     // victims and leaving jobs promised this cycle
-  std::vector<const RunningJob*> preemptible_;  // candidates at all: preemptible, not ending
-  int32_t min_preemptible_tier_ = INT32_MAX;
-  bool waiting_for_leavers_ = false;
   std::vector<NodeAllocation> reserved_free_;
-  int32_t preemption_attempts_ = 0;
   Plan plan_;
 };
 
