@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/base/strings.h"
+#include "scheduler/core/backfill.h"
 #include "scheduler/core/demand.h"
 #include "scheduler/core/eligibility.h"
 #include "scheduler/core/free_index.h"
@@ -47,7 +48,8 @@ class Cycle {
         memo_(index_.max_gpus_per_node()),
         order_(q),
         quota_(cluster, q),
-        preemptor_(cluster, q, quota_, index_) {}
+        preemptor_(cluster, q, quota_, index_),
+        backfill_(cluster, q, index_, now) {}
 
   Plan Run() {
     SortIntoTeams();
@@ -92,55 +94,8 @@ class Cycle {
     int32_t gpus = GpusOf(alloc);
     quota_.Charge(j, gpus);
     order_.Charge(j, gpus, limit);
-    placed_ends_.push_back(limit > 0 ? now_ + limit : kNoTime);
+    backfill_.RecordPlacement(limit);
     plan_.placements.push_back({j.id, std::move(alloc)});
-  }
-
-  // A job that ends before the reservation may also use the reserved GPUs.
-  std::optional<std::vector<NodeAllocation>> PlaceWithReservedGpus(const PendingJob& j) {
-    for (const auto& a : reserved_free_) index_.Give(index_.NodeIndex(a.node), a.gpus);
-    auto alloc = PlaceGang(index_, j);
-    for (auto& a : reserved_free_) {
-      int32_t node = index_.NodeIndex(a.node);
-      if (alloc) {  // what the short job takes is no longer held back
-        for (const auto& b : *alloc)
-          if (b.node == a.node)
-            a.gpus.erase(std::remove_if(a.gpus.begin(), a.gpus.end(),
-                                        [&](int32_t g) {
-                                          return std::find(b.gpus.begin(), b.gpus.end(), g) != b.gpus.end();
-                                        }),
-                         a.gpus.end());
-      }
-      // Take back what is still reserved, minus what the short job will take
-      // in Commit (it takes its own GPUs there).
-      std::vector<int32_t> back;
-      for (int32_t g : a.gpus)
-        if (std::binary_search(index_.free(node).begin(), index_.free(node).end(), g)) back.push_back(g);
-      index_.Take(node, back);
-    }
-    return alloc;
-  }
-
-  void Reserve(const PendingJob& j) {
-    std::vector<Release> releases;
-    for (const auto& r : cluster_.running)
-      releases.push_back({r.ending ? now_ : r.expected_end, &r.placement});
-    for (size_t i = 0; i < plan_.placements.size(); ++i)
-      releases.push_back({placed_ends_[i], &plan_.placements[i].nodes});
-    auto res = PlanReservation(index_, std::move(releases), j, now_);
-    if (!res) return;
-    reservation_ = std::move(*res);
-    // Hold back the reserved GPUs that are free now; the rest are busy until
-    // jobs that end by the reservation's start release them.
-    for (const auto& a : reservation_->gpus) {
-      int32_t node = index_.NodeIndex(a.node);
-      NodeAllocation held{a.node, {}};
-      for (int32_t g : a.gpus)
-        if (std::binary_search(index_.free(node).begin(), index_.free(node).end(), g)) held.gpus.push_back(g);
-      if (held.gpus.empty()) continue;
-      index_.Take(node, held.gpus);
-      reserved_free_.push_back(std::move(held));
-    }
   }
 
   void Consider(const PendingJob& j) {
@@ -155,8 +110,7 @@ class Cycle {
       alloc = PlaceGang(index_, j);
       if (!alloc) MemoRecord(j);
     }
-    bool ends_before_reservation = reservation_ && limit > 0 && now_ + limit <= reservation_->start;
-    if (!alloc && ends_before_reservation && !reserved_free_.empty()) alloc = PlaceWithReservedGpus(j);
+    if (!alloc) alloc = backfill_.PlaceWithReservedGpus(j, limit);
     if (alloc) {
       Commit(j, std::move(*alloc), limit);
       return;
@@ -177,20 +131,13 @@ class Cycle {
         return;
       }
     }
-    if (!reservation_ && reservation_attempts_ < kMaxReservationAttempts && q_.policy.backfill) {
-      // EASY: the first blocked job that can be reserved reserves. A job
-      // with no shadow time (GPUs held by jobs without time limits) passes
-      // the turn to the next; a bounded number try, for the cycle's cost.
-      ++reservation_attempts_;
-      Reserve(j);
-      if (reservation_ && reservation_->job == j.id) {
-        Verdict(j, PendingReason::kResources, "reserved, starts by " + FormatRfc3339(reservation_->start),
-                reservation_->start);
-        return;
-      }
+    if (backfill_.TryReserve(j, plan_.placements)) {
+      Time start = backfill_.reservation()->start;
+      Verdict(j, PendingReason::kResources, "reserved, starts by " + FormatRfc3339(start), start);
+      return;
     }
     std::string detail = "needs " + DescribeNeed(j) + "; " + std::to_string(index_.total_free()) + " free";
-    if (reservation_) detail += "; reserved for job " + std::to_string(reservation_->job);
+    if (const auto& r = backfill_.reservation()) detail += "; reserved for job " + std::to_string(r->job);
     Verdict(j, PendingReason::kResources, std::move(detail));
   }
 
@@ -202,11 +149,7 @@ class Cycle {
   FairShareOrder order_;
   QuotaGate quota_;
   Preemptor preemptor_;
-  std::vector<Time> placed_ends_;  // by plan_.placements index
-  std::optional<Reservation> reservation_;
-  static constexpr int32_t kMaxReservationAttempts = 8;
-  int32_t reservation_attempts_ = 0;
-  std::vector<NodeAllocation> reserved_free_;
+  Backfill backfill_;
   Plan plan_;
 };
 
