@@ -1,48 +1,31 @@
 #include "scheduler/core/policy.h"
 
-#include <algorithm>
-#include <climits>
-#include <set>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/base/strings.h"
 #include "scheduler/core/backfill.h"
 #include "scheduler/core/demand.h"
 #include "scheduler/core/eligibility.h"
+#include "scheduler/core/failure_memo.h"
 #include "scheduler/core/free_index.h"
 #include "scheduler/core/gang.h"
 #include "scheduler/core/order.h"
-#include "scheduler/core/planner.h"
 #include "scheduler/core/preemption.h"
 #include "scheduler/core/quota.h"
 
 namespace muster::core {
 namespace {
 
-// "Shape (n, g) cannot be placed now" remembered for the rest of the cycle:
-// free GPUs only shrink while a cycle runs, so any gang at least as large in
-// both dimensions fails too. Turns 100,000 blocked jobs into lookups.
-class FailureMemo {
- public:
-  explicit FailureMemo(int32_t max_gpn) : min_nodes_(std::max(max_gpn, 0) + 1, INT32_MAX) {}
-  bool Fails(const Shape& s) const {
-    if (s.gpus_per_node < 0 || s.gpus_per_node >= static_cast<int32_t>(min_nodes_.size())) return false;
-    return min_nodes_[s.gpus_per_node] <= s.nodes;
-  }
-  void Record(const Shape& s) {
-    for (size_t g = std::max(s.gpus_per_node, 0); g < min_nodes_.size(); ++g)
-      min_nodes_[g] = std::min(min_nodes_[g], s.nodes);
-  }
-
- private:
-  std::vector<int32_t> min_nodes_;  // [g]: fewest nodes of >= g GPUs known not to fit
-};
-
+// One cycle (docs/policy.md, "One cycle"): the stages share the cycle's free
+// GPUs (index_) and the queue use the quota gate counts; each job is judged
+// by the stages in turn until one places it or says why it waits.
 class Cycle {
  public:
   Cycle(const ClusterSnapshot& cluster, const QueueSnapshot& q, Time now)
-      : cluster_(cluster),
-        q_(q),
+      : q_(q),
         now_(now),
         index_(cluster),
         memo_(index_.max_gpus_per_node()),
@@ -52,8 +35,9 @@ class Cycle {
         backfill_(cluster, q, index_, now) {}
 
   Plan Run() {
-    SortIntoTeams();
-    while (PendingJob const* job = order_.Next()) Consider(*job);
+    for (const auto& j : q_.pending) Admit(j);
+    order_.Sort();
+    while (const PendingJob* j = order_.Next()) Consider(*j);
     return std::move(plan_);
   }
 
@@ -62,31 +46,48 @@ class Cycle {
     plan_.pending.push_back({j.id, r, std::move(detail), eta});
   }
 
-  // Step 1: eligibility; eligible jobs go into the fair-share order.
-  void SortIntoTeams() {
-    for (const auto& j : q_.pending) {
-      Eligibility e = CheckEligibility(j, q_, index_.max_gpus_per_node(), now_);
-      if (e.outcome == Eligibility::Outcome::kNeverRunnable) {
-        plan_.never_runnable.push_back(j.id);
-        continue;
-      }
-      if (e.outcome == Eligibility::Outcome::kPending) {
+  // Stage 1: eligible jobs join the fair-share order (stage 2).
+  void Admit(const PendingJob& j) {
+    Eligibility e = CheckEligibility(j, q_, index_.max_gpus_per_node(), now_);
+    switch (e.outcome) {
+      case Eligibility::Outcome::kEligible:
+        order_.Add(j);
+        break;
+      case Eligibility::Outcome::kPending:
         Verdict(j, e.reason, std::move(e.detail), e.eta);
-        continue;
-      }
-      order_.Add(j);
+        break;
+      case Eligibility::Outcome::kNeverRunnable:
+        plan_.never_runnable.push_back(j.id);
+        break;
     }
-    order_.Sort();
   }
 
-  bool MemoFails(const PendingJob& j) const {
-    for (const Shape& s : ShapesFor(j, index_.max_gpus_per_node()))
-      if (!memo_.Fails(s)) return false;
-    return true;
-  }
-  void MemoRecord(const PendingJob& j) {
-    if (j.topology != Topology::kAny) return;
-    for (const Shape& s : ShapesFor(j, index_.max_gpus_per_node())) memo_.Record(s);
+  // Stages 3 to 6 for one job, in fair-share order.
+  void Consider(const PendingJob& j) {
+    if (auto refusal = quota_.Refusal(j)) {
+      Verdict(j, PendingReason::kQuota, std::move(*refusal));
+      return;
+    }
+    Duration limit = TimeLimitOf(j, q_);
+    std::optional<std::vector<NodeAllocation>> alloc;
+    if (!memo_.FailsAll(j)) {
+      alloc = PlaceGang(index_, j);
+      if (!alloc) memo_.RecordAll(j);
+    }
+    if (!alloc) alloc = backfill_.PlaceWithReservedGpus(j, limit);
+    if (alloc) {
+      Commit(j, std::move(*alloc), limit);
+      return;
+    }
+    if (TryPreemption(j)) return;
+    if (backfill_.TryReserve(j, plan_.placements)) {
+      Time start = backfill_.reservation()->start;
+      Verdict(j, PendingReason::kResources, "reserved, starts by " + FormatRfc3339(start), start);
+      return;
+    }
+    std::string detail = "needs " + DescribeNeed(j) + "; " + std::to_string(index_.total_free()) + " free";
+    if (const auto& r = backfill_.reservation()) detail += "; reserved for job " + std::to_string(r->job);
+    Verdict(j, PendingReason::kResources, std::move(detail));
   }
 
   void Commit(const PendingJob& j, std::vector<NodeAllocation> alloc, Duration limit) {
@@ -98,53 +99,27 @@ class Cycle {
     plan_.placements.push_back({j.id, std::move(alloc)});
   }
 
-  void Consider(const PendingJob& j) {
-    if (auto refusal = quota_.Refusal(j)) {
-      Verdict(j, PendingReason::kQuota, std::move(*refusal));
-      return;
+  // True when the job's verdict is given: it waits for victims or leavers.
+  bool TryPreemption(const PendingJob& j) {
+    if (!preemptor_.MayAttempt(j, NeedOf(j))) return false;
+    Preemptor::Victims victims = preemptor_.FindVictims(j);
+    if (victims.wait_for_leavers) {
+      Verdict(j, PendingReason::kResources, "waiting for preempted jobs to stop", now_);
+      return true;
     }
-    int32_t need = NeedOf(j);
-    Duration limit = TimeLimitOf(j, q_);
-    std::optional<std::vector<NodeAllocation>> alloc;
-    if (!MemoFails(j)) {
-      alloc = PlaceGang(index_, j);
-      if (!alloc) MemoRecord(j);
+    if (victims.chosen.empty()) return false;
+    std::string ids;
+    for (const RunningJob* v : victims.chosen) {
+      plan_.preemptions.push_back({v->id, j.id, "preempted for job " + std::to_string(j.id)});
+      ids += (ids.empty() ? "" : ",") + std::to_string(v->id);
     }
-    if (!alloc) alloc = backfill_.PlaceWithReservedGpus(j, limit);
-    if (alloc) {
-      Commit(j, std::move(*alloc), limit);
-      return;
-    }
-    if (preemptor_.MayAttempt(j, need)) {
-      Preemptor::Victims victims = preemptor_.FindVictims(j);
-      if (victims.wait_for_leavers) {
-        Verdict(j, PendingReason::kResources, "waiting for preempted jobs to stop", now_);
-        return;
-      }
-      if (!victims.chosen.empty()) {
-        std::string ids;
-        for (auto* v : victims.chosen) {
-          plan_.preemptions.push_back({v->id, j.id, "preempted for job " + std::to_string(j.id)});
-          ids += (ids.empty() ? "" : ",") + std::to_string(v->id);
-        }
-        Verdict(j, PendingReason::kResources, "preempting job(s) " + ids);
-        return;
-      }
-    }
-    if (backfill_.TryReserve(j, plan_.placements)) {
-      Time start = backfill_.reservation()->start;
-      Verdict(j, PendingReason::kResources, "reserved, starts by " + FormatRfc3339(start), start);
-      return;
-    }
-    std::string detail = "needs " + DescribeNeed(j) + "; " + std::to_string(index_.total_free()) + " free";
-    if (const auto& r = backfill_.reservation()) detail += "; reserved for job " + std::to_string(r->job);
-    Verdict(j, PendingReason::kResources, std::move(detail));
+    Verdict(j, PendingReason::kResources, "preempting job(s) " + ids);
+    return true;
   }
 
-  const ClusterSnapshot& cluster_;
   const QueueSnapshot& q_;
   Time now_;
-  FreeIndex index_;
+  FreeIndex index_;  // free GPUs as the cycle hands them out; the stages below share it
   FailureMemo memo_;
   FairShareOrder order_;
   QuotaGate quota_;
