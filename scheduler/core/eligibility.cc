@@ -14,6 +14,12 @@ Eligibility Pending(PendingReason reason, std::string detail, Time eta = kNoTime
   return {Eligibility::Outcome::kPending, reason, std::move(detail), eta};
 }
 
+Eligibility NeverRunnable() {
+  Eligibility e;
+  e.outcome = Eligibility::Outcome::kNeverRunnable;
+  return e;
+}
+
 }  // namespace
 
 Eligibility CheckEligibility(const PendingJob& j, const QueueSnapshot& q, int32_t max_gpus_per_node,
@@ -21,7 +27,7 @@ Eligibility CheckEligibility(const PendingJob& j, const QueueSnapshot& q, int32_
   // A queue deleted under a pending job reads as paused: nothing runs there.
   if (j.queue < 0 || j.queue >= static_cast<int32_t>(q.queues.size()))
     return Pending(PendingReason::kQueuePaused, "its queue does not exist");
-  if (j.deps == DependencyState::kNeverSatisfied) return {Eligibility::Outcome::kNeverRunnable};
+  if (j.deps == DependencyState::kNeverSatisfied) return NeverRunnable();
   if (j.deps == DependencyState::kWaiting)
     return Pending(PendingReason::kDependency, "waiting for afterok dependencies");
   if (j.held) return Pending(PendingReason::kHeld, "held; `muster release` lets it run");
