@@ -10,13 +10,7 @@ namespace muster::core {
 Backfill::Backfill(const ClusterSnapshot& cluster, const QueueSnapshot& q, FreeIndex& index, Time now)
     : cluster_(cluster), q_(q), index_(index), now_(now) {}
 
-bool Backfill::EndsBeforeReservation(Duration limit) const {
-  return reservation_ && limit > 0 && now_ + limit <= reservation_->start;
-}
-
-std::optional<std::vector<NodeAllocation>> Backfill::PlaceWithReservedGpus(const PendingJob& j,
-                                                                           Duration limit) {
-  if (!EndsBeforeReservation(limit) || reserved_free_.empty()) return std::nullopt;
+std::optional<std::vector<NodeAllocation>> Backfill::PlaceOnHeldBack(const PendingJob& j) {
   for (const auto& a : reserved_free_) index_.Give(index_.NodeIndex(a.node), a.gpus);
   auto alloc = PlaceGang(index_, j);
   for (auto& a : reserved_free_) {
@@ -38,15 +32,6 @@ std::optional<std::vector<NodeAllocation>> Backfill::PlaceWithReservedGpus(const
     index_.Take(node, back);
   }
   return alloc;
-}
-
-void Backfill::RecordPlacement(Duration limit) { placed_ends_.push_back(limit > 0 ? now_ + limit : kNoTime); }
-
-bool Backfill::TryReserve(const PendingJob& j, const std::vector<Placement>& placed) {
-  if (reservation_ || attempts_ >= kMaxReservationAttempts || !q_.policy.backfill) return false;
-  ++attempts_;
-  Reserve(j, placed);
-  return reservation_ && reservation_->job == j.id;
 }
 
 void Backfill::Reserve(const PendingJob& j, const std::vector<Placement>& placed) {

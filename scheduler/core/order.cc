@@ -31,48 +31,41 @@ void FairShareOrder::Sort() {
       });
 }
 
-double FairShareOrder::QueueKey(size_t q) const {
-  double usage = q < q_.queue_usage_gpu_hours.size() ? q_.queue_usage_gpu_hours[q] : 0.0;
-  return (usage + queue_charge_[q]) / std::max(q_.queues[q].weight, 1e-9);
-}
-
-double FairShareOrder::TeamKey(int32_t t) const {
-  double usage = t >= 0 && t < static_cast<int32_t>(q_.teams.size()) ? q_.teams[t].usage_gpu_hours : 0.0;
-  return usage + (t >= 0 && t < static_cast<int32_t>(team_charge_.size()) ? team_charge_[t] : 0.0);
-}
-
 const PendingJob* FairShareOrder::Next() {
+  // The best key so far is kept, not recomputed for every comparison: the
+  // same value either way, for fewer lookups on the hot path.
   int64_t best = -1;
+  double best_key = 0;
   for (size_t q = 0; q < lists_.size(); ++q) {
     if (lists_[q].remaining == 0) continue;
+    double key = QueueKey(q);
     if (best < 0) {
       best = q;
+      best_key = key;
       continue;
     }
     const auto& a = q_.queues[q];
     const auto& b = q_.queues[best];
-    if (a.tier != b.tier ? a.tier > b.tier : QueueKey(q) < QueueKey(best)) best = q;
+    if (a.tier != b.tier ? a.tier > b.tier : key < best_key) {
+      best = q;
+      best_key = key;
+    }
   }
   if (best < 0) return nullptr;
   QueueList& ql = lists_[best];
   TeamList* team = nullptr;
+  double team_key = 0;
   for (auto& tl : ql.teams) {
     if (tl.next >= tl.jobs.size()) continue;
-    if (!team) {
+    double key = TeamKey(tl.team);
+    // Ties: by team, not snapshot order.
+    if (!team || key < team_key || (key == team_key && tl.team < team->team)) {
       team = &tl;
-      continue;
+      team_key = key;
     }
-    double a = TeamKey(tl.team), b = TeamKey(team->team);
-    if (a < b || (a == b && tl.team < team->team)) team = &tl;  // ties: by team, not snapshot order
   }
   --ql.remaining;
   return team->jobs[team->next++];
-}
-
-void FairShareOrder::Charge(const PendingJob& j, int32_t gpus, Duration limit) {
-  double hours = static_cast<double>(limit > 0 ? limit : q_.policy.fair_share_horizon) / kHour;
-  queue_charge_[j.queue] += gpus * hours;
-  if (j.team >= 0 && j.team < static_cast<int32_t>(team_charge_.size())) team_charge_[j.team] += gpus * hours;
 }
 
 }  // namespace muster::core

@@ -5,6 +5,7 @@
 // team of that queue; within a team, priority, then age, then id.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -27,12 +28,24 @@ class FairShareOrder {
 
   // A placed job charges its queue and team GPUs x its time limit (the
   // policy's fair_share_horizon without one) for the rest of the cycle.
-  void Charge(const PendingJob& job, int32_t gpus, Duration limit);
+  void Charge(const PendingJob& job, int32_t gpus, Duration limit) {
+    double hours = static_cast<double>(limit > 0 ? limit : q_.policy.fair_share_horizon) / kHour;
+    queue_charge_[job.queue] += gpus * hours;
+    if (job.team >= 0 && job.team < static_cast<int32_t>(team_charge_.size()))
+      team_charge_[job.team] += gpus * hours;
+  }
 
+  // Inline, as Charge: asked for every queue and team on every turn.
   // Lower goes first (within a tier): (decayed usage + charges) / weight.
-  double QueueKey(size_t queue) const;
+  double QueueKey(size_t q) const {
+    double usage = q < q_.queue_usage_gpu_hours.size() ? q_.queue_usage_gpu_hours[q] : 0.0;
+    return (usage + queue_charge_[q]) / std::max(q_.queues[q].weight, 1e-9);
+  }
   // Lower goes first within a queue: decayed usage + charges.
-  double TeamKey(int32_t team) const;
+  double TeamKey(int32_t t) const {
+    double usage = t >= 0 && t < static_cast<int32_t>(q_.teams.size()) ? q_.teams[t].usage_gpu_hours : 0.0;
+    return usage + (t >= 0 && t < static_cast<int32_t>(team_charge_.size()) ? team_charge_[t] : 0.0);
+  }
 
  private:
   struct TeamList {

@@ -33,8 +33,7 @@ bool Preemptor::MayPreempt(const PendingJob& j, const RunningJob& v, int32_t nee
   return below_guarantee && victim_borrows;
 }
 
-bool Preemptor::MayAttempt(const PendingJob& j, int32_t need) const {
-  if (attempts_ >= q_.policy.max_preemption_attempts || preemptible_.empty()) return false;
+bool Preemptor::AnyPreemptionRight(const PendingJob& j, int32_t need) const {
   const auto& mine = q_.queues[j.queue];
   if (min_preemptible_tier_ < mine.tier) return true;
   if (quota_.used(j.queue) + need > mine.guaranteed_gpus) return false;

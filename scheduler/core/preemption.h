@@ -27,7 +27,11 @@ class Preemptor {
   // Cheap test before the search: could any running job be a victim of
   // `job` at all, and is the cycle's budget of attempts
   // (PolicyOptions::max_preemption_attempts) not spent?
-  bool MayAttempt(const PendingJob& job, int32_t need) const;
+  // Inline: asked for every job that did not fit.
+  bool MayAttempt(const PendingJob& job, int32_t need) const {
+    if (attempts_ >= q_.policy.max_preemption_attempts || preemptible_.empty()) return false;
+    return AnyPreemptionRight(job, need);
+  }
 
   struct Victims {
     std::vector<const RunningJob*> chosen;  // empty with !wait_for_leavers: no way to fit
@@ -43,6 +47,7 @@ class Preemptor {
   int32_t attempts() const { return attempts_; }
 
  private:
+  bool AnyPreemptionRight(const PendingJob& job, int32_t need) const;
   void GiveBack(const std::vector<NodeAllocation>& placement);
   void TakeIfFree(const std::vector<NodeAllocation>& placement);
 

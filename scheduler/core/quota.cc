@@ -25,9 +25,4 @@ std::optional<std::string> QuotaGate::Refusal(const PendingJob& j) const {
   return std::nullopt;
 }
 
-void QuotaGate::Charge(const PendingJob& j, int32_t gpus) {
-  used_[j.queue] += gpus;
-  if (j.array >= 0 && j.array < static_cast<int64_t>(array_running_.size())) ++array_running_[j.array];
-}
-
 }  // namespace muster::core

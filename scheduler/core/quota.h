@@ -22,7 +22,11 @@ class QuotaGate {
   std::optional<std::string> Refusal(const PendingJob& job) const;
 
   // A job of this queue (and array) got `gpus` GPUs this cycle.
-  void Charge(const PendingJob& job, int32_t gpus);
+  void Charge(const PendingJob& job, int32_t gpus) {
+    used_[job.queue] += gpus;
+    if (job.array >= 0 && job.array < static_cast<int64_t>(array_running_.size()))
+      ++array_running_[job.array];
+  }
 
   // GPUs of the queue in use: running plus placed this cycle.
   int32_t used(int32_t queue) const { return used_[queue]; }
