@@ -32,7 +32,12 @@ class Cycle {
         order_(q),
         quota_(cluster, q),
         preemptor_(cluster, q, quota_, index_),
-        backfill_(cluster, q, index_, now) {}
+        backfill_(cluster, q, index_, now) {
+    // At most one verdict per job: one allocation, not a doubling series
+    // whose freed blocks glibc may hand back to the kernel and fault in
+    // again next cycle (seen in bench/core_bench as page faults).
+    plan_.pending.reserve(q.pending.size());
+  }
 
   Plan Run() {
     for (const auto& j : q_.pending) Admit(j);
