@@ -21,52 +21,52 @@ Eligibility Check(const PendingJob& j, const QueueSnapshot& q, int32_t max_gpn =
   return CheckEligibility(j, q, max_gpn, kNow);
 }
 
-TEST(CoreEligibility, APlainJobIsEligible) {
+TEST(CoreEligibilityStage, APlainJobIsEligible) {
   Eligibility e = Check(PendingJobBuilder(1).Gpus(4), QueueBuilder());
   EXPECT_TRUE(e.eligible());
   EXPECT_EQ(e.reason, PendingReason::kNone);
   EXPECT_EQ(e.detail, "");
 }
 
-TEST(CoreEligibility, AJobOfAQueueThatDoesNotExistReadsAsPaused) {
+TEST(CoreEligibilityStage, AJobOfAQueueThatDoesNotExistReadsAsPaused) {
   Eligibility e = Check(PendingJobBuilder(1).Queue(3), QueueBuilder());
   EXPECT_EQ(e.outcome, Outcome::kPending);
   EXPECT_EQ(e.reason, PendingReason::kQueuePaused);
   EXPECT_EQ(e.detail, "its queue does not exist");
 }
 
-TEST(CoreEligibility, ADependencyThatCanNeverBeMetMakesTheJobNeverRunnable) {
+TEST(CoreEligibilityStage, ADependencyThatCanNeverBeMetMakesTheJobNeverRunnable) {
   // Even held: the job fails, there is nothing to release it for.
   Eligibility e = Check(PendingJobBuilder(1).NeverSatisfied().Held(), QueueBuilder());
   EXPECT_EQ(e.outcome, Outcome::kNeverRunnable);
 }
 
-TEST(CoreEligibility, AWaitingDependencyKeepsItPending) {
+TEST(CoreEligibilityStage, AWaitingDependencyKeepsItPending) {
   Eligibility e = Check(PendingJobBuilder(1).Waiting(), QueueBuilder());
   EXPECT_EQ(e.outcome, Outcome::kPending);
   EXPECT_EQ(e.reason, PendingReason::kDependency);
   EXPECT_EQ(e.detail, "waiting for afterok dependencies");
 }
 
-TEST(CoreEligibility, AHeldJobSaysHowToReleaseIt) {
+TEST(CoreEligibilityStage, AHeldJobSaysHowToReleaseIt) {
   Eligibility e = Check(PendingJobBuilder(1).Held(), QueueBuilder());
   EXPECT_EQ(e.reason, PendingReason::kHeld);
   EXPECT_NE(e.detail.find("muster release"), std::string::npos) << e.detail;
 }
 
-TEST(CoreEligibility, APausedQueuesJobNamesTheQueue) {
+TEST(CoreEligibilityStage, APausedQueuesJobNamesTheQueue) {
   QueueSnapshot q = QueueBuilder().Queue(1, QueueConfigBuilder("vision").Paused());
   Eligibility e = Check(PendingJobBuilder(1).Queue(1), q);
   EXPECT_EQ(e.reason, PendingReason::kQueuePaused);
   EXPECT_EQ(e.detail, "queue vision is paused");
 }
 
-TEST(CoreEligibility, HeldIsToldBeforeAPausedQueue) {
+TEST(CoreEligibilityStage, HeldIsToldBeforeAPausedQueue) {
   QueueSnapshot q = QueueBuilder().Queue(0, QueueConfigBuilder("vision").Paused());
   EXPECT_EQ(Check(PendingJobBuilder(1).Held(), q).reason, PendingReason::kHeld);
 }
 
-TEST(CoreEligibility, AnOffpeakJobWaitsForTheNextWindowWithItsStartAsEta) {
+TEST(CoreEligibilityStage, AnOffpeakJobWaitsForTheNextWindowWithItsStartAsEta) {
   Time opens = kNow + 4 * kHour;
   QueueSnapshot q = QueueBuilder().Offpeak(opens, opens + 11 * kHour);
   Eligibility e = Check(PendingJobBuilder(1).Offpeak().TimeLimit(kHour), q);
@@ -75,7 +75,7 @@ TEST(CoreEligibility, AnOffpeakJobWaitsForTheNextWindowWithItsStartAsEta) {
   EXPECT_EQ(e.detail, "eligible " + FormatRfc3339(opens));
 }
 
-TEST(CoreEligibility, TheWindowCountsTheQueuesDefaultTimeLimit) {
+TEST(CoreEligibilityStage, TheWindowCountsTheQueuesDefaultTimeLimit) {
   // The open window has one hour left: enough for the job's own 30 min
   // limit, not for the 2 h its queue gives a job without one.
   QueueSnapshot q = QueueBuilder()
@@ -88,14 +88,14 @@ TEST(CoreEligibility, TheWindowCountsTheQueuesDefaultTimeLimit) {
   EXPECT_EQ(e.eta, kNow + 10 * kHour);
 }
 
-TEST(CoreEligibility, AnOffpeakJobWithoutWindowsSaysNoneIsConfigured) {
+TEST(CoreEligibilityStage, AnOffpeakJobWithoutWindowsSaysNoneIsConfigured) {
   Eligibility e = Check(PendingJobBuilder(1).Offpeak(), QueueBuilder());
   EXPECT_EQ(e.reason, PendingReason::kOffPeakWindow);
   EXPECT_EQ(e.eta, kNoTime);
   EXPECT_EQ(e.detail, "no off-peak window is configured");
 }
 
-TEST(CoreEligibility, AGangWiderThanEveryNodeNamesTheLargestNode) {
+TEST(CoreEligibilityStage, AGangWiderThanEveryNodeNamesTheLargestNode) {
   Eligibility e = Check(PendingJobBuilder(1).Gang(2, 16), QueueBuilder());
   EXPECT_EQ(e.reason, PendingReason::kResources);
   EXPECT_EQ(e.detail, "needs 2x16 GPUs; no node is large enough (largest has 8 GPUs)");
@@ -103,7 +103,7 @@ TEST(CoreEligibility, AGangWiderThanEveryNodeNamesTheLargestNode) {
   EXPECT_TRUE(Check(PendingJobBuilder(2).Gpus(32), QueueBuilder()).eligible());
 }
 
-TEST(CoreEligibility, WithoutASchedulableNodeNothingIsEligible) {
+TEST(CoreEligibilityStage, WithoutASchedulableNodeNothingIsEligible) {
   Eligibility e = Check(PendingJobBuilder(1), QueueBuilder(), /*max_gpn=*/0);
   EXPECT_EQ(e.reason, PendingReason::kResources);
   EXPECT_EQ(e.detail, "needs 1 GPU; no node can take work (none registered, or all down or drained)");

@@ -28,7 +28,7 @@ std::vector<JobId> Drain(FairShareOrder& order) {
   return ids;
 }
 
-TEST(CoreOrder, WithinATeamPriorityThenAgeThenId) {
+TEST(CoreOrderStage, WithinATeamPriorityThenAgeThenId) {
   QueueSnapshot q = QueueBuilder()
                         .Add(PendingJobBuilder(1).Submitted(kNow))
                         .Add(PendingJobBuilder(2).Submitted(kNow - kHour))
@@ -39,7 +39,7 @@ TEST(CoreOrder, WithinATeamPriorityThenAgeThenId) {
   EXPECT_EQ(Drain(order), (std::vector<JobId>{3, 4, 5, 2, 1}));
 }
 
-TEST(CoreOrder, AHigherTierGoesFirstWhateverItsUsage) {
+TEST(CoreOrderStage, AHigherTierGoesFirstWhateverItsUsage) {
   QueueSnapshot q = QueueBuilder()
                         .Queue(0, QueueConfigBuilder("batch").Usage(0))
                         .Queue(1, QueueConfigBuilder("prod").Tier(1).Usage(1e6))
@@ -49,7 +49,7 @@ TEST(CoreOrder, AHigherTierGoesFirstWhateverItsUsage) {
   EXPECT_EQ(Drain(order), (std::vector<JobId>{2, 1}));
 }
 
-TEST(CoreOrder, TheQueueWithLessUsagePerWeightGoesFirst) {
+TEST(CoreOrderStage, TheQueueWithLessUsagePerWeightGoesFirst) {
   // a: 10 GPU-hours / weight 1 = 10; b: 30 / 4 = 7.5.
   QueueSnapshot q = QueueBuilder()
                         .Queue(0, QueueConfigBuilder("a").Usage(10))
@@ -62,7 +62,7 @@ TEST(CoreOrder, TheQueueWithLessUsagePerWeightGoesFirst) {
   EXPECT_EQ(Drain(order), (std::vector<JobId>{2, 1}));
 }
 
-TEST(CoreOrder, PlacementChargesInterleaveQueuesByWeight) {
+TEST(CoreOrderStage, PlacementChargesInterleaveQueuesByWeight) {
   // Both idle; "heavy" weighs 3. Equal keys go to the lower queue index, so
   // light goes first; one 1-GPU-hour charge puts it behind heavy, which then
   // takes three turns before the keys meet again.
@@ -82,7 +82,7 @@ TEST(CoreOrder, PlacementChargesInterleaveQueuesByWeight) {
   EXPECT_EQ(ids, (std::vector<JobId>{1, 11, 12, 13, 2, 14}));
 }
 
-TEST(CoreOrder, AChargeIsGpusTimesTheTimeLimitOverTheWeight) {
+TEST(CoreOrderStage, AChargeIsGpusTimesTheTimeLimitOverTheWeight) {
   QueueSnapshot q = QueueBuilder().Queue(0, QueueConfigBuilder().Weight(2)).FairShareHorizon(3 * kHour);
   FairShareOrder order(q);
   order.Charge(PendingJobBuilder(1), 4, 30 * kMinute);
@@ -94,7 +94,7 @@ TEST(CoreOrder, AChargeIsGpusTimesTheTimeLimitOverTheWeight) {
   EXPECT_DOUBLE_EQ(order.TeamKey(0), 2.0 + 2 * 3);
 }
 
-TEST(CoreOrder, TheLeastUsedTeamOfTheQueueGoesFirst) {
+TEST(CoreOrderStage, TheLeastUsedTeamOfTheQueueGoesFirst) {
   // Team "a"'s job has the higher priority, but team "b" used less.
   QueueSnapshot q = QueueBuilder()
                         .Team(0, "a", 0, 50)
@@ -106,7 +106,7 @@ TEST(CoreOrder, TheLeastUsedTeamOfTheQueueGoesFirst) {
   EXPECT_EQ(Drain(order), (std::vector<JobId>{2, 1}));
 }
 
-TEST(CoreOrder, TeamsWithEqualUsageGoByTeamIndexNotArrival) {
+TEST(CoreOrderStage, TeamsWithEqualUsageGoByTeamIndexNotArrival) {
   QueueSnapshot q = QueueBuilder()
                         .Team(0, "a")
                         .Team(1, "b")
@@ -117,7 +117,7 @@ TEST(CoreOrder, TeamsWithEqualUsageGoByTeamIndexNotArrival) {
   EXPECT_EQ(Drain(order), (std::vector<JobId>{2, 1}));
 }
 
-TEST(CoreOrder, AChargedTeamLetsTheOtherTeamGoNext) {
+TEST(CoreOrderStage, AChargedTeamLetsTheOtherTeamGoNext) {
   QueueSnapshot q = QueueBuilder()
                         .Team(0, "a")
                         .Team(1, "b")
@@ -134,7 +134,7 @@ TEST(CoreOrder, AChargedTeamLetsTheOtherTeamGoNext) {
   EXPECT_EQ(second->id, 3u) << "team a was charged, b was not";
 }
 
-TEST(CoreOrder, EveryAddedJobComesOutOnceThenNothing) {
+TEST(CoreOrderStage, EveryAddedJobComesOutOnceThenNothing) {
   QueueSnapshot q = QueueBuilder()
                         .Queue(1, QueueConfigBuilder("b"))
                         .Team(1, "t1")

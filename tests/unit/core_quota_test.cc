@@ -31,34 +31,34 @@ QueueBuilder Queues() {
   return qb;
 }
 
-TEST(CoreQuota, RunningJobsCountForTheirQueue) {
+TEST(CoreQuotaStage, RunningJobsCountForTheirQueue) {
   QueueSnapshot q = Queues();
   QuotaGate gate(Busy(), q);
   EXPECT_EQ(gate.used(0), 2);
   EXPECT_EQ(gate.used(1), 20);
 }
 
-TEST(CoreQuota, AJobThatFitsUnderTheMaxPasses) {
+TEST(CoreQuotaStage, AJobThatFitsUnderTheMaxPasses) {
   QueueSnapshot q = Queues();
   QuotaGate gate(Busy(), q);
   EXPECT_EQ(gate.Refusal(PendingJobBuilder(1).Queue(1).Gpus(4)), std::nullopt)
       << "20 + 4 = 24: exactly the max";
 }
 
-TEST(CoreQuota, AJobOverTheQueueMaxGetsQuotaNamingUsedAndMax) {
+TEST(CoreQuotaStage, AJobOverTheQueueMaxGetsQuotaNamingUsedAndMax) {
   QueueSnapshot q = Queues();
   QuotaGate gate(Busy(), q);
   EXPECT_EQ(gate.Refusal(PendingJobBuilder(1).Queue(1).Gang(1, 8)), "queue prod uses 20/24 GPUs; needs 8");
   EXPECT_EQ(gate.Refusal(PendingJobBuilder(2).Queue(1).Gang(5, 1)), "queue prod uses 20/24 GPUs; needs 5");
 }
 
-TEST(CoreQuota, AQueueWithoutMaxIsNeverRefused) {
+TEST(CoreQuotaStage, AQueueWithoutMaxIsNeverRefused) {
   QueueSnapshot q = Queues();
   QuotaGate gate(Busy(), q);
   EXPECT_EQ(gate.Refusal(PendingJobBuilder(1).Queue(0).Gpus(1000)), std::nullopt);
 }
 
-TEST(CoreQuota, PlacementsThisCycleCountTowardTheMax) {
+TEST(CoreQuotaStage, PlacementsThisCycleCountTowardTheMax) {
   QueueSnapshot q = Queues();
   QuotaGate gate(Busy(), q);
   gate.Charge(PendingJobBuilder(1).Queue(1), 3);
@@ -67,7 +67,7 @@ TEST(CoreQuota, PlacementsThisCycleCountTowardTheMax) {
   EXPECT_EQ(gate.used(0), 2) << "the other queue is not charged";
 }
 
-TEST(CoreQuota, AQueueAboveItsGuaranteeBorrows) {
+TEST(CoreQuotaStage, AQueueAboveItsGuaranteeBorrows) {
   QueueSnapshot q = QueueBuilder()
                         .Queue(0, QueueConfigBuilder("batch").Guaranteed(2))
                         .Queue(1, QueueConfigBuilder("prod").Guaranteed(20));
@@ -78,14 +78,14 @@ TEST(CoreQuota, AQueueAboveItsGuaranteeBorrows) {
   EXPECT_TRUE(gate.Borrows(1));
 }
 
-TEST(CoreQuota, AnArrayAtItsRunningCapGetsQuota) {
+TEST(CoreQuotaStage, AnArrayAtItsRunningCapGetsQuota) {
   QueueSnapshot q = QueueBuilder().Array(0, /*max_running=*/2, /*running=*/2).Array(1, 2, 1);
   QuotaGate gate(ClusterBuilder().AddNodes(1, 8), q);
   EXPECT_EQ(gate.Refusal(PendingJobBuilder(1).Array(0)), "array task limit: 2/2 running");
   EXPECT_EQ(gate.Refusal(PendingJobBuilder(2).Array(1)), std::nullopt);
 }
 
-TEST(CoreQuota, APlacedTaskCountsAgainstItsArray) {
+TEST(CoreQuotaStage, APlacedTaskCountsAgainstItsArray) {
   QueueSnapshot q = QueueBuilder().Array(0, 3, 1);
   QuotaGate gate(ClusterBuilder().AddNodes(1, 8), q);
   gate.Charge(PendingJobBuilder(1).Array(0), 1);
@@ -94,7 +94,7 @@ TEST(CoreQuota, APlacedTaskCountsAgainstItsArray) {
   EXPECT_EQ(gate.Refusal(PendingJobBuilder(3).Array(0)), "array task limit: 3/3 running");
 }
 
-TEST(CoreQuota, AnArrayWithoutCapOrAJobOfNoArrayIsNotLimited) {
+TEST(CoreQuotaStage, AnArrayWithoutCapOrAJobOfNoArrayIsNotLimited) {
   QueueSnapshot q = QueueBuilder().Array(0, /*max_running=*/0, /*running=*/50);
   QuotaGate gate(ClusterBuilder().AddNodes(1, 8), q);
   EXPECT_EQ(gate.Refusal(PendingJobBuilder(1).Array(0)), std::nullopt);
@@ -103,7 +103,7 @@ TEST(CoreQuota, AnArrayWithoutCapOrAJobOfNoArrayIsNotLimited) {
       << "an array the snapshot does not know";
 }
 
-TEST(CoreQuota, TheQueueMaxIsToldBeforeTheArrayCap) {
+TEST(CoreQuotaStage, TheQueueMaxIsToldBeforeTheArrayCap) {
   QueueSnapshot q = Queues().Array(0, 1, 1);
   QuotaGate gate(Busy(), q);
   EXPECT_EQ(gate.Refusal(PendingJobBuilder(1).Queue(1).Gpus(8).Array(0)),
