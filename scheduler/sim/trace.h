@@ -1,4 +1,4 @@
-// A job trace: the shared column format of ../shared/traces (job_id,
+// A job trace: the column format of tests/sim/data/sample-200.csv (job_id,
 // submit_time_s, num_gpus, duration_s, ...), read by header name. Columns
 // the simulator does not use are ignored; rows that cannot be understood are
 // an error naming the file and line (or, when asked, skipped and counted).
