@@ -15,6 +15,13 @@ section() { printf '\n==== %s ====\n' "$*"; }
 section "setup"
 scripts/setup.sh
 
+section "include directions"
+# Cheap, and a wrong-way include is clearer here than as a link error later.
+if ! scripts/check-includes.sh; then
+  echo "test.sh: an #include goes against the module layout (see above); fix the include or the rule" >&2
+  exit 1
+fi
+
 section "configure ($build_dir)"
 # The top-level CMakeLists.txt uses ccache by itself when it is installed.
 # shellcheck disable=SC2086
