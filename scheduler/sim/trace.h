@@ -6,13 +6,24 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/csv/csv.h"
 #include "muster/status.h"
 #include "muster/time.h"
-#include "scheduler/sim/csv.h"
 
 namespace muster::sim {
+
+// Traces and cluster files go through the shared CSV reader (common/csv),
+// with muster-sim's own wording of its errors ("trace.csv:17: expected 7
+// fields (as the header), found 5"). Blank lines are skipped.
+using CsvTable = csv::Table;
+using CsvRow = csv::Row;
+Result<CsvTable> ParseCsv(std::string_view text, const std::string& source);
+Result<CsvTable> ReadCsvFile(const std::string& path);
+// The whole file as bytes, or an IoError naming it.
+Result<std::string> ReadFileBytes(const std::string& path);
 
 struct TraceColumns {
   std::string id = "job_id";                   // optional: row number when absent
