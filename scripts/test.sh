@@ -4,6 +4,8 @@
 #   MUSTER_BUILD_DIR   build directory (default: build)
 #   MUSTER_JOBS        parallel compile jobs (default: nproc)
 #   MUSTER_CMAKE_ARGS  extra arguments for the configure step
+#   MUSTER_CHECKS=1    also run the checks CI runs (CI=true does too):
+#                      scripts/check-thread-safety.sh, a second configure
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,6 +33,15 @@ section "build (-j$jobs)"
 start=$(date +%s)
 cmake --build "$build_dir" -j "$jobs"
 echo "build took $(( $(date +%s) - start ))s"
+
+# A second configure (clang) and a few libraries: on in CI, opt-in locally.
+if [ "${CI:-}" = "true" ] || [ "${MUSTER_CHECKS:-}" = "1" ]; then
+  section "thread-safety analysis (clang)"
+  if ! scripts/check-thread-safety.sh; then
+    echo "test.sh: clang's -Wthread-safety found a lock problem (see above)" >&2
+    exit 1
+  fi
+fi
 
 section "test"
 start=$(date +%s)
