@@ -1,9 +1,10 @@
 // Policy-core benchmarks (issue 3): a full scheduling cycle at cluster scale
 // and single-job placement throughput.
 //
-// Job sizes follow the Philly trace's GPU-count mix (../shared/traces/README.md:
+// Job sizes follow the GPU-count mix of the whole Philly trace (its 82,247
+// jobs as Pollux pre-processed them; source in tests/sim/data/README.md):
 // 1 GPU 93.2 %, 2 GPUs 2.2 %, 4 GPUs 2.3 %, 8 GPUs 2.0 %, more than 8 0.4 %,
-// the last split over 16/32/64 as in the trace). Deterministic: fixed seed.
+// the last split over 16/32/64 as in the trace. Deterministic: fixed seed.
 #include <benchmark/benchmark.h>
 
 #include <random>

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libhowardhinnant-date-dev tzdata procps
   libcpp-httplib-dev python3
+  clang  # scripts/check-thread-safety.sh: -Wthread-safety is clang's
 )
 
 missing=()

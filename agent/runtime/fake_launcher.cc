@@ -5,7 +5,7 @@
 namespace muster::agent {
 
 Result<int32_t> FakeLauncher::Start(const ProcessSpec& spec) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (fail_next_) {
     std::string m = std::move(*fail_next_);
     fail_next_.reset();
@@ -19,7 +19,7 @@ Result<int32_t> FakeLauncher::Start(const ProcessSpec& spec) {
 }
 
 void FakeLauncher::SignalGroup(int32_t pgid, int sig) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   signals_.emplace_back(pgid, sig);
   auto it = running_.find(pgid);
   if (it == running_.end()) return;
@@ -30,38 +30,38 @@ void FakeLauncher::SignalGroup(int32_t pgid, int sig) {
 }
 
 std::vector<ProcessExit> FakeLauncher::Reap() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return std::exchange(ended_, {});
 }
 
 void FakeLauncher::FailNext(std::string message) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   fail_next_ = std::move(message);
 }
 
 void FakeLauncher::Exit(int32_t pid, int32_t exit_code, int32_t signal) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (running_.erase(pid) == 0) return;
   ended_.push_back({pid, signal == 0 ? exit_code : 0, signal});
 }
 
 void FakeLauncher::set_exit_on_signal(bool v) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   exit_on_signal_ = v;
 }
 
 std::vector<FakeLauncher::Started> FakeLauncher::started() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return started_;
 }
 
 std::vector<std::pair<int32_t, int>> FakeLauncher::signals() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return signals_;
 }
 
 bool FakeLauncher::IsRunning(int32_t pid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return running_.count(pid) > 0;
 }
 

@@ -1,13 +1,13 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "agent/runtime/launcher.h"
+#include "common/base/mutex.h"
 
 namespace muster::agent {
 
@@ -37,14 +37,15 @@ class FakeLauncher final : public Launcher {
   bool IsRunning(int32_t pid) const;
 
  private:
-  mutable std::mutex mu_;
-  int32_t next_pid_ = 1000;                       // guarded by mu_
-  std::vector<Started> started_;                  // guarded by mu_
-  std::map<int32_t, bool> running_;               // guarded by mu_
-  std::vector<ProcessExit> ended_;                // guarded by mu_
-  std::vector<std::pair<int32_t, int>> signals_;  // guarded by mu_
-  std::optional<std::string> fail_next_;          // guarded by mu_
-  bool exit_on_signal_ = false;                   // guarded by mu_
+  // State below is protected by mu_.
+  mutable Mutex mu_;
+  int32_t next_pid_ GUARDED_BY(mu_) = 1000;
+  std::vector<Started> started_ GUARDED_BY(mu_);
+  std::map<int32_t, bool> running_ GUARDED_BY(mu_);
+  std::vector<ProcessExit> ended_ GUARDED_BY(mu_);
+  std::vector<std::pair<int32_t, int>> signals_ GUARDED_BY(mu_);
+  std::optional<std::string> fail_next_ GUARDED_BY(mu_);
+  bool exit_on_signal_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace muster::agent

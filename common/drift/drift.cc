@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <string_view>
@@ -12,6 +13,18 @@ namespace muster::drift {
 namespace {
 
 constexpr int kMaxBins = 1000;
+
+std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+Result<CsvTable> WithDataRows(Result<csv::Table> table) {
+  if (!table.ok()) return table.status();
+  if (table->rows.empty()) return Status::InvalidArgument(table->source + ": no data rows, only a header");
+  return csv::ToColumns(std::move(table).value());
+}
 
 // One column of one file: the fields that hold a value, and how many do not.
 struct Sample {
@@ -137,6 +150,28 @@ ColumnDrift CompareColumn(const std::string& name, const std::vector<std::string
 }
 
 }  // namespace
+
+Result<CsvTable> ParseCsv(std::string_view text, std::string source) {
+  return WithDataRows(csv::Parse(text, std::move(source)));
+}
+
+Result<CsvTable> ReadCsvFile(const std::string& path) { return WithDataRows(csv::ReadFile(path)); }
+
+bool IsMissing(std::string_view field) {
+  std::string_view trimmed = TrimBlanks(field);
+  if (trimmed.size() > 4) return false;  // most values: no lower-case copy
+  std::string v = ToLower(trimmed);
+  return v.empty() || v == "na" || v == "nan" || v == "null";
+}
+
+std::optional<double> ParseFiniteNumber(std::string_view field) {
+  std::string_view s = TrimBlanks(field);
+  if (s.size() > 1 && s.front() == '+' && s[1] != '-') s.remove_prefix(1);
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
 
 const char* ColumnTypeName(ColumnType type) {
   return type == ColumnType::kNumeric ? "numeric" : "categorical";

@@ -9,13 +9,35 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "common/drift/csv.h"
+#include "common/csv/csv.h"
 #include "common/drift/stats.h"
 #include "muster/status.h"
 
 namespace muster::drift {
+
+// ---- the datasets: CSV files (common/csv), column by column -----------------
+
+using CsvTable = csv::ColumnTable;
+
+// Parses `text` (named `source` in messages), or InvalidArgument with
+// "SOURCE:LINE: reason" (common/csv); a file without data rows is an error
+// too, since there is nothing to compare.
+Result<CsvTable> ParseCsv(std::string_view text, std::string source);
+// Reads and parses the file at `path`. IoError when it cannot be read.
+Result<CsvTable> ReadCsvFile(const std::string& path);
+
+// ---- field values (spaces and tabs around a value are ignored) ----------------
+
+// A missing value: empty, NA, NaN or null, in any case.
+bool IsMissing(std::string_view field);
+// A finite number as std::from_chars reads it ("-1.5", "2e3"; a leading '+'
+// too), else nullopt ("inf", "1e999", "0x1F", "12 kg").
+std::optional<double> ParseFiniteNumber(std::string_view field);
+
+// ---- drift ------------------------------------------------------------------
 
 struct DriftOptions {
   // A column drifted when its PSI is at least this. The KS figures are

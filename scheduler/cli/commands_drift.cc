@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "common/drift/csv.h"
+#include "common/drift/drift.h"
 #include "scheduler/cli/commands.h"
 #include "scheduler/cli/format.h"
 #include "scheduler/cli/format_drift.h"

@@ -10,10 +10,10 @@ BoundedTaskQueue::~BoundedTaskQueue() { shutdown(); }
 
 void BoundedTaskQueue::enqueue(std::function<void()> fn) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!stopping_ && jobs_.size() < max_queued_) {
       jobs_.push_back(std::move(fn));
-      cv_.notify_one();
+      cv_.Signal();
       return;
     }
     ++ran_inline_;
@@ -23,18 +23,18 @@ void BoundedTaskQueue::enqueue(std::function<void()> fn) {
 
 void BoundedTaskQueue::shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
 }
 
 size_t BoundedTaskQueue::ran_inline() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return ran_inline_;
 }
 
@@ -42,8 +42,8 @@ void BoundedTaskQueue::Work() {
   while (true) {
     std::function<void()> fn;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && jobs_.empty()) cv_.Wait(&mu_);
       if (jobs_.empty()) return;  // stopping, and every queued connection served
       fn = std::move(jobs_.front());
       jobs_.pop_front();

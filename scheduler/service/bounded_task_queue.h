@@ -8,12 +8,12 @@
 // holds (or refuses) the rest.
 #include <httplib.h>
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "common/base/mutex.h"
 
 namespace muster::service {
 
@@ -33,12 +33,15 @@ class BoundedTaskQueue final : public httplib::TaskQueue {
  private:
   void Work();
 
-  const size_t max_queued_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  size_t ran_inline_ = 0;
+  const size_t max_queued_;  // constant after construction
+  // State below is protected by mu_.
+  mutable Mutex mu_;
+  CondVar cv_;  // jobs_ or stopping_ changed
+  std::deque<std::function<void()>> jobs_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  size_t ran_inline_ GUARDED_BY(mu_) = 0;
+  // Not guarded: only the constructor, shutdown() and the destructor touch
+  // it, and httplib calls all three on its listener thread.
   std::vector<std::thread> threads_;
 };
 

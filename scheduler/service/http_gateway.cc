@@ -3,7 +3,6 @@
 #include <httplib.h>
 
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -13,6 +12,7 @@
 
 #include "common/base/job_spec.h"
 #include "common/base/log.h"
+#include "common/base/mutex.h"
 #include "common/base/strings.h"
 #include "common/transport/zmq_util.h"
 #include "scheduler/service/bounded_task_queue.h"
@@ -79,8 +79,8 @@ struct HttpGateway::Impl {
   httplib::Server server;
   std::thread thread;
   int port = 0;
-  std::mutex mu;  // the client is one DEALER socket; httplib serves on several threads
-  transport::Client client;
+  Mutex mu;  // the client is one DEALER socket; httplib serves on several threads
+  transport::Client client GUARDED_BY(mu);
 
   Impl(const HttpOptions& o, const std::string& endpoint) : options(o), client(endpoint, o.musterd_timeout_ms) {}
 
@@ -99,7 +99,7 @@ struct HttpGateway::Impl {
   }
 
   Result<wire::Body> Call(const wire::Body& request) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     return client.Call(request);
   }
 

@@ -2,7 +2,6 @@
 
 #include <set>
 
-#include "scheduler/sim/csv.h"
 #include "scheduler/sim/trace.h"
 
 namespace muster::sim {
@@ -49,11 +48,11 @@ Result<std::vector<NodeSpec>> MakeCluster(const ClusterFlags& f) {
 Result<std::vector<NodeSpec>> LoadClusterFile(const std::string& path) {
   auto table = ReadCsvFile(path);
   if (!table.ok()) return table.status();
-  int name = table->Column("name"), gpus = table->Column("gpus");
+  int name = table->ColumnIndex("name"), gpus = table->ColumnIndex("gpus");
   if (name < 0 || gpus < 0)
     return Status::InvalidArgument(path +
                                    ": a cluster file needs columns name,gpus (and optionally rack,switch)");
-  int rack = table->Column("rack"), sw = table->Column("switch");
+  int rack = table->ColumnIndex("rack"), sw = table->ColumnIndex("switch");
   std::vector<NodeSpec> nodes;
   std::set<std::string> seen;
   for (const auto& row : table->rows) {

@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-#include "scheduler/sim/csv.h"
 #include "scheduler/sim/fifo_policy.h"
 #include "scheduler/sim/las_policy.h"
 #include "scheduler/sim/muster_policy.h"

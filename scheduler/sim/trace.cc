@@ -26,6 +26,34 @@ bool ParseNonNegative(const std::string& s, double* out) {
 
 namespace {
 
+// The messages muster-sim has always given (and its tests check).
+std::string SimWording(const csv::Error& e) {
+  switch (e.kind) {
+    case csv::ErrorKind::kCannotOpen:
+      return "cannot open '" + e.source + "': " + e.reason;
+    case csv::ErrorKind::kIsDirectory:
+      return "cannot read '" + e.source + "': a directory";
+    case csv::ErrorKind::kCannotRead:
+      return "cannot read '" + e.source + "': " + e.reason;
+    case csv::ErrorKind::kEmptyFile:
+      return e.Where() + ": empty file (expected a header row)";
+    case csv::ErrorKind::kUnnamedColumn:
+      return e.Where() + ": column " + std::to_string(e.column) + " of the header has no name";
+    case csv::ErrorKind::kDuplicateColumn:
+      return e.Where() + ": duplicate column '" + e.name + "'";
+    case csv::ErrorKind::kFieldCount:
+      return e.Where() + ": expected " + std::to_string(e.header_fields) + " fields (as the header), found " +
+             std::to_string(e.fields);
+    case csv::ErrorKind::kUnclosedQuote:
+      return e.Where() + ": unterminated quoted field (a '\"' is never closed)";
+    case csv::ErrorKind::kQuoteInUnquotedField:
+      return e.Where() + ": a quote inside an unquoted field";
+    case csv::ErrorKind::kTextAfterQuote:
+      return e.Where() + ": unexpected character after a closing quote";
+  }
+  return csv::DefaultWording(e);
+}
+
 // Seconds to µs with a bound that keeps every sum far from overflow
 // (100 years, as ParseDuration).
 constexpr double kMaxSeconds = 100.0 * 366 * 86400;
@@ -34,10 +62,18 @@ Duration ToMicros(double seconds) { return static_cast<Duration>(std::llround(se
 
 }  // namespace
 
+Result<CsvTable> ParseCsv(std::string_view text, const std::string& source) {
+  return csv::Parse(text, source, SimWording);
+}
+
+Result<CsvTable> ReadCsvFile(const std::string& path) { return csv::ReadFile(path, SimWording); }
+
+Result<std::string> ReadFileBytes(const std::string& path) { return csv::ReadFileBytes(path, SimWording); }
+
 Result<Trace> ParseTrace(const CsvTable& table, const std::string& source, const TraceColumns& columns,
                          bool skip_bad_rows) {
   auto require = [&](const std::string& name, const char* what) -> Result<int> {
-    int c = table.Column(name);
+    int c = table.ColumnIndex(name);
     if (c < 0)
       return Status::InvalidArgument(source + ": no column '" + name + "' (" + what +
                                      "); the header has: " + [&] {
@@ -53,10 +89,10 @@ Result<Trace> ParseTrace(const CsvTable& table, const std::string& source, const
   if (!gpus_col.ok()) return gpus_col.status();
   auto dur_col = require(columns.duration, "run time in seconds");
   if (!dur_col.ok()) return dur_col.status();
-  int id_col = columns.id.empty() ? -1 : table.Column(columns.id);
+  int id_col = columns.id.empty() ? -1 : table.ColumnIndex(columns.id);
   int team_col = -1, queue_col = -1;
   std::string team_name = columns.team;
-  if (team_name.empty() && columns.team_auto && table.Column("vc") >= 0) team_name = "vc";
+  if (team_name.empty() && columns.team_auto && table.ColumnIndex("vc") >= 0) team_name = "vc";
   if (!team_name.empty()) {
     auto c = require(team_name, "the team column asked for");
     if (!c.ok()) return c.status();
@@ -67,7 +103,7 @@ Result<Trace> ParseTrace(const CsvTable& table, const std::string& source, const
     if (!c.ok()) return c.status();
     queue_col = *c;
   }
-  int ts_col = columns.timestamp.empty() ? -1 : table.Column(columns.timestamp);
+  int ts_col = columns.timestamp.empty() ? -1 : table.ColumnIndex(columns.timestamp);
 
   Trace trace;
   trace.has_team = team_col >= 0;

@@ -1,4 +1,4 @@
-// A job trace: the shared column format of ../shared/traces (job_id,
+// A job trace: the column format of tests/sim/data/sample-200.csv (job_id,
 // submit_time_s, num_gpus, duration_s, ...), read by header name. Columns
 // the simulator does not use are ignored; rows that cannot be understood are
 // an error naming the file and line (or, when asked, skipped and counted).
@@ -6,13 +6,24 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/csv/csv.h"
 #include "muster/status.h"
 #include "muster/time.h"
-#include "scheduler/sim/csv.h"
 
 namespace muster::sim {
+
+// Traces and cluster files go through the shared CSV reader (common/csv),
+// with muster-sim's own wording of its errors ("trace.csv:17: expected 7
+// fields (as the header), found 5"). Blank lines are skipped.
+using CsvTable = csv::Table;
+using CsvRow = csv::Row;
+Result<CsvTable> ParseCsv(std::string_view text, const std::string& source);
+Result<CsvTable> ReadCsvFile(const std::string& path);
+// The whole file as bytes, or an IoError naming it.
+Result<std::string> ReadFileBytes(const std::string& path);
 
 struct TraceColumns {
   std::string id = "job_id";                   // optional: row number when absent

@@ -5,13 +5,13 @@
 // lost here too and a simulator run cannot look better than musterd.
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "common/proto/codec.h"
+#include "common/base/mutex.h"
 #include "common/base/overloaded.h"
 #include "scheduler/store/state_store.h"
 
@@ -42,24 +42,25 @@ class MemoryStore final : public StateStore {
   Result<std::vector<TriggerRecord>> Triggers(const std::string& model, size_t limit) override;
 
  private:
-  void ApplyPutJob(const Job& job);
+  void ApplyPutJob(const Job& job) REQUIRES(mu_);
 
-  // Guards everything below: the simulator is single-threaded, but tests of
-  // musterd may read from another thread, as RocksDB would allow.
-  std::mutex mu_;
-  std::map<JobId, std::string> active_;    // encoded Job, state not final
-  std::map<JobId, std::string> finished_;  // encoded Job, state final
-  std::map<std::string, std::string> nodes_;
-  std::map<JobId, std::vector<std::string>> events_;  // encoded, append order
-  std::map<std::string, std::string> queues_;          // encoded QueueSpec
-  std::map<std::string, std::string> meta_;
-  std::map<std::string, std::string> models_;  // encoded Model
-  std::map<std::string, std::map<uint64_t, std::string>> triggers_;  // model -> seq -> encoded
-  JobId next_job_id_ = 1;
+  // State below is protected by mu_: the simulator is single-threaded, but
+  // tests of musterd may read from another thread, as RocksDB would allow.
+  Mutex mu_;
+  std::map<JobId, std::string> active_ GUARDED_BY(mu_);    // encoded Job, state not final
+  std::map<JobId, std::string> finished_ GUARDED_BY(mu_);  // encoded Job, state final
+  std::map<std::string, std::string> nodes_ GUARDED_BY(mu_);
+  std::map<JobId, std::vector<std::string>> events_ GUARDED_BY(mu_);  // encoded, append order
+  std::map<std::string, std::string> queues_ GUARDED_BY(mu_);         // encoded QueueSpec
+  std::map<std::string, std::string> meta_ GUARDED_BY(mu_);
+  std::map<std::string, std::string> models_ GUARDED_BY(mu_);  // encoded Model
+  // model -> seq -> encoded
+  std::map<std::string, std::map<uint64_t, std::string>> triggers_ GUARDED_BY(mu_);
+  JobId next_job_id_ GUARDED_BY(mu_) = 1;
 };
 
 Result<RecoveredState> MemoryStore::Load(size_t recent_finished_limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   RecoveredState state;
   state.active_jobs.reserve(active_.size());
   for (const auto& [id, bytes] : active_) {
@@ -99,28 +100,36 @@ Status MemoryStore::Commit(const WriteSet& ws) {
   // Validation is the only way a commit can fail, and it runs before the first
   // change: all or nothing.
   MUSTER_RETURN_IF_ERROR(ws.Validate());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const WriteSet::Op& op : ws.ops()) {
+    // REQUIRES(mu_) on each lambda: they run with the lock above held, and
+    // the analysis checks a lambda as a function of its own.
     std::visit(Overloaded{
-                   [&](const WriteSet::PutJob& p) { ApplyPutJob(p.job); },
-                   [&](const WriteSet::PutNode& p) { nodes_[p.node.name] = wire::EncodeNode(p.node); },
-                   [&](const WriteSet::DeleteNode& p) { nodes_.erase(p.name); },
-                   [&](const WriteSet::AppendEvent& p) {
+                   [&](const WriteSet::PutJob& p) REQUIRES(mu_) { ApplyPutJob(p.job); },
+                   [&](const WriteSet::PutNode& p) REQUIRES(mu_) {
+                     nodes_[p.node.name] = wire::EncodeNode(p.node);
+                   },
+                   [&](const WriteSet::DeleteNode& p) REQUIRES(mu_) { nodes_.erase(p.name); },
+                   [&](const WriteSet::AppendEvent& p) REQUIRES(mu_) {
                      events_[p.event.job].push_back(wire::EncodeJobEvent(p.event));
                    },
-                   [&](const WriteSet::SetNextJobId& p) { next_job_id_ = p.next; },
-                   [&](const WriteSet::PutQueue& p) { queues_[p.queue.name] = wire::EncodeQueue(p.queue); },
-                   [&](const WriteSet::DeleteQueue& p) { queues_.erase(p.name); },
-                   [&](const WriteSet::PutMeta& p) { meta_[p.key] = p.value; },
-                   [&](const WriteSet::PutModel& p) { models_[p.model.spec.name] = wire::EncodeModel(p.model); },
-                   [&](const WriteSet::DeleteModel& p) {
+                   [&](const WriteSet::SetNextJobId& p) REQUIRES(mu_) { next_job_id_ = p.next; },
+                   [&](const WriteSet::PutQueue& p) REQUIRES(mu_) {
+                     queues_[p.queue.name] = wire::EncodeQueue(p.queue);
+                   },
+                   [&](const WriteSet::DeleteQueue& p) REQUIRES(mu_) { queues_.erase(p.name); },
+                   [&](const WriteSet::PutMeta& p) REQUIRES(mu_) { meta_[p.key] = p.value; },
+                   [&](const WriteSet::PutModel& p) REQUIRES(mu_) {
+                     models_[p.model.spec.name] = wire::EncodeModel(p.model);
+                   },
+                   [&](const WriteSet::DeleteModel& p) REQUIRES(mu_) {
                      models_.erase(p.name);
                      triggers_.erase(p.name);
                    },
-                   [&](const WriteSet::AppendTrigger& p) {
+                   [&](const WriteSet::AppendTrigger& p) REQUIRES(mu_) {
                      triggers_[p.trigger.model][p.trigger.seq] = wire::EncodeTrigger(p.trigger);
                    },
-                   [&](const WriteSet::DropTrigger& p) {
+                   [&](const WriteSet::DropTrigger& p) REQUIRES(mu_) {
                      if (auto it = triggers_.find(p.model); it != triggers_.end()) it->second.erase(p.seq);
                    },
                },
@@ -138,7 +147,7 @@ void MemoryStore::ApplyPutJob(const Job& job) {
 }
 
 Result<std::optional<Job>> MemoryStore::GetJob(JobId id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const char* where = "active";
   auto it = active_.find(id);
   if (it == active_.end()) {
@@ -152,7 +161,7 @@ Result<std::optional<Job>> MemoryStore::GetJob(JobId id) {
 }
 
 Result<std::vector<Job>> MemoryStore::ListFinished(const HistoryQuery& q) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<Job> jobs;
   // Newest first from just below `before`.
   auto end = q.before == 0 ? finished_.end() : finished_.lower_bound(q.before);
@@ -165,7 +174,7 @@ Result<std::vector<Job>> MemoryStore::ListFinished(const HistoryQuery& q) {
 }
 
 Result<std::vector<JobEvent>> MemoryStore::Events(JobId id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<JobEvent> events;
   auto it = events_.find(id);
   if (it == events_.end()) return events;
@@ -180,7 +189,7 @@ Result<std::vector<JobEvent>> MemoryStore::Events(JobId id) {
 }
 
 Result<std::vector<TriggerRecord>> MemoryStore::Triggers(const std::string& model, size_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<TriggerRecord> out;
   auto it = triggers_.find(model);
   if (it == triggers_.end()) return out;

@@ -32,7 +32,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +42,7 @@
 #include <vector>
 
 #include "common/base/log.h"
+#include "common/base/mutex.h"
 #include "common/proto/codec.h"
 #include "common/base/overloaded.h"
 #include "scheduler/store/state_store.h"
@@ -280,28 +280,31 @@ class RocksDbStore final : public StateStore {
     JobId lo = kNoJob, hi = kNoJob;
     bool contains(JobId id) const { return id >= lo && id < hi; }
   };
-  Status AddEvent(const JobEvent& ev, const FreshIds& fresh, rocksdb::WriteBatch* batch, SeqMap* staged);
-  Result<uint64_t> NextSeq(JobId id, const FreshIds& fresh, const SeqMap& staged);
+  Status AddEvent(const JobEvent& ev, const FreshIds& fresh, rocksdb::WriteBatch* batch, SeqMap* staged)
+      REQUIRES(commit_mu_);
+  Result<uint64_t> NextSeq(JobId id, const FreshIds& fresh, const SeqMap& staged) REQUIRES(commit_mu_);
   Result<uint64_t> RecoverNextSeq(JobId id);
   Result<std::optional<Job>> GetJobAt(const rocksdb::ReadOptions& options, const std::string& key,
                                       std::string (*key_of)(const Job&));
 
+  // Constant after construction.
   const std::unique_ptr<rocksdb::DB> db_;
   const std::string path_;
   rocksdb::WriteOptions write_options_;
 
   // Serializes Commit: the next-sequence cache must match what is on disk.
-  std::mutex commit_mu_;
-  // Next event sequence of jobs that got events since open (guarded by
-  // commit_mu_). A job's entry is dropped when it finishes, so the map holds
-  // about the active jobs; a miss is recovered from disk (RecoverNextSeq).
-  std::unordered_map<JobId, uint64_t> next_seq_;
+  // State below is protected by commit_mu_.
+  Mutex commit_mu_;
+  // Next event sequence of jobs that got events since open. A job's entry
+  // is dropped when it finishes, so the map holds about the active jobs; a
+  // miss is recovered from disk (RecoverNextSeq).
+  std::unordered_map<JobId, uint64_t> next_seq_ GUARDED_BY(commit_mu_);
   // The next job id on disk, once known (Load, then every commit that sets
-  // it; guarded by commit_mu_). Ids from it up to a batch's new next id are
-  // that batch's fresh jobs, whose first event needs no seek: at 30,000
-  // submits/s those seeks cost a sixth of musterd's time, reading and
-  // decompressing index blocks of files just flushed.
-  std::optional<JobId> durable_next_job_id_;
+  // it). Ids from it up to a batch's new next id are that batch's fresh
+  // jobs, whose first event needs no seek: at 30,000 submits/s those seeks
+  // cost a sixth of musterd's time, reading and decompressing index blocks
+  // of files just flushed.
+  std::optional<JobId> durable_next_job_id_ GUARDED_BY(commit_mu_);
 };
 
 Result<RecoveredState> RocksDbStore::Load(size_t recent_finished_limit) {
@@ -387,7 +390,7 @@ Result<RecoveredState> RocksDbStore::Load(size_t recent_finished_limit) {
     }
   }
   {
-    std::lock_guard<std::mutex> lock(commit_mu_);
+    MutexLock lock(&commit_mu_);
     durable_next_job_id_ = std::max(durable_next_job_id_.value_or(kNoJob), fresh_from);
   }
   return state;
@@ -397,7 +400,7 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
   if (ws.empty()) return Status::Ok();
   MUSTER_RETURN_IF_ERROR(ws.Validate());
 
-  std::lock_guard<std::mutex> lock(commit_mu_);
+  MutexLock lock(&commit_mu_);
   std::optional<JobId> batch_next;
   for (const WriteSet::Op& op : ws.ops())
     if (const auto* p = std::get_if<WriteSet::SetNextJobId>(&op)) batch_next = p->next;
@@ -420,7 +423,10 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
                          rs = batch.Delete(NodeKey(p.name));
                          return Status::Ok();
                        },
-                       [&](const WriteSet::AppendEvent& p) { return AddEvent(p.event, fresh, &batch, &staged); },
+                       // Under the lock above (a lambda is analysed on its own).
+                       [&](const WriteSet::AppendEvent& p) REQUIRES(commit_mu_) {
+                         return AddEvent(p.event, fresh, &batch, &staged);
+                       },
                        [&](const WriteSet::SetNextJobId& p) {
                          rs = batch.Put(std::string(kNextJobIdKey), std::to_string(p.next));
                          return Status::Ok();

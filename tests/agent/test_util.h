@@ -6,37 +6,19 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include "tests/support/temp_dir.h"
+
 namespace muster::agent::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/muster-agent-test-XXXXXX";
-    char* made = mkdtemp(tmpl.data());
-    if (made) path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+// The tests' one temp-dir helper (tests/support/temp_dir.h), under the name
+// the agent tests use.
+using ::muster::testing::TempDir;
 
 // Polls `cond` every 10 ms for at most `timeout_ms`.
 inline bool WaitUntil(const std::function<bool()>& cond, int timeout_ms) {

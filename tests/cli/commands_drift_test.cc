@@ -4,7 +4,6 @@
 #include "scheduler/cli/commands_drift.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "scheduler/cli/commands.h"
 #include "scheduler/cli/drift_args.h"
 #include "scheduler/cli/format_drift.h"
+#include "tests/support/temp_dir.h"
 
 namespace muster::cli {
 namespace {
@@ -28,16 +28,9 @@ constexpr const char* kCurrent = "x,c\n1,b\n1,a\n1,b\n1,a\n1,b\n2,a\n2,b\n2,a\n2
 
 class DriftCheckTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "muster-drift-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Writes `text` to a file in the test's directory and returns its path.
   std::string File(const std::string& name, const std::string& text) {
-    std::string path = (dir_ / name).string();
+    std::string path = dir_.Sub(name);
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }
@@ -64,7 +57,7 @@ class DriftCheckTest : public ::testing::Test {
     return args;
   }
 
-  std::filesystem::path dir_;
+  muster::testing::TempDir dir_{"muster-drift"};
   std::ostringstream out_, err_;
   ManualClock clock_{1'800'000'000 * kSecond};
   bool connected_ = false;
@@ -182,7 +175,7 @@ TEST_F(DriftCheckTest, BadInputIsExitTwo) {
   for (const BadInput& bad : cases) {
     out_.str("");
     err_.str("");
-    std::string ref = (dir_ / "ref.csv").string();
+    std::string ref = dir_.Sub("ref.csv");
     std::filesystem::remove(ref);
     if (bad.reference) File("ref.csv", bad.reference);
     std::string cur = File("cur.csv", kCurrent);

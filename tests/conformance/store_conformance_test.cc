@@ -3,7 +3,6 @@
 // from the store is pinned here; a backend that passes is interchangeable.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "muster/status.h"
 #include "muster/types.h"
 #include "scheduler/store/state_store.h"
+#include "tests/support/temp_dir.h"
 
 namespace muster::store {
 namespace {
@@ -123,29 +123,8 @@ T Unwrap(Result<T> r, const char* what) {
   return r.ok() ? std::move(r).value() : T{};
 }
 
-// ---------------------------------------------------------------------------
 // A fresh directory per test under $TMPDIR (or /tmp), removed afterwards.
-
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/muster-store-XXXXXX";
-    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  bool ok() const { return !path_.empty(); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::muster::testing::TempDir;
 
 // ---------------------------------------------------------------------------
 // Backends. kDurable: the store survives a close and an open of its directory.
@@ -173,10 +152,7 @@ struct BackendNames {
 template <typename Backend>
 class StoreConformanceTest : public ::testing::Test {
  public:  // the helpers serve free functions (Observe) as well as test bodies
-  void SetUp() override {
-    ASSERT_TRUE(dir_.ok()) << "mkdtemp failed";
-    ASSERT_NO_FATAL_FAILURE(Open());
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(Open()); }
   void TearDown() override { store_.reset(); }  // close before TempDir removes the files
 
   // A restart of musterd: a durable backend is closed and opened again on
@@ -217,7 +193,7 @@ class StoreConformanceTest : public ::testing::Test {
     store_ = std::move(r).value();
   }
 
-  TempDir dir_;
+  TempDir dir_{"muster-store"};
   std::unique_ptr<StateStore> store_;
 };
 
@@ -778,10 +754,9 @@ TYPED_TEST(StoreConformanceTest, ReopenGivesBackExactlyWhatWasCommitted) {
 
 class RocksDbStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(dir_.ok()) << "mkdtemp failed"; }
   std::string Path(const std::string& leaf) const { return dir_.path() + "/" + leaf; }
 
-  TempDir dir_;
+  TempDir dir_{"muster-store"};
 };
 
 TEST_F(RocksDbStoreTest, SecondOpenOfTheSameDirectoryIsALockError) {

@@ -493,7 +493,7 @@ TEST_F(IntegrationOneNodeStart, ItsNodeGetsReserveAndCommitTogetherAndARefusalRe
   reg.node.gpus[1].index = 1;
   ASSERT_NO_FATAL_FAILURE(RegisterRawNode(raw, reg));
 
-  int64_t id = cluster().Submit({"--gpus", "2", "--max-restarts", "1"}, Sh("true"));
+  const JobId id = static_cast<JobId>(cluster().Submit({"--gpus", "2", "--max-restarts", "1"}, Sh("true")));
   auto reserve = raw.ReceiveA<wire::ReserveRanks>(Millis(10000));
   ASSERT_TRUE(reserve) << cluster().Diagnostics();
   EXPECT_EQ(reserve->launch.job, id);

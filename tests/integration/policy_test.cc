@@ -270,8 +270,9 @@ TEST_F(IntegrationPolicy, CancellingAnArrayCancelsItsTasks) {
   EXPECT_EQ(StateOf(a), "CANCELLED") << a.dump(2);
   Json jobs = cluster().Jobs();
   for (const auto& j : jobs)
-    if (j.contains("array_job") && j["array_job"].is_number() && j["array_job"].get<int64_t>() == array)
+    if (j.contains("array_job") && j["array_job"].is_number() && j["array_job"].get<int64_t>() == array) {
       EXPECT_EQ(StateOf(j), "CANCELLED") << j.dump(2);
+    }
 }
 
 // Array tasks are named the Slurm way, N_T, wherever a job id goes: in

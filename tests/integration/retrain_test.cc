@@ -157,7 +157,9 @@ TEST_F(IntegrationRetrain, ABurstOfAThousandConcurrentTriggersSubmitsExactlyOneR
   for (const Json& t : model["recent_triggers"]) {
     seqs.insert(t["seq"].get<uint64_t>());
     EXPECT_EQ(t["source"], "test");
-    if (t["outcome"] == "coalesced") EXPECT_EQ(t["job"], jobs[0]["id"]);
+    if (t["outcome"] == "coalesced") {
+      EXPECT_EQ(t["job"], jobs[0]["id"]);
+    }
   }
   EXPECT_EQ(seqs.size(), static_cast<size_t>(kClients * kPerClient)) << "sequence numbers are unique";
 }

@@ -6,10 +6,11 @@
 
 #include <array>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -33,12 +34,6 @@ Outcome RunSim(const std::string& args) {
 
 class SimCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/muster-sim-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& name, const std::string& text) {
     std::string path = dir_ + "/" + name;
     std::ofstream(path) << text;
@@ -50,7 +45,8 @@ class SimCli : public ::testing::Test {
     ss << in.rdbuf();
     return ss.str();
   }
-  std::string dir_;
+  muster::testing::TempDir tmp_{"muster-sim-test"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(SimCli, HelpAndUsageErrors) {

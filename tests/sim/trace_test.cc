@@ -7,7 +7,6 @@
 
 #include "common/base/strings.h"
 #include "scheduler/sim/cluster_spec.h"
-#include "scheduler/sim/csv.h"
 #include "scheduler/sim/sha256.h"
 #include "scheduler/sim/sim_args.h"
 #include "scheduler/sim/workload.h"

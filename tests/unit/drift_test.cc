@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "common/drift/csv.h"
 #include "common/drift/stats.h"
 
 namespace muster::drift {
