@@ -23,6 +23,7 @@ rules='
 include/muster/   only   <std> muster/
 common/base/      only   muster/ common/base/
 scheduler/core/   only   muster/ common/base/ scheduler/core/
+scheduler/input/  only   muster/ common/base/ common/timewin/ scheduler/core/ scheduler/input/
 scheduler/store/  never  scheduler/core/ scheduler/service/ scheduler/sim/ scheduler/cli/ agent/
 scheduler/sim/    never  scheduler/service/ scheduler/store/rocksdb scheduler/cli/ agent/
 scheduler/cli/    never  scheduler/core/ scheduler/store/ scheduler/service/ scheduler/sim/ agent/

@@ -117,6 +117,8 @@ class GangAttempt {
   const std::optional<JobState>& ending() const { return ending_; }
   bool requeue() const { return requeue_; }
   int32_t exit_code() const { return exit_code_; }
+  // Why the attempt is being torn down; empty while it is not.
+  const std::string& failure() const { return failure_; }
   // Valid in kEnded.
   const GangEnd& end() const { return end_; }
 

@@ -156,7 +156,6 @@ void GangCoordinator::TearDown(JobEntry& e, JobState ending, bool requeue, const
   }
   GangActions actions;
   e.gang->TearDown(ending, requeue, why, &actions);
-  if (ending == JobState::kCancelled || !e.job.ending) MLOG(Info) << "job " << e.job.id << ": tearing down the gang: " << why;
   Apply(e, actions);
 }
 
@@ -164,6 +163,8 @@ void GangCoordinator::Apply(JobEntry& e, const GangActions& actions) {
   Job& j = e.job;
   const GangAttempt& g = *e.gang;
   // The job record persists what a restarted musterd needs of the attempt.
+  if (j.ending != g.ending() && g.ending())
+    MLOG(Info) << "job " << j.id << " attempt " << j.attempt << ": tearing down the gang: " << g.failure();
   if (j.gang_phase != g.phase() || j.ending != g.ending() || j.requeue_on_end != g.requeue() ||
       j.exit_code != g.exit_code()) {
     j.gang_phase = g.phase();
