@@ -76,14 +76,11 @@ int main(int argc, char** argv) {
      "address other nodes reach this one at (MASTER_ADDR when it hosts rank 0)")
     ("heartbeat-ms", po::value<int>()->default_value(0),
      "heartbeat interval in ms; 0: the interval musterd asks for (1000)")
-    ("reserve-ttl-ms", po::value<int>()->default_value(30000),
+    ("reserve-ttl-ms", po::value<int>()->default_value(agent::AgentOptions{}.reserve_ttl_ms),
      "drop a gang reservation that musterd neither committed nor aborted within this many ms "
      "(keep it above musterd's --reserve-timeout); a later commit is refused")
-    ("test-delay-start-report-ms", po::value<int>()->default_value(0),
-     "TEST ONLY, never in production: hold each rank's \"started\" report this many ms, so "
-     "integration tests can keep a gang in musterd's start barrier with its ranks running")
     ("config", po::value<std::string>(), "config file (key = value; the command line wins)")
-    ("log-level", po::value<std::string>()->default_value("info"), "debug|info|warning|error");
+    ("log-level", po::value<std::string>()->default_value(LogLevelName(LogLevel::kInfo)), "debug|info|warning|error");
   // clang-format on
   po::variables_map vm;
   switch (config::ParseCommandLine(
@@ -125,11 +122,6 @@ int main(int argc, char** argv) {
   if (opt.heartbeat_ms < 0) return Usage("--heartbeat-ms must be >= 0");
   opt.reserve_ttl_ms = vm["reserve-ttl-ms"].as<int>();
   if (opt.reserve_ttl_ms <= 0) return Usage("--reserve-ttl-ms must be > 0");
-  opt.test_delay_start_report_ms = vm["test-delay-start-report-ms"].as<int>();
-  if (opt.test_delay_start_report_ms < 0) return Usage("--test-delay-start-report-ms must be >= 0");
-  if (opt.test_delay_start_report_ms > 0)
-    MLOG(Warning) << "--test-delay-start-report-ms " << opt.test_delay_start_report_ms
-                  << ": rank start reports are held (a test-only setting)";
   opt.work_dir = vm.count("work-dir") ? vm["work-dir"].as<std::string>() : DefaultWorkDir(opt.node_name);
 
   // Block the signals we read through signalfds before any thread exists, so

@@ -80,8 +80,15 @@ Result<std::unique_ptr<AgentService>> AgentService::Create(AgentOptions options,
   }
 }
 
+namespace {
+const Clock& ClockOf(const AgentOptions& o) {
+  static const SystemClock kSystem;
+  return o.clock ? *o.clock : kSystem;
+}
+}  // namespace
+
 AgentService::AgentService(AgentOptions options, std::vector<GpuInfo> gpus, Launcher& launcher)
-    : opt_(std::move(options)), gpus_(std::move(gpus)), launcher_(launcher) {
+    : opt_(std::move(options)), clock_(ClockOf(opt_)), gpus_(std::move(gpus)), launcher_(launcher) {
   sock_ = transport::MakeDealer(ctx_, opt_.scheduler_endpoint);
 }
 
@@ -111,8 +118,9 @@ void AgentService::SendRegister() {
   reg.running = ranks_.RunningRefs();
   reg.exited = ranks_.Unacked();
   for (const auto& [key, r] : reservations_) reg.reserved.push_back({key.first, key.second});
-  const int64_t now = MonotonicMs();
+  const int64_t now = NowMs();
   ranks_.MarkAllSent(now);
+  RearmRankTable();
   register_pending_ = true;
   last_register_ms_ = now;
   MLOG(Info) << "registering with " << opt_.scheduler_endpoint << " (" << gpus_.size() << " GPUs, "
@@ -173,7 +181,7 @@ void AgentService::HandleRegisterReply(const wire::RegisterReply& m) {
   register_pending_ = false;
   if (m.heartbeat_interval_ms > 0)
     musterd_heartbeat_ms_ = std::clamp(m.heartbeat_interval_ms, kMinHeartbeatMs, kMaxHeartbeatMs);
-  const int64_t now = MonotonicMs();
+  const int64_t now = NowMs();
   for (const auto& ref : m.kill) {
     // musterd does not want it: kill it and report nothing about it.
     ranks_.Ack(ref);
@@ -182,6 +190,7 @@ void AgentService::HandleRegisterReply(const wire::RegisterReply& m) {
       launcher_.SignalGroup(pid, SIGTERM);
     }
   }
+  RearmRankTable();
   MLOG(Info) << "registered with " << opt_.scheduler_endpoint << " (heartbeat every " << HeartbeatIntervalMs()
              << " ms)";
   if (!ever_registered_) {
@@ -197,7 +206,7 @@ void AgentService::HandleError(const wire::Error& m) {
   }
   // Several heartbeats sent while musterd did not know us are all answered
   // with kNotRegistered: one Register for them is enough.
-  if (register_pending_ && MonotonicMs() - last_register_ms_ < kRegisterRetryMs) return;
+  if (register_pending_ && NowMs() - last_register_ms_ < kRegisterRetryMs) return;
   MLOG(Info) << "musterd does not know this node: registering again";
   SendRegister();
 }
@@ -255,7 +264,7 @@ void AgentService::HandleLaunch(const wire::LaunchRanks& m) {
     }
     ranks_.AddRunning(refs[i], *pids[i]);
     MLOG(Info) << "started " << RefText(refs[i]) << " as pid " << *pids[i];
-    ReportStarted(wire::RankStarted{refs[i], *pids[i]});
+    Send(wire::RankStarted{refs[i], *pids[i]});
   }
 }
 
@@ -315,7 +324,10 @@ void AgentService::HandleReserve(uint64_t request_id, const wire::LaunchRanks& m
     Send(reply, request_id);
     return;
   }
-  reservations_[key] = Reservation{m, MonotonicMs() + opt_.reserve_ttl_ms};
+  const uint64_t serial = next_reservation_serial_++;
+  reservations_[key] = Reservation{m, serial};
+  reservation_of_serial_[serial] = key;
+  timers_.Arm(AgentTimer::kReservation, serial, NowMs() + opt_.reserve_ttl_ms);
   MLOG(Info) << "reserved job " << m.job << " attempt " << m.attempt << ": " << m.ranks.size() << " ranks";
   Send(reply, request_id);
 }
@@ -338,6 +350,8 @@ void AgentService::HandleCommit(const wire::GangRef& g) {
     return;
   }
   wire::LaunchRanks launch = std::move(it->second.launch);
+  timers_.Disarm(AgentTimer::kReservation, it->second.serial);
+  reservation_of_serial_.erase(it->second.serial);
   reservations_.erase(it);
   std::vector<int32_t> gpus;
   for (const auto& r : launch.ranks) gpus.insert(gpus.end(), r.gpus.begin(), r.gpus.end());
@@ -347,20 +361,26 @@ void AgentService::HandleCommit(const wire::GangRef& g) {
 }
 
 void AgentService::DropReservation(const wire::GangRef& g, const std::string& why) {
-  if (reservations_.erase({g.job, g.attempt}))
-    MLOG(Info) << "dropped the reservation of job " << g.job << " attempt " << g.attempt << ": " << why;
+  auto it = reservations_.find({g.job, g.attempt});
+  if (it == reservations_.end()) return;
+  timers_.Disarm(AgentTimer::kReservation, it->second.serial);
+  reservation_of_serial_.erase(it->second.serial);
+  reservations_.erase(it);
+  MLOG(Info) << "dropped the reservation of job " << g.job << " attempt " << g.attempt << ": " << why;
 }
 
 void AgentService::HandleKill(const wire::KillJob& m) {
   for (auto it = reservations_.begin(); it != reservations_.end();) {
     if (it->first.first == m.job && (m.attempt == 0 || it->first.second == m.attempt)) {
       MLOG(Info) << "dropped the reservation of job " << m.job << " attempt " << it->first.second << ": killed";
+      timers_.Disarm(AgentTimer::kReservation, it->second.serial);
+      reservation_of_serial_.erase(it->second.serial);
       it = reservations_.erase(it);
     } else {
       ++it;
     }
   }
-  const int64_t now = MonotonicMs();
+  const int64_t now = NowMs();
   for (int32_t pid : ranks_.TerminateJob(m.job, m.attempt, now, m.grace_ms)) {
     const RankEntry* e = ranks_.FindByPid(pid);
     MLOG(Info) << "SIGTERM to " << (e ? RefText(e->ref) : "?") << " (pid " << pid << "), SIGKILL in "
@@ -368,7 +388,8 @@ void AgentService::HandleKill(const wire::KillJob& m) {
     launcher_.SignalGroup(pid, SIGTERM);
   }
   // grace_ms <= 0: SIGKILL now rather than at the next turn.
-  RunTimers(now);
+  RearmRankTable();
+  if (m.grace_ms <= 0) OnTimer(AgentTimer::kRankTable, 0, now);
 }
 
 bool AgentService::JobReservedHere(JobId job) const {
@@ -400,31 +421,9 @@ void AgentService::HandleReadLog(uint64_t request_id, const wire::ReadLog& m) {
 
 // ------------------------------------------------------- processes, timers
 
-void AgentService::ReportStarted(const wire::RankStarted& started) {
-  if (opt_.test_delay_start_report_ms <= 0) {
-    Send(started);
-    return;
-  }
-  MLOG(Info) << "holding the start report of " << RefText(started.ref) << " for "
-             << opt_.test_delay_start_report_ms << " ms (--test-delay-start-report-ms)";
-  held_start_reports_.push_back({started, MonotonicMs() + opt_.test_delay_start_report_ms});
-}
-
-void AgentService::SendHeldStartReports(int64_t now_ms, const wire::RankRef* ref) {
-  for (auto it = held_start_reports_.begin(); it != held_start_reports_.end();) {
-    if (it->due_ms <= now_ms || (ref && it->report.ref == *ref)) {
-      Send(it->report);
-      it = held_start_reports_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
 void AgentService::ReportExit(const wire::RankExit& exit) {
-  // A rank is reported started before it is reported gone, held or not.
-  if (!held_start_reports_.empty()) SendHeldStartReports(MonotonicMs(), &exit.ref);
-  ranks_.AddUnacked(exit, MonotonicMs());
+  ranks_.AddUnacked(exit, NowMs());
+  RearmRankTable();
   ++exits_reported_;
   Send(wire::RankExited{exit});
 }
@@ -454,28 +453,39 @@ int64_t AgentService::HeartbeatIntervalMs() const {
   return opt_.heartbeat_ms > 0 ? opt_.heartbeat_ms : musterd_heartbeat_ms_;
 }
 
-void AgentService::RunTimers(int64_t now_ms) {
-  for (auto it = reservations_.begin(); it != reservations_.end();) {
-    if (it->second.expires_ms > now_ms) {
-      ++it;
-      continue;
+void AgentService::RearmRankTable() {
+  std::optional<int64_t> next = ranks_.NextKillDeadline();
+  if (auto r = ranks_.NextResend(opt_.resend_ms); r && (!next || *r < *next)) next = r;
+  if (next) timers_.Arm(AgentTimer::kRankTable, 0, *next);
+  else timers_.Disarm(AgentTimer::kRankTable, 0);
+}
+
+void AgentService::OnTimer(AgentTimer kind, uint64_t id, int64_t now_ms) {
+  switch (kind) {
+    case AgentTimer::kHeartbeat:
+      Send(MakeHeartbeat(now_ms));
+      timers_.Arm(AgentTimer::kHeartbeat, 0, now_ms + HeartbeatIntervalMs());
+      return;
+    case AgentTimer::kReservation: {
+      auto key = reservation_of_serial_.find(id);
+      if (key == reservation_of_serial_.end()) return;
+      MLOG(Warning) << "dropped the reservation of job " << key->second.first << " attempt " << key->second.second
+                    << ": not committed within " << opt_.reserve_ttl_ms << " ms";
+      reservations_.erase(key->second);
+      reservation_of_serial_.erase(key);
+      return;
     }
-    MLOG(Warning) << "dropped the reservation of job " << it->first.first << " attempt " << it->first.second
-                  << ": not committed within " << opt_.reserve_ttl_ms << " ms";
-    it = reservations_.erase(it);
-  }
-  if (!held_start_reports_.empty()) SendHeldStartReports(now_ms);
-  for (int32_t pid : ranks_.TakeDueKills(now_ms)) {
-    MLOG(Info) << "SIGKILL to pid " << pid << " (grace over)";
-    launcher_.SignalGroup(pid, SIGKILL);
-  }
-  for (const auto& exit : ranks_.TakeDueResends(now_ms, opt_.resend_ms)) {
-    MLOG(Debug) << "re-sending exit of " << RefText(exit.ref);
-    Send(wire::RankExited{exit});
-  }
-  if (now_ms >= next_heartbeat_ms_) {
-    Send(MakeHeartbeat(now_ms));
-    next_heartbeat_ms_ = now_ms + HeartbeatIntervalMs();
+    case AgentTimer::kRankTable:
+      for (int32_t pid : ranks_.TakeDueKills(now_ms)) {
+        MLOG(Info) << "SIGKILL to pid " << pid << " (grace over)";
+        launcher_.SignalGroup(pid, SIGKILL);
+      }
+      for (const auto& exit : ranks_.TakeDueResends(now_ms, opt_.resend_ms)) {
+        MLOG(Debug) << "re-sending exit of " << RefText(exit.ref);
+        Send(wire::RankExited{exit});
+      }
+      RearmRankTable();
+      return;
   }
 }
 
@@ -505,15 +515,6 @@ wire::Heartbeat AgentService::MakeHeartbeat(int64_t now_ms) {
   return hb;
 }
 
-int64_t AgentService::NextTimerMs() const {
-  int64_t next = next_heartbeat_ms_;
-  if (auto t = ranks_.NextKillDeadline()) next = std::min(next, *t);
-  if (auto t = ranks_.NextResend(opt_.resend_ms)) next = std::min(next, *t);
-  for (const auto& [key, r] : reservations_) next = std::min(next, r.expires_ms);
-  for (const auto& h : held_start_reports_) next = std::min(next, h.due_ms);
-  return next;
-}
-
 std::string AgentService::LogPath(JobId job, int32_t rank) const {
   return (fs::path(opt_.work_dir) / "logs" / std::to_string(job) / ("rank-" + std::to_string(rank) + ".log"))
       .string();
@@ -521,7 +522,7 @@ std::string AgentService::LogPath(JobId job, int32_t rank) const {
 
 Status AgentService::Run() {
   SendRegister();
-  next_heartbeat_ms_ = MonotonicMs() + HeartbeatIntervalMs();
+  timers_.Arm(AgentTimer::kHeartbeat, 0, NowMs() + HeartbeatIntervalMs());
   while (true) {
     zmq::pollitem_t items[3] = {{sock_.handle(), 0, ZMQ_POLLIN, 0}};
     int n = 1;
@@ -533,7 +534,7 @@ Status AgentService::Run() {
       stop_index = n;
       items[n++] = {nullptr, opt_.stop_fd, ZMQ_POLLIN, 0};
     }
-    const int64_t timeout = std::clamp<int64_t>(NextTimerMs() - MonotonicMs(), 0, kMaxPollMs);
+    const int64_t timeout = std::clamp<int64_t>(timers_.NextDue().value_or(INT64_MAX) - NowMs(), 0, kMaxPollMs);
     try {
       zmq::poll(items, n, std::chrono::milliseconds(timeout));
     } catch (const zmq::error_t& e) {
@@ -550,21 +551,22 @@ Status AgentService::Run() {
       HandleIncoming(in->payload, in->extra_frames);
     }
     ReapExits();
-    RunTimers(MonotonicMs());
+    const int64_t now = NowMs();
+    while (auto key = timers_.PopDue(now)) OnTimer(key->kind, key->id, now);
   }
 }
 
 void AgentService::Shutdown() {
-  const int64_t start = MonotonicMs();
+  const int64_t start = NowMs();
   MLOG(Info) << "shutting down: stopping " << ranks_.running_count() << " ranks";
   for (int32_t pid : ranks_.TerminateAll(start, opt_.shutdown_grace_ms)) launcher_.SignalGroup(pid, SIGTERM);
   const uint64_t reported_before = exits_reported_;
   const int64_t give_up = start + opt_.shutdown_grace_ms + 1000;
-  while (ranks_.running_count() > 0 && MonotonicMs() < give_up) {
+  while (ranks_.running_count() > 0 && NowMs() < give_up) {
     pollfd pfd{launcher_.wake_fd(), POLLIN, 0};
     ::poll(&pfd, launcher_.wake_fd() >= 0 ? 1 : 0, 20);
     ReapExits();
-    for (int32_t pid : ranks_.TakeDueKills(MonotonicMs())) launcher_.SignalGroup(pid, SIGKILL);
+    for (int32_t pid : ranks_.TakeDueKills(NowMs())) launcher_.SignalGroup(pid, SIGKILL);
   }
   if (ranks_.running_count() > 0) {
     MLOG(Warning) << ranks_.running_count() << " ranks did not exit after SIGKILL";

@@ -1,7 +1,8 @@
 // muster-agent's event loop (docs/protocol.md, "Agent <-> musterd"): one
 // thread polls the DEALER to musterd, the launcher's child-exit fd and a stop
-// fd, and runs timers (heartbeat, SIGKILL deadlines, exit re-sends) off a
-// monotonic clock.
+// fd, and runs its named timers (heartbeat, reservation expiry, the rank
+// table's SIGKILL deadlines and exit re-sends) off the injected clock's
+// monotonic reading (docs/architecture.md "Time").
 #pragma once
 
 #include <functional>
@@ -13,6 +14,8 @@
 
 #include "agent/core/rank_table.h"
 #include "agent/runtime/launcher.h"
+#include "common/base/clock.h"
+#include "common/base/timer_queue.h"
 #include "common/proto/messages.h"
 #include "muster/status.h"
 #include "muster/types.h"
@@ -45,11 +48,15 @@ struct AgentOptions {
   // A gang reservation (ReserveRanks) not committed or aborted this long is
   // dropped by the agent itself (musterd gone, or it forgot).
   int reserve_ttl_ms = 30000;
-  // TEST ONLY (muster-agent --test-delay-start-report-ms): > 0 holds every
-  // RankStarted this long, so tests can put a gang in the start barrier with
-  // its ranks running but not yet reported. A rank's held report still goes
-  // out before its exit. Never set in production: it only delays RUNNING.
-  int test_delay_start_report_ms = 0;
+  // Time; null: the system clock.
+  const Clock* clock = nullptr;
+};
+
+// Every deadline of the agent's loop, by name.
+enum class AgentTimer : uint8_t {
+  kHeartbeat,    // id 0: the next heartbeat (with a GPU sample when one is due)
+  kReservation,  // id: the reservation's serial; it expires uncommitted
+  kRankTable,    // id 0: the rank table's next SIGKILL or exit re-send
 };
 
 class AgentService {
@@ -90,12 +97,10 @@ class AgentService {
   void ReportExit(const wire::RankExit& exit);
   // A rank that never ran: exit 127 with the reason, also in its log.
   void ReportFailedStart(const wire::RankRef& ref, const std::string& error);
-  // RankStarted now, or held (test_delay_start_report_ms) until due.
-  void ReportStarted(const wire::RankStarted& started);
-  // Sends the held RankStarted reports due by `now_ms`, or `ref`'s whatever its due time.
-  void SendHeldStartReports(int64_t now_ms, const wire::RankRef* ref = nullptr);
-  void RunTimers(int64_t now_ms);
-  int64_t NextTimerMs() const;
+  void OnTimer(AgentTimer kind, uint64_t id, int64_t now_ms);
+  // The rank table's deadlines changed (a kill armed, an exit to re-send).
+  void RearmRankTable();
+  int64_t NowMs() const { return clock_.MonotonicNow() / 1000; }
   int64_t HeartbeatIntervalMs() const;
   wire::Heartbeat MakeHeartbeat(int64_t now_ms);
   void Shutdown();
@@ -103,6 +108,7 @@ class AgentService {
   std::string LogPath(JobId job, int32_t rank) const;
 
   AgentOptions opt_;
+  const Clock& clock_;
   std::vector<GpuInfo> gpus_;
   Launcher& launcher_;
   zmq::context_t ctx_{1};
@@ -111,21 +117,18 @@ class AgentService {
   using GangKey = std::pair<JobId, int32_t>;  // (job, attempt)
   struct Reservation {
     wire::LaunchRanks launch;
-    int64_t expires_ms = 0;
+    uint64_t serial = 0;  // its timer's id
   };
   std::map<GangKey, Reservation> reservations_;
+  std::map<uint64_t, GangKey> reservation_of_serial_;
+  uint64_t next_reservation_serial_ = 1;
   std::map<GangKey, std::vector<int32_t>> committed_gpus_;  // while the job has ranks here
-  struct HeldStartReport {
-    wire::RankStarted report;
-    int64_t due_ms = 0;
-  };
-  std::vector<HeldStartReport> held_start_reports_;  // test_delay_start_report_ms only; in due order
+  TimerQueue<AgentTimer> timers_;  // in ms of the monotonic clock
 
   bool ever_registered_ = false;
   bool register_pending_ = false;  // a Register is out with no reply yet
   int64_t last_register_ms_ = 0;
   int musterd_heartbeat_ms_ = 1000;
-  int64_t next_heartbeat_ms_ = 0;
   int64_t next_gpu_sample_ms_ = 0;
   uint64_t next_request_id_ = 1;
   uint64_t exits_reported_ = 0;

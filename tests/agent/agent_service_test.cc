@@ -584,45 +584,5 @@ TEST_F(AgentServiceTest, UncommittedReservationExpires) {
   EXPECT_TRUE(b->ok) << b->reason;
 }
 
-// The test-only knob that keeps a gang in musterd's start barrier: the rank
-// runs at once, its RankStarted is held, and it still precedes the rank's exit.
-TEST_F(AgentServiceTest, TestDelayStartReportHoldsRankStartedUntilDueOrExit) {
-  AgentOptions o = Options();
-  o.test_delay_start_report_ms = 3000;
-  StartAgent(o);
-  ASSERT_TRUE(sched_->WaitFor<wire::Register>(kWaitMs));
-  sched_->Send(wire::RegisterReply{});
-  const std::string marker = dir_.Sub("rank0.running");
-  const std::string release = dir_.Sub("rank1.release");
-  // Rank 0 runs on; rank 1 exits 3 as soon as the test releases it.
-  const std::string script = "if [ \"$RANK\" = 0 ]; then touch " + marker + "; exec sleep 30; fi; " +
-                             "i=0; while [ ! -e " + release + " ] && [ $i -lt 300 ]; do sleep 0.02; " +
-                             "i=$((i+1)); done; exit 3";
-  sched_->Send(Launch(37, 1, {"sh", "-c", script}, {{0, 0, {0}}, {1, 1, {1}}}));
-  const int64_t sent = MonotonicMs();
-  ASSERT_TRUE(WaitUntil([&] { return access(marker.c_str(), F_OK) == 0; }, kWaitMs)) << "rank 0 did not run";
-  EXPECT_TRUE(sched_->CollectFor<wire::RankStarted>(200).empty()) << "a start report was not held";
-  // Released before its report is due: the held report goes out first, then the exit.
-  ASSERT_LT(MonotonicMs() - sent, 2500) << "too slow to test the order before the delay";
-  ASSERT_TRUE(std::ofstream(release).good());
-  std::vector<std::string> order;
-  while (order.size() < 2) {
-    auto env = sched_->Next(kWaitMs);
-    ASSERT_TRUE(env) << "got only " << order.size() << " of rank 1's reports";
-    if (auto* m = std::get_if<wire::RankStarted>(&env->body); m && m->ref.rank == 1)
-      order.push_back("started");
-    if (auto* m = std::get_if<wire::RankExited>(&env->body); m && m->exit.ref.rank == 1) {
-      EXPECT_EQ(m->exit.exit_code, 3);
-      order.push_back("exited");
-    }
-  }
-  EXPECT_EQ(order, (std::vector<std::string>{"started", "exited"}));
-  // Rank 0's report goes out when due, not before.
-  auto started0 = sched_->WaitFor<wire::RankStarted>(kWaitMs, StartedRank(37, 0));
-  ASSERT_TRUE(started0);
-  EXPECT_GE(MonotonicMs() - sent, 2900) << "rank 0's report was not held";
-  EXPECT_GT(started0->pid, 0);
-}
-
 }  // namespace
 }  // namespace muster::agent
