@@ -14,6 +14,7 @@
 #include "agent/service/log_reader.h"
 #include "common/base/clock.h"
 #include "common/base/log.h"
+#include "common/proto/wire_errors.h"
 #include "common/transport/zmq_util.h"
 
 extern char** environ;
@@ -48,19 +49,6 @@ void AppendToLog(const std::string& path, const std::string& line) {
   ssize_t n = write(fd, text.data(), text.size());
   (void)n;
   close(fd);
-}
-
-wire::ErrorCode WireCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kVersionMismatch:
-      return wire::ErrorCode::kVersionMismatch;
-    case StatusCode::kResourceExhausted:
-      return wire::ErrorCode::kTooLarge;
-    case StatusCode::kNotFound:
-      return wire::ErrorCode::kNotFound;
-    default:
-      return wire::ErrorCode::kBadRequest;
-  }
 }
 
 }  // namespace
@@ -135,7 +123,7 @@ void AgentService::HandleIncoming(const std::string& payload, bool extra_frames)
     if (extra_frames) {
       err = {wire::ErrorCode::kBadRequest, "one frame per message expected"};
     } else {
-      err = {WireCode(decoded.status().code()), decoded.status().message()};
+      err = wire::ErrorOf(decoded.status());
     }
     MLOG(Warning) << "bad message from musterd: " << err.message;
     Send(err);

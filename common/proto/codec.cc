@@ -70,10 +70,66 @@ void Fill(g::JobSpec::Builder b, const JobSpec& s) {
   b.setWindowSet(s.window_set);
 }
 
-// Enums arrive as integers; an out-of-range value is malformed input.
+// Enums arrive as integers; an out-of-range value is malformed input. Each
+// enum's bound comes from an exhaustive switch (Known below): -Wswitch, an
+// error in CI, fails the build when an enumerator is added and not named
+// there, and the static_asserts check that the values stay contiguous from
+// 0, so no bound is ever written by hand.
+#define MUSTER_KNOWN(E, ...)                    \
+  constexpr bool Known(E v) {                   \
+    switch (v) { __VA_ARGS__ return true; }     \
+    return false;                               \
+  }
+#define C(E, x) case E::x:
+MUSTER_KNOWN(JobState, C(JobState, kPending) C(JobState, kStarting) C(JobState, kRunning) C(JobState, kCompleted)
+                           C(JobState, kFailed) C(JobState, kCancelled) C(JobState, kTimeout)
+                               C(JobState, kPreempted) C(JobState, kNodeFail))
+MUSTER_KNOWN(PendingReason,
+             C(PendingReason, kNone) C(PendingReason, kPriority) C(PendingReason, kResources)
+                 C(PendingReason, kQuota) C(PendingReason, kOffPeakWindow) C(PendingReason, kDependency)
+                     C(PendingReason, kDependencyNeverSatisfied) C(PendingReason, kQueuePaused)
+                         C(PendingReason, kHeld) C(PendingReason, kReserved) C(PendingReason, kNodeFail)
+                             C(PendingReason, kPreempted))
+MUSTER_KNOWN(Window, C(Window, kAnytime) C(Window, kOffpeak) C(Window, kOffpeakPreferred))
+MUSTER_KNOWN(JobKind, C(JobKind, kTrain) C(JobKind, kRetrain))
+MUSTER_KNOWN(RanksPerNode, C(RanksPerNode, kPerGpu) C(RanksPerNode, kOne))
+MUSTER_KNOWN(TopologyConstraint, C(TopologyConstraint, kAny) C(TopologyConstraint, kSameRack)
+                                     C(TopologyConstraint, kSameSwitch) C(TopologyConstraint, kSameNode))
+MUSTER_KNOWN(GangPhase, C(GangPhase, kNone) C(GangPhase, kReserving) C(GangPhase, kCommitted))
+MUSTER_KNOWN(NodeState, C(NodeState, kUp) C(NodeState, kDown) C(NodeState, kDrain))
+MUSTER_KNOWN(TriggerOutcome, C(TriggerOutcome, kSubmitted) C(TriggerOutcome, kCoalesced) C(TriggerOutcome, kDeferred))
+MUSTER_KNOWN(NodeOp, C(NodeOp, kDrain) C(NodeOp, kResume))
+MUSTER_KNOWN(JobOp, C(JobOp, kHold) C(JobOp, kRelease) C(JobOp, kRequeue) C(JobOp, kSetPriority))
+MUSTER_KNOWN(ErrorCode, C(ErrorCode, kUnknown) C(ErrorCode, kBadRequest) C(ErrorCode, kVersionMismatch)
+                            C(ErrorCode, kNotFound) C(ErrorCode, kInvalidSpec) C(ErrorCode, kFailedPrecondition)
+                                C(ErrorCode, kTooLarge) C(ErrorCode, kUnavailable) C(ErrorCode, kInternal)
+                                    C(ErrorCode, kNotRegistered) C(ErrorCode, kPermissionDenied))
+#undef C
+#undef MUSTER_KNOWN
+
+// How many values E has: the known ones, counted from 0.
 template <typename E>
-E CheckedEnum(uint8_t v, uint8_t max_value, const char* what) {
-  if (v > max_value) KJ_FAIL_REQUIRE("enum out of range", what, v);
+constexpr int EnumCount() {
+  int n = 0;
+  while (n < 256 && Known(static_cast<E>(n))) ++n;
+  return n;
+}
+// Contiguous from 0: nothing known past the count.
+template <typename E>
+constexpr bool Contiguous() {
+  for (int v = EnumCount<E>(); v < 256; ++v)
+    if (Known(static_cast<E>(v))) return false;
+  return true;
+}
+static_assert(EnumCount<JobState>() == 9 && Contiguous<JobState>());
+static_assert(EnumCount<PendingReason>() == 12 && Contiguous<PendingReason>());
+static_assert(Contiguous<Window>() && Contiguous<JobKind>() && Contiguous<RanksPerNode>());
+static_assert(Contiguous<TopologyConstraint>() && Contiguous<GangPhase>() && Contiguous<NodeState>());
+static_assert(Contiguous<TriggerOutcome>() && Contiguous<NodeOp>() && Contiguous<JobOp>() && Contiguous<ErrorCode>());
+
+template <typename E>
+E CheckedEnum(uint8_t v, const char* what) {
+  if (v >= EnumCount<E>()) KJ_FAIL_REQUIRE("enum out of range", what, v);
   return static_cast<E>(v);
 }
 
@@ -94,13 +150,13 @@ JobSpec Read(g::JobSpec::Reader r) {
   for (auto a : r.getAfter()) s.after.push_back(a);
   s.max_restarts = r.getMaxRestarts();
   s.preemptible = r.getPreemptible();
-  s.window = CheckedEnum<Window>(r.getWindow(), 2, "window");
+  s.window = CheckedEnum<Window>(r.getWindow(), "window");
   s.deadline = r.getDeadlineUs();
-  s.kind = CheckedEnum<JobKind>(r.getKind(), 1, "kind");
+  s.kind = CheckedEnum<JobKind>(r.getKind(), "kind");
   s.model = Str(r.getModel());
-  s.ranks_per_node = CheckedEnum<RanksPerNode>(r.getRanksPerNode(), 1, "ranksPerNode");
+  s.ranks_per_node = CheckedEnum<RanksPerNode>(r.getRanksPerNode(), "ranksPerNode");
   s.grace_seconds = r.getGraceSeconds();
-  s.topology = CheckedEnum<TopologyConstraint>(r.getTopology(), 3, "topology");
+  s.topology = CheckedEnum<TopologyConstraint>(r.getTopology(), "topology");
   s.window_may_overrun = r.getWindowMayOverrun();
   s.hold = r.getHold();
   s.array = Str(r.getArray());
@@ -156,20 +212,18 @@ QueueSpec Read(g::QueueSpec::Reader r) {
   q.max_gpus = r.getMaxGpus();
   q.tier = r.getTier();
   q.default_time_limit = r.getDefaultTimeLimitUs();
-  q.default_window = CheckedEnum<Window>(r.getDefaultWindow(), 2, "window");
+  q.default_window = CheckedEnum<Window>(r.getDefaultWindow(), "window");
   q.paused = r.getPaused();
   return q;
 }
 
-constexpr uint8_t kMaxJobState = static_cast<uint8_t>(JobState::kNodeFail);
-constexpr uint8_t kMaxReason = static_cast<uint8_t>(PendingReason::kPreempted);
 
 Job Read(g::Job::Reader r) {
   Job j;
   j.id = r.getId();
   j.spec = Read(r.getSpec());
-  j.state = CheckedEnum<JobState>(r.getState(), kMaxJobState, "state");
-  j.reason = CheckedEnum<PendingReason>(r.getReason(), kMaxReason, "reason");
+  j.state = CheckedEnum<JobState>(r.getState(), "state");
+  j.reason = CheckedEnum<PendingReason>(r.getReason(), "reason");
   j.reason_detail = Str(r.getReasonDetail());
   j.submit_time = r.getSubmitTimeUs();
   j.start_time = r.getStartTimeUs();
@@ -184,13 +238,13 @@ Job Read(g::Job::Reader r) {
     j.placement.push_back(std::move(a));
   }
   j.master_port = r.getMasterPort();
-  if (r.getHasEnding()) j.ending = CheckedEnum<JobState>(r.getEnding(), kMaxJobState, "ending");
+  if (r.getHasEnding()) j.ending = CheckedEnum<JobState>(r.getEnding(), "ending");
   j.requeue_on_end = r.getRequeueOnEnd();
   j.held = r.getHeld();
   j.array_job = r.getArrayJob();
   j.array_task = r.getArrayTask();
   j.array_pending = Str(r.getArrayPending());
-  j.gang_phase = CheckedEnum<GangPhase>(r.getGangPhase(), 2, "gang phase");
+  j.gang_phase = CheckedEnum<GangPhase>(r.getGangPhase(), "gang phase");
   return j;
 }
 
@@ -240,7 +294,7 @@ Node Read(g::Node::Reader r) {
     n.gpus.push_back(std::move(gi));
   }
   for (auto l : r.getLabels()) n.labels[Str(l.getKey())] = Str(l.getValue());
-  n.state = CheckedEnum<NodeState>(r.getState(), 2, "node state");
+  n.state = CheckedEnum<NodeState>(r.getState(), "node state");
   n.last_heartbeat = r.getLastHeartbeatUs();
   n.drain = r.getDrain();
   return n;
@@ -308,8 +362,8 @@ void Fill(g::GangRef::Builder b, const GangRef& r) {
 GangRef Read(g::GangRef::Reader r) { return {r.getJob(), r.getAttempt()}; }
 
 JobEvent ReadJobEvent(g::JobEvent::Reader r) {
-  return JobEvent{r.getJob(), r.getTimeUs(), CheckedEnum<JobState>(r.getFrom(), kMaxJobState, "from"),
-                  CheckedEnum<JobState>(r.getTo(), kMaxJobState, "to"), Str(r.getCause())};
+  return JobEvent{r.getJob(), r.getTimeUs(), CheckedEnum<JobState>(r.getFrom(), "from"),
+                  CheckedEnum<JobState>(r.getTo(), "to"), Str(r.getCause())};
 }
 
 void FillJobEvent(g::JobEvent::Builder b, const JobEvent& e) {
@@ -364,7 +418,7 @@ Model Read(g::Model::Reader r) {
   m.created = r.getCreatedUs();
   m.active_job = r.getActiveJob();
   m.last_job = r.getLastJob();
-  m.last_state = CheckedEnum<JobState>(r.getLastState(), kMaxJobState, "state");
+  m.last_state = CheckedEnum<JobState>(r.getLastState(), "state");
   m.last_end = r.getLastEndUs();
   m.last_success_job = r.getLastSuccessJob();
   m.warm_start = Str(r.getWarmStart());
@@ -375,7 +429,6 @@ Model Read(g::Model::Reader r) {
   return m;
 }
 
-constexpr uint8_t kMaxTriggerOutcome = static_cast<uint8_t>(TriggerOutcome::kDeferred);
 
 void Fill(g::TriggerRecord::Builder b, const TriggerRecord& t) {
   b.setModel(T(t.model));
@@ -395,7 +448,7 @@ TriggerRecord Read(g::TriggerRecord::Reader r) {
   t.source = Str(r.getSource());
   t.reason = Str(r.getReason());
   t.metrics = ReadEnvList(r.getMetrics());
-  t.outcome = CheckedEnum<TriggerOutcome>(r.getOutcome(), kMaxTriggerOutcome, "trigger outcome");
+  t.outcome = CheckedEnum<TriggerOutcome>(r.getOutcome(), "trigger outcome");
   t.job = r.getJob();
   return t;
 }
@@ -628,7 +681,7 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     case g::Envelope::Body::ERROR: {
       auto e = b.getError();
       uint16_t code = e.getCode();
-      if (code > static_cast<uint16_t>(ErrorCode::kPermissionDenied)) code = 0;
+      if (code >= EnumCount<ErrorCode>()) code = 0;  // a newer peer's code: still an error
       return Error{static_cast<ErrorCode>(code), Str(e.getMessage())};
     }
     case g::Envelope::Body::OK: return Ok{};
@@ -638,7 +691,7 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       auto l = b.getListJobs();
       ListJobs m;
       for (auto id : l.getIds()) m.ids.push_back(id);
-      for (auto s : l.getStates()) m.states.push_back(CheckedEnum<JobState>(s, kMaxJobState, "state"));
+      for (auto s : l.getStates()) m.states.push_back(CheckedEnum<JobState>(s, "state"));
       m.team = Str(l.getTeam());
       m.queue = Str(l.getQueue());
       m.array_job = l.getArrayJob();
@@ -739,11 +792,11 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     }
     case g::Envelope::Body::NODE_ACTION: {
       auto a = b.getNodeAction();
-      return NodeAction{Str(a.getNode()), CheckedEnum<NodeOp>(a.getOp(), 1, "node op")};
+      return NodeAction{Str(a.getNode()), CheckedEnum<NodeOp>(a.getOp(), "node op")};
     }
     case g::Envelope::Body::JOB_ACTION: {
       auto a = b.getJobAction();
-      return JobAction{a.getId(), CheckedEnum<JobOp>(a.getOp(), 3, "job op"), a.getPriority()};
+      return JobAction{a.getId(), CheckedEnum<JobOp>(a.getOp(), "job op"), a.getPriority()};
     }
     case g::Envelope::Body::RDZV_PUT: {
       auto p = b.getRdzvPut();
@@ -793,7 +846,7 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     }
     case g::Envelope::Body::TRIGGER_REPLY: {
       auto t = b.getTriggerReply();
-      return TriggerReply{CheckedEnum<TriggerOutcome>(t.getOutcome(), kMaxTriggerOutcome, "trigger outcome"),
+      return TriggerReply{CheckedEnum<TriggerOutcome>(t.getOutcome(), "trigger outcome"),
                           t.getJob(), t.getSeq(), t.getCooldownEndUs()};
     }
   }
