@@ -2,7 +2,7 @@
 """PyTorch DistributedDataParallel on Muster: a tiny training job that
 checkpoints into MUSTER_CHECKPOINT_DIR and resumes from it.
 
-What Muster gives every rank (DESIGN.md "Gang jobs and NCCL")
+What Muster gives every rank (docs/architecture.md "Gang jobs and NCCL")
 ---------------------------------------------------------------
 With the default ``--ranks-per-node gpus`` Muster starts one process per GPU
 and sets what ``torch.distributed``'s ``env://`` initialisation reads:

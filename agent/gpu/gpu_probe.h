@@ -1,4 +1,4 @@
-// GPU discovery behind a narrow interface (STYLE.md 7): NVML on real nodes,
+// GPU discovery behind a narrow interface (docs/architecture.md principle 7): NVML on real nodes,
 // a fake where there is no driver (tests, laptops, CI).
 #pragma once
 

@@ -1,5 +1,5 @@
 // Starting and supervising rank processes behind a narrow interface
-// (STYLE.md 7): fork/exec for real, a fake for tests of the agent service.
+// (docs/architecture.md principle 7): fork/exec for real, a fake for tests of the agent service.
 #pragma once
 
 #include <cstdint>

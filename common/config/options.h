@@ -1,5 +1,5 @@
 // Command line + config file through Boost.Program_options: the command line
-// overrides the file (DESIGN.md "Processes").
+// overrides the file (docs/architecture.md "Processes").
 #pragma once
 
 #include <boost/program_options.hpp>

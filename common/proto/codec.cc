@@ -1,4 +1,4 @@
-// The only file that sees generated Cap'n Proto types (STYLE.md 8).
+// The only file that sees generated Cap'n Proto types (docs/architecture.md principle 8).
 #include "common/proto/codec.h"
 
 #include <capnp/message.h>

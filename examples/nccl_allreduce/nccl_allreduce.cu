@@ -1,4 +1,4 @@
-// nccl_allreduce: a real NCCL job for Muster (DESIGN.md "Gang jobs and NCCL").
+// nccl_allreduce: a real NCCL job for Muster (docs/architecture.md "Gang jobs and NCCL").
 //
 // Every rank of a gang runs this program. It reads the environment Muster
 // sets (RANK, WORLD_SIZE, LOCAL_RANK, CUDA_VISIBLE_DEVICES, MUSTER_RDZV, ...),

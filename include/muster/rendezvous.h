@@ -1,4 +1,4 @@
-// Rendezvous for the ranks of one gang (DESIGN.md "Gang jobs and NCCL").
+// Rendezvous for the ranks of one gang (docs/architecture.md "Gang jobs and NCCL").
 //
 // musterd serves a small key/value store per job attempt at the endpoint in
 // MUSTER_RDZV. Rank 0 publishes what the others need (an ncclUniqueId, an

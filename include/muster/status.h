@@ -1,4 +1,4 @@
-// Status and Result<T>: expected failures are values (STYLE.md 9).
+// Status and Result<T>: expected failures are values (docs/architecture.md principle 9).
 #pragma once
 
 #include <cassert>

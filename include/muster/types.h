@@ -1,5 +1,5 @@
 // The domain types every module shares. Plain structs, std only: no Cap'n
-// Proto or RocksDB types ever appear here (STYLE.md 8, 12).
+// Proto or RocksDB types ever appear here (docs/architecture.md principles 8, 12).
 #pragma once
 
 #include <cstdint>
@@ -32,7 +32,7 @@ const char* JobStateName(JobState s);                      // "PENDING", ...
 std::optional<JobState> ParseJobState(std::string_view s);  // case-insensitive
 bool IsFinal(JobState s);  // COMPLETED FAILED CANCELLED TIMEOUT
 
-// Why a pending job is not running (DESIGN.md "States").
+// Why a pending job is not running (docs/architecture.md "Semantics users rely on").
 enum class PendingReason : uint8_t {
   kNone = 0,
   kPriority,        // others go first
@@ -178,7 +178,7 @@ struct Node {
   bool operator==(const Node&) const = default;
 };
 
-// An operator-managed queue (DESIGN.md "Policy", "Quotas").
+// An operator-managed queue (docs/policy.md).
 struct QueueSpec {
   std::string name;
   double weight = 1.0;

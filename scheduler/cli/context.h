@@ -1,6 +1,6 @@
 // What a CLI command needs from the outside world, injected so commands run
 // against a fake musterd, string streams and a manual clock in tests
-// (STYLE.md 6, 7). main.cc wires the real ones.
+// (docs/architecture.md principles 6, 7). main.cc wires the real ones.
 #pragma once
 
 #include <functional>

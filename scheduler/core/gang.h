@@ -1,4 +1,4 @@
-// Gang placement as a pipeline of small stages (STYLE.md 4):
+// Gang placement as a pipeline of small stages (docs/architecture.md principle 4):
 //   shapes  : which nodes x gpus_per_node forms the job may take;
 //   filter  : the groups (one node, one switch, one rack, the cluster) that
 //             can host the whole gang now;

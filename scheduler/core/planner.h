@@ -1,4 +1,4 @@
-// The time planner: "when will this gang fit?" (STYLE.md 5). Walks the
+// The time planner: "when will this gang fit?" (docs/architecture.md principle 5). Walks the
 // running jobs' expected ends in order, giving their GPUs back to a copy of
 // the free index, until the gang places. EASY backfill reserves that place
 // and time for the first blocked job.

@@ -1,5 +1,5 @@
 // What the policy sees: plain values built (or incrementally maintained) by
-// the caller. No I/O, no clock: `now` is passed in (STYLE.md 1).
+// the caller. No I/O, no clock: `now` is passed in (docs/architecture.md principle 1).
 #pragma once
 
 #include <cstdint>
@@ -122,7 +122,7 @@ struct Preemption {
 };
 
 // A plan is a value; musterd re-checks it against current state, persists it,
-// then dispatches (STYLE.md 2).
+// then dispatches (docs/architecture.md principle 2).
 struct Plan {
   std::vector<Placement> placements;
   std::vector<PendingVerdict> pending;  // every job left pending, with why

@@ -1,4 +1,4 @@
-// Off-peak window rules (DESIGN.md "Off-peak windows"), over UTC intervals.
+// Off-peak window rules (docs/policy.md "Off-peak windows"), over UTC intervals.
 #pragma once
 
 #include <vector>

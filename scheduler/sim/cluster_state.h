@@ -60,7 +60,7 @@ class ClusterState {
   int32_t NodeIndex(const std::string& name) const;
 
   // Every GPU of `alloc` exists and nobody holds it (the plan re-check,
-  // STYLE.md 2).
+  // docs/architecture.md principle 2).
   bool AllFree(const std::vector<NodeAllocation>& alloc) const;
   // Gives `r.placement` to job `r.id` and lists it as running.
   void Allocate(core::RunningJob r);

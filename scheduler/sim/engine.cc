@@ -226,7 +226,7 @@ class RunLoop {
     const SimJob& job = w_.jobs[j];
     int32_t gpus = 0;
     for (const auto& a : s.placement) gpus += static_cast<int32_t>(a.gpus.size());
-    // Re-check the plan against the state it changes (STYLE.md 2).
+    // Re-check the plan against the state it changes (docs/architecture.md principle 2).
     if (r.phase != Phase::kPending || gpus != job.gpus || !cluster_.AllFree(s.placement)) {
       ++out_.stats.stale_starts;
       return;

@@ -1,4 +1,4 @@
-// The discrete-event engine: a manual clock (STYLE.md 6, 14), a queue of
+// The discrete-event engine: a manual clock (docs/architecture.md principles 6, 14), a queue of
 // timed events (arrival, completion, time limit, end of a preemption's grace
 // period, policy wake-up), and one policy decision per batch of events that
 // share a timestamp. Deterministic: events at the same time are ordered by

@@ -1,4 +1,4 @@
-// Seeded, order-independent randomness (STYLE.md 6): a job's draw depends on
+// Seeded, order-independent randomness (docs/architecture.md principle 6): a job's draw depends on
 // (seed, stream, its index) only, so filtering or reordering other jobs never
 // changes it, and the values are the same on every platform (no
 // std::uniform_*_distribution, whose output is implementation-defined).

@@ -1,4 +1,4 @@
-// Every knob of a simulation run, as plain values (STYLE.md 15: options
+// Every knob of a simulation run, as plain values (docs/architecture.md principle 15: options
 // structs, no globals). main.cc fills them from the command line; tests fill
 // them directly. All of them are echoed in the JSON's "inputs".
 #pragma once

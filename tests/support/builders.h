@@ -1,4 +1,4 @@
-// Test builders (STYLE.md 13): terse, readable construction of the domain
+// Test builders (docs/architecture.md principle 13): terse, readable construction of the domain
 // values tests need, with sensible defaults so a test states only what it is
 // about. Header-only; depends on the public types and the policy core's
 // plain snapshot structs, nothing else.

@@ -1,4 +1,4 @@
-// EASY backfill (DESIGN.md "Policy" 4; planner.h): the first blocked job
+// EASY backfill (docs/policy.md; planner.h): the first blocked job
 // reserves the place and time it will start at, computed from running jobs'
 // expected ends; later jobs may start only if they end before that time or
 // use GPUs the reservation does not need. And the test the issue asks for:

@@ -1,7 +1,7 @@
 // Gang placement (scheduler/core/gang.h) and the free-GPU index under it
 // (free_index.h): all or nothing; one node, then one switch, then one rack,
 // then anywhere; best fit; hard topology; flexible shapes; unschedulable
-// nodes. Stages are tested on their own and through Decide (STYLE.md 4, 13).
+// nodes. Stages are tested on their own and through Decide (docs/architecture.md principles 4, 13).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Pure-core tests of Decide (STYLE.md 1, 5, 13): snapshots in, plan out.
+// Pure-core tests of Decide (docs/architecture.md principles 1, 5, 13): snapshots in, plan out.
 // Queue order (tier, fair share, teams, priority, age), quotas and
 // borrowing, eligibility (dependencies, holds, paused queues, arrays), the
 // accounting of every job, determinism, and a performance sanity check.

@@ -1,4 +1,4 @@
-// Preemption (DESIGN.md "Policy" 5): a blocked job of a higher tier, or of a
+// Preemption (docs/policy.md): a blocked job of a higher tier, or of a
 // queue below its guarantee, preempts preemptible jobs — borrowers first,
 // then lowest priority, then youngest — the fewest that make it fit; never a
 // non-preemptible job, never one already ending, and nothing at all when no

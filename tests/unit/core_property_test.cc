@@ -1,4 +1,4 @@
-// Property tests of the policy core (STYLE.md 13): seeded random clusters,
+// Property tests of the policy core (docs/architecture.md principle 13): seeded random clusters,
 // running jobs, queues and pending jobs; every plan must keep the invariants
 // below. A failure prints the seed; RunCase(seed, ...) replays it.
 //
@@ -189,7 +189,7 @@ Duration LimitOf(const Scenario& s, const PendingJob& j) {
 
 // The window rules, written independently of window.cc. `strict`: must `j`
 // be allowed to start now? Otherwise: may it? The two differ only where
-// DESIGN.md leaves room: an offpeak-preferred job without a deadline inside
+// docs/architecture.md leaves room: an offpeak-preferred job without a deadline inside
 // a window too short for it, or longer than every window.
 bool WindowAllowsNow(const Scenario& s, const PendingJob& j, bool strict) {
   const auto& windows = s.queue.policy.offpeak;

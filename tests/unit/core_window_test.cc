@@ -1,4 +1,4 @@
-// Off-peak windows (DESIGN.md "Off-peak windows"; window.h), on their own
+// Off-peak windows (docs/policy.md "Off-peak windows"; window.h), on their own
 // and through Decide: anytime; offpeak only inside a window long enough for
 // its time limit (unless it may overrun); offpeak-preferred waits unless
 // waiting would miss its deadline; the pending reason says when.
@@ -115,7 +115,7 @@ TEST(CoreWindow, OffpeakPreferredInsideAWindowRunsNow) {
 // BUG: an offpeak-preferred job without a deadline whose time limit is
 // longer than every window waits forever ("no off-peak window in the coming
 // week is long enough"): window.cc applies offpeak's must-finish-inside rule
-// to a job that only prefers off-peak. DESIGN.md: it "waits for the next
+// to a job that only prefers off-peak. docs/architecture.md: it "waits for the next
 // window" — it must get a start time (the next window, or now), never none.
 TEST(CoreWindow, OffpeakPreferredLongerThanEveryWindowStillGetsToRun) {
   WindowVerdict w = CheckWindow(PendingJobBuilder(1).OffpeakPreferred(), 20 * kHour, kNow, kNights);
