@@ -1,9 +1,10 @@
 // GPU health end to end: an agent whose GPU 1 is unhealthy (a fake, by
-// flag) never gets work placed on it, and `muster nodes` says why.
+// flag) never gets work placed on it, and `muster nodes` says why. How
+// heartbeats take a GPU out of service and back in is tested in one process
+// (tests/service/jobs_test.cc).
 #include <set>
 
 #include "tests/integration/integration.h"
-#include "tests/integration/raw_agent.h"
 
 namespace muster::testing {
 namespace {
@@ -60,49 +61,6 @@ TEST_F(IntegrationGpuHealth, AnUnhealthyGpuIsNeverPlacedAndTheNodeSaysWhy) {
   CommandResult plain = cluster().Cli({"nodes"});
   ASSERT_EQ(plain.exit_code, 0) << plain.Describe();
   EXPECT_TRUE(Contains(plain.out, "GPU 1 unhealthy")) << plain.out;
-}
-
-// An agent speaking the wire protocol by hand (raw_agent.h): health changes
-// arrive with heartbeats, and a GPU that recovers is back in service.
-TEST_F(IntegrationGpuHealth, HeartbeatsTakeAGpuOutOfServiceAndBackIn) {
-  RawAgent raw(cluster().endpoint());
-  wire::Register reg;
-  reg.node.name = "raw-0";
-  reg.node.gpus.resize(2);
-  reg.node.gpus[1].index = 1;
-  raw.Send(reg);
-  auto reply = raw.Receive(Millis(5000));
-  ASSERT_TRUE(reply && std::holds_alternative<wire::RegisterReply>(*reply));
-
-  auto raw_node = [&]() -> Json {
-    for (const auto& n : cluster().Nodes())
-      if (n["name"] == "raw-0") return n;
-    return Json();
-  };
-  auto beat_until = [&](const wire::Heartbeat& hb, const std::function<bool(const Json&)>& pred) {
-    Json last;
-    bool ok = PollUntil([&] {
-      raw.Send(hb);  // also keeps the node UP
-      last = raw_node();
-      return !last.is_null() && pred(last);
-    }, Millis(5000), Millis(100));
-    return std::make_pair(ok, last);
-  };
-
-  wire::Heartbeat sick{"raw-0", {{0, 42, 1024, true, ""}, {1, 0, 0, false, "uncorrectable ECC errors: 2"}}};
-  auto [down, seen] = beat_until(sick, [](const Json& n) { return n.value("problem", "") != ""; });
-  ASSERT_TRUE(down) << seen.dump(2);
-  EXPECT_EQ(seen["problem"], "GPU 1 unhealthy: uncorrectable ECC errors: 2");
-  EXPECT_EQ(seen["gpus_free"], 1);
-  EXPECT_EQ(seen["gpus"][0]["utilization_percent"], 42);
-  EXPECT_EQ(seen["gpus"][0]["memory_used_bytes"], 1024);
-  EXPECT_EQ(seen["gpus"][1]["healthy"], false);
-
-  wire::Heartbeat well{"raw-0", {{0, 0, 0, true, ""}, {1, 0, 0, true, ""}}};
-  auto [up, again] = beat_until(well, [](const Json& n) { return n.value("problem", "x") == ""; });
-  ASSERT_TRUE(up) << again.dump(2);
-  EXPECT_EQ(again["gpus_free"], 2);
-  EXPECT_EQ(again["gpus"][1]["healthy"], true);
 }
 
 }  // namespace

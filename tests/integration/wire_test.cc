@@ -196,7 +196,7 @@ TEST(IntegrationCliUnreachable, ExitsThreeAndNamesTheEndpoint) {
                                              {"show", "1"},
                                              {"cancel", "1"},
                                              {"submit", "--gpus", "1", "--", "/bin/true"}}) {
-    std::vector<std::string> full = {"--scheduler", endpoint, "--timeout-ms", "1000"};
+    std::vector<std::string> full = {"--scheduler", endpoint, "--timeout-ms", "300"};
     full.insert(full.end(), args.begin(), args.end());
     CommandResult r = RunCommand(CliBinary(), full, Millis(15000));
     EXPECT_EQ(r.exit_code, 3) << "muster " << args[0] << ": " << r.Describe();
@@ -205,7 +205,7 @@ TEST(IntegrationCliUnreachable, ExitsThreeAndNamesTheEndpoint) {
     EXPECT_LT(r.elapsed, std::chrono::seconds(8)) << "muster " << args[0] << " took too long to give up";
   }
   // The endpoint may come from the environment too.
-  CommandResult r = RunCommand(CliBinary(), {"--timeout-ms", "1000", "nodes"}, Millis(15000),
+  CommandResult r = RunCommand(CliBinary(), {"--timeout-ms", "300", "nodes"}, Millis(15000),
                                {{"MUSTER_SCHEDULER", endpoint}});
   EXPECT_EQ(r.exit_code, 3) << r.Describe();
   EXPECT_TRUE(Contains(r.err, endpoint)) << r.Describe();

@@ -236,9 +236,15 @@ TEST_F(Jobs, AnUnhealthyGpuIsNeverPlacedAndTheNodeSaysWhy) {
   ASSERT_EQ(list.nodes.size(), 1u);
   EXPECT_EQ(list.nodes[0].gpus_free, 3);
   EXPECT_EQ(list.nodes[0].problem, "GPU 1 unhealthy: XID 79: GPU has fallen off the bus");
-  a_->Heartbeat({{1, 0, 0, true, ""}});
+  // Heartbeats carry each GPU's latest sample; a recovered GPU is back in service.
+  a_->Heartbeat({{0, 42, 1024, true, ""}, {1, 0, 0, true, ""}});
   h_.Settle();
   EXPECT_EQ(JobStateName(h_.Show(id).state), std::string("RUNNING"));
+  list = std::get<wire::NodeList>(h_.Call(wire::ListNodes{}));
+  EXPECT_EQ(list.nodes[0].problem, "");
+  EXPECT_EQ(list.nodes[0].node.gpus[0].utilization_percent, 42);
+  EXPECT_EQ(list.nodes[0].node.gpus[0].memory_used_bytes, 1024u);
+  EXPECT_TRUE(list.nodes[0].node.gpus[1].healthy);
 }
 
 TEST_F(Jobs, ADrainedNodeFinishesItsWorkButStartsNothingNew) {
