@@ -94,8 +94,10 @@ int main(int argc, char** argv) {
   }
 
   const std::string level = vm["log-level"].as<std::string>();
-  if (auto parsed = ParseLogLevel(level)) SetLogLevel(*parsed);
-  else return Usage("bad --log-level '" + level + "' (debug|info|warning|error)");
+  if (auto parsed = ParseLogLevel(level))
+    SetLogLevel(*parsed);
+  else
+    return Usage("bad --log-level '" + level + "' (debug|info|warning|error)");
 
   agent::AgentOptions opt;
   opt.scheduler_endpoint = vm["scheduler"].as<std::string>();

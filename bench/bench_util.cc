@@ -109,7 +109,9 @@ Percentiles PercentilesOf(std::vector<double> v) {
   p.n = v.size();
   if (v.empty()) return p;
   std::sort(v.begin(), v.end());
-  auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))]; };
+  auto at = [&](double q) {
+    return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))];
+  };
   p.p50 = at(0.50);
   p.p99 = at(0.99);
   p.max = v.back();

@@ -19,7 +19,8 @@ namespace {
 std::vector<ProcessSpec> Specs(int n, const std::string& dir) {
   std::vector<ProcessSpec> specs;
   for (int i = 0; i < n; ++i)
-    specs.push_back(ProcessSpec{{"true"}, {"PATH=/usr/bin:/bin"}, dir, dir + "/rank-" + std::to_string(i) + ".log"});
+    specs.push_back(
+        ProcessSpec{{"true"}, {"PATH=/usr/bin:/bin"}, dir, dir + "/rank-" + std::to_string(i) + ".log"});
   return specs;
 }
 
@@ -42,7 +43,8 @@ void BM_StartAll(benchmark::State& state) {
     state.SkipWithError(launcher.status().message().c_str());
     return;
   }
-  const std::string dir = std::filesystem::temp_directory_path() / ("muster-launch-bench-" + std::to_string(getpid()));
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("muster-launch-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const auto specs = Specs(n, dir);
   for (auto _ : state) {
@@ -59,11 +61,17 @@ void BM_StartAll(benchmark::State& state) {
     }
     state.ResumeTiming();
   }
-  state.counters["ranks/s"] = benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["ranks/s"] =
+      benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
   std::filesystem::remove_all(dir);
   if (ballast) munmap(ballast, ballast_mib << 20);
 }
-BENCHMARK(BM_StartAll)->Args({1, 0})->Args({8, 0})->Args({8, 256})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_StartAll)
+    ->Args({1, 0})
+    ->Args({8, 0})
+    ->Args({8, 256})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace muster::agent

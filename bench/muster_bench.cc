@@ -10,16 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
-
 #include <atomic>
+#include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -79,9 +78,9 @@ struct Musterd {
 bool StartMusterd(const Options& o, const std::string& state_dir, const std::string& log, Musterd* m) {
   m->state_dir = state_dir;
   m->started_ns = MonoNs();
-  m->child = Spawn({o.musterd, "--state-dir", state_dir, "--listen", "tcp://127.0.0.1:0", "--log-level",
-                    "warning"},
-                   true, log);
+  m->child =
+      Spawn({o.musterd, "--state-dir", state_dir, "--listen", "tcp://127.0.0.1:0", "--log-level", "warning"},
+            true, log);
   m->endpoint = ReadLineWithPrefix(m->child, "musterd listening on ", 600000);
   return !m->endpoint.empty();
 }
@@ -145,8 +144,10 @@ JobSpec SpecOf(const Options& o) {
   s.name = "bench";
   s.user = "bench";
   s.team = "bench";
-  if (o.job_seconds > 0) s.argv = {"/bin/sleep", std::to_string(o.job_seconds)};
-  else s.argv = {"/bin/true"};
+  if (o.job_seconds > 0)
+    s.argv = {"/bin/sleep", std::to_string(o.job_seconds)};
+  else
+    s.argv = {"/bin/true"};
   s.nodes = o.job_nodes;
   s.gpus_per_node = o.job_gpus;
   s.max_restarts = 0;
@@ -256,8 +257,8 @@ int RunLoad(const Options& o) {
         SimAgentTotals totals;
         auto records = RunSimAgents(so, g_worker_stop, &totals);
         std::ofstream f(file);
-        f << "totals " << totals.heartbeats_sent << " " << totals.registrations << " " << totals.messages_in << " "
-          << totals.kills << "\n";
+        f << "totals " << totals.heartbeats_sent << " " << totals.registrations << " " << totals.messages_in
+          << " " << totals.kills << "\n";
         for (const auto& [sec, n] : totals.heartbeats_by_second) f << "hb " << sec << " " << n << "\n";
         for (const auto& r : records)
           f << r.job << " " << r.attempt << " " << r.ranks << " " << r.t0 << " " << r.t_commit << " "
@@ -271,10 +272,10 @@ int RunLoad(const Options& o) {
   } else {
     for (int i = 0; i < o.agents; ++i) {
       std::string name = "real-" + std::to_string(i);
-      real.push_back(Spawn({o.real_agents, "--scheduler", d.endpoint, "--name", name, "--fake-gpus",
-                            std::to_string(o.gpus_per_node), "--work-dir", tmp + "/" + name, "--log-level",
-                            "warning"},
-                           false, tmp + "/" + name + ".log"));
+      real.push_back(
+          Spawn({o.real_agents, "--scheduler", d.endpoint, "--name", name, "--fake-gpus",
+                 std::to_string(o.gpus_per_node), "--work-dir", tmp + "/" + name, "--log-level", "warning"},
+                false, tmp + "/" + name + ".log"));
     }
   }
 
@@ -478,11 +479,20 @@ int RunLoad(const Options& o) {
   double window_s = (t_end - t_begin) / 1e9;
   uint64_t commits = stats.value("commits", uint64_t{0});
   json j;
-  j["config"] = {{"agents", o.agents},       {"gpus_per_node", o.gpus_per_node}, {"clients", o.clients},
-                 {"duration_s", o.duration}, {"mode", o.mode},                   {"rate", o.rate},
-                 {"jobs", o.jobs},           {"window", o.window},               {"job_nodes", o.job_nodes},
-                 {"job_gpus", o.job_gpus},   {"job_seconds", o.job_seconds},     {"array", o.array}};
-  j["machine"] = {{"cpus", std::thread::hardware_concurrency()}, {"load_start", load_at_start},
+  j["config"] = {{"agents", o.agents},
+                 {"gpus_per_node", o.gpus_per_node},
+                 {"clients", o.clients},
+                 {"duration_s", o.duration},
+                 {"mode", o.mode},
+                 {"rate", o.rate},
+                 {"jobs", o.jobs},
+                 {"window", o.window},
+                 {"job_nodes", o.job_nodes},
+                 {"job_gpus", o.job_gpus},
+                 {"job_seconds", o.job_seconds},
+                 {"array", o.array}};
+  j["machine"] = {{"cpus", std::thread::hardware_concurrency()},
+                  {"load_start", load_at_start},
                   {"load_end", load_at_end}};
   j["agents"] = agents_json;
   j["submitted"] = all.size();
@@ -505,7 +515,8 @@ int RunLoad(const Options& o) {
                           : musterd_life_s > 0  ? stats.value("heartbeats", uint64_t{0}) / musterd_life_s
                                                 : 0;
   j["commit_batch"] = {
-      {"mean", commits ? static_cast<double>(stats.value("committed_turn_messages", uint64_t{0})) / commits : 0},
+      {"mean",
+       commits ? static_cast<double>(stats.value("committed_turn_messages", uint64_t{0})) / commits : 0},
       {"max", stats.value("max_committed_turn_messages", uint64_t{0})},
       {"mean_ops", commits ? static_cast<double>(stats.value("commit_ops", uint64_t{0})) / commits : 0},
       {"max_ops", stats.value("max_commit_ops", uint64_t{0})}};
@@ -535,8 +546,8 @@ int RunLoad(const Options& o) {
     return std::string(b);
   };
   std::printf("muster-bench: %d %s agents x %d GPUs, %d clients, %s %.1fs%s\n", o.agents,
-              o.real_agents.empty() ? "simulated" : "real", o.gpus_per_node, o.clients, o.mode.c_str(), o.duration,
-              o.array ? (", arrays of " + std::to_string(o.array)).c_str() : "");
+              o.real_agents.empty() ? "simulated" : "real", o.gpus_per_node, o.clients, o.mode.c_str(),
+              o.duration, o.array ? (", arrays of " + std::to_string(o.array)).c_str() : "");
   std::printf("  load (1/5/15 min)           %s -> %s\n", load_at_start.c_str(), load_at_end.c_str());
   std::printf("  durable submits/s           %.0f  (%zu accepted of %zu)\n", j["submits_per_s"].get<double>(),
               accepted, all.size());
@@ -550,7 +561,8 @@ int RunLoad(const Options& o) {
   std::printf("  musterd CPU %%               %.1f\n", j["musterd_cpu_percent"].get<double>());
   std::printf("  musterd peak RSS MiB        %.1f\n", peak_rss);
   std::printf("  heartbeats/s handled        %.0f\n", j["heartbeats_per_s"].get<double>());
-  std::printf("  commit batch mean/max msgs  %.1f / %llu  (%llu commits)\n", j["commit_batch"]["mean"].get<double>(),
+  std::printf("  commit batch mean/max msgs  %.1f / %llu  (%llu commits)\n",
+              j["commit_batch"]["mean"].get<double>(),
               static_cast<unsigned long long>(j["commit_batch"]["max"].get<uint64_t>()),
               static_cast<unsigned long long>(commits));
   const json& cyc = j["schedule_cycle_ms"];
@@ -562,8 +574,10 @@ int RunLoad(const Options& o) {
               store_syncs, fdatasyncs);
   std::fflush(stdout);
   if (!o.json_path.empty()) std::ofstream(o.json_path) << j.dump(2) << "\n";
-  if (o.keep) std::cerr << "muster-bench: state kept in " << tmp << "\n";
-  else RemoveTree(tmp);
+  if (o.keep)
+    std::cerr << "muster-bench: state kept in " << tmp << "\n";
+  else
+    RemoveTree(tmp);
   return 0;
 }
 
@@ -665,8 +679,8 @@ int RunRecovery(const Options& o) {
   }
   json with_pending = TimeStartup(o, state, tmp + "/musterd.log");
   json j;
-  j["machine"] = {{"cpus", std::thread::hardware_concurrency()}, {"load_start", load_at_start},
-                  {"load_end", Load1()}};
+  j["machine"] = {
+      {"cpus", std::thread::hardware_concurrency()}, {"load_start", load_at_start}, {"load_end", Load1()}};
   j["history"] = o.history;
   j["pending"] = o.pending;
   j["fill_history_s"] = fill_history_s;
@@ -678,18 +692,20 @@ int RunRecovery(const Options& o) {
                       static_cast<double>(o.pending);
   j["rss_kib_per_pending_job"] = per_pending_kib;
   j["recovery_s"] = with_pending.value("startup_s", -1.0);
-  std::printf("muster-bench --recovery: %lld finished + %lld pending jobs\n", static_cast<long long>(o.history),
-              static_cast<long long>(o.pending));
+  std::printf("muster-bench --recovery: %lld finished + %lld pending jobs\n",
+              static_cast<long long>(o.history), static_cast<long long>(o.pending));
   std::printf("  load (1/5/15 min)               %s -> %s\n", load_at_start.c_str(), Load1().c_str());
-  std::printf("  start-up, history only          %.2f s, RSS %.1f MiB\n", history_only.value("startup_s", -1.0),
-              history_only.value("rss_mib", 0.0));
-  std::printf("  start-up, history + pending     %.2f s, RSS %.1f MiB\n", with_pending.value("startup_s", -1.0),
-              with_pending.value("rss_mib", 0.0));
+  std::printf("  start-up, history only          %.2f s, RSS %.1f MiB\n",
+              history_only.value("startup_s", -1.0), history_only.value("rss_mib", 0.0));
+  std::printf("  start-up, history + pending     %.2f s, RSS %.1f MiB\n",
+              with_pending.value("startup_s", -1.0), with_pending.value("rss_mib", 0.0));
   std::printf("  memory per pending job          %.2f KiB\n", per_pending_kib);
   std::fflush(stdout);
   if (!o.json_path.empty()) std::ofstream(o.json_path) << j.dump(2) << "\n";
-  if (o.keep) std::cerr << "muster-bench: state kept in " << tmp << "\n";
-  else RemoveTree(tmp);
+  if (o.keep)
+    std::cerr << "muster-bench: state kept in " << tmp << "\n";
+  else
+    RemoveTree(tmp);
   return 0;
 }
 
@@ -701,28 +717,32 @@ int main(int argc, char** argv) {
   muster::SetLogLevel(muster::LogLevel::kWarning);
   Options o;
   po::options_description desc("muster-bench options");
-  desc.add_options()("help,h", "show this help")
-      ("musterd", po::value(&o.musterd), "path of the musterd binary (required)")
-      ("agents", po::value(&o.agents)->default_value(4), "nodes (simulated unless --real-agents)")
-      ("gpus-per-node", po::value(&o.gpus_per_node)->default_value(8), "GPUs per node")
-      ("clients", po::value(&o.clients)->default_value(4), "concurrent submitting clients")
-      ("duration", po::value(&o.duration)->default_value(5), "seconds of submitting")
-      ("mode", po::value(&o.mode)->default_value("burst"), "steady (--rate jobs/s) | burst (as fast as possible)")
-      ("rate", po::value(&o.rate)->default_value(1000), "steady mode: submits/s over all clients")
-      ("jobs", po::value(&o.jobs)->default_value(0), "burst mode: submit exactly this many (0: for --duration)")
-      ("window", po::value(&o.window)->default_value(256), "outstanding submits per client (pipelining)")
-      ("job-nodes", po::value(&o.job_nodes)->default_value(1), "nodes per job (2 with --job-gpus 8: a gang)")
-      ("job-gpus", po::value(&o.job_gpus)->default_value(1), "GPUs per node per job")
-      ("job-seconds", po::value(&o.job_seconds)->default_value(0), "run time of a job (0: /bin/true)")
-      ("array", po::value(&o.array)->default_value(0), "submit arrays of this many tasks (0: single jobs)")
-      ("real-agents", po::value(&o.real_agents), "path of muster-agent: run --agents real agents with fake GPUs")
-      ("drain-timeout", po::value(&o.drain_timeout)->default_value(60), "seconds to wait for the queue to empty")
-      ("json", po::value(&o.json_path), "write the figures as JSON here")
-      ("keep", po::bool_switch(&o.keep), "keep the temporary state dir")
-      ("probe-seconds", po::value(&o.probe_seconds)->default_value(1), "length of each disk probe")
-      ("recovery", po::bool_switch(&o.recovery), "time musterd's start-up over --history and --pending jobs")
-      ("history", po::value(&o.history)->default_value(1000000), "recovery: finished jobs")
-      ("pending", po::value(&o.pending)->default_value(100000), "recovery: pending jobs");
+  desc.add_options()("help,h", "show this help")("musterd", po::value(&o.musterd),
+                                                 "path of the musterd binary (required)")(
+      "agents", po::value(&o.agents)->default_value(4), "nodes (simulated unless --real-agents)")(
+      "gpus-per-node", po::value(&o.gpus_per_node)->default_value(8), "GPUs per node")(
+      "clients", po::value(&o.clients)->default_value(4), "concurrent submitting clients")(
+      "duration", po::value(&o.duration)->default_value(5), "seconds of submitting")(
+      "mode", po::value(&o.mode)->default_value("burst"),
+      "steady (--rate jobs/s) | burst (as fast as possible)")("rate", po::value(&o.rate)->default_value(1000),
+                                                              "steady mode: submits/s over all clients")(
+      "jobs", po::value(&o.jobs)->default_value(0),
+      "burst mode: submit exactly this many (0: for --duration)")(
+      "window", po::value(&o.window)->default_value(256), "outstanding submits per client (pipelining)")(
+      "job-nodes", po::value(&o.job_nodes)->default_value(1), "nodes per job (2 with --job-gpus 8: a gang)")(
+      "job-gpus", po::value(&o.job_gpus)->default_value(1), "GPUs per node per job")(
+      "job-seconds", po::value(&o.job_seconds)->default_value(0), "run time of a job (0: /bin/true)")(
+      "array", po::value(&o.array)->default_value(0), "submit arrays of this many tasks (0: single jobs)")(
+      "real-agents", po::value(&o.real_agents),
+      "path of muster-agent: run --agents real agents with fake GPUs")(
+      "drain-timeout", po::value(&o.drain_timeout)->default_value(60),
+      "seconds to wait for the queue to empty")(
+      "json", po::value(&o.json_path), "write the figures as JSON here")("keep", po::bool_switch(&o.keep),
+                                                                         "keep the temporary state dir")(
+      "probe-seconds", po::value(&o.probe_seconds)->default_value(1), "length of each disk probe")(
+      "recovery", po::bool_switch(&o.recovery), "time musterd's start-up over --history and --pending jobs")(
+      "history", po::value(&o.history)->default_value(1000000), "recovery: finished jobs")(
+      "pending", po::value(&o.pending)->default_value(100000), "recovery: pending jobs");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -736,7 +756,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.musterd.empty() || o.agents < 1 || o.clients < 1 || (o.mode != "steady" && o.mode != "burst")) {
-    std::cerr << "muster-bench: need --musterd PATH, --agents >= 1, --clients >= 1, --mode steady|burst\n" << desc;
+    std::cerr << "muster-bench: need --musterd PATH, --agents >= 1, --clients >= 1, --mode steady|burst\n"
+              << desc;
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);

@@ -17,8 +17,8 @@
 namespace muster::bench {
 
 struct SimAgentOptions {
-  std::string endpoint;      // musterd
-  int first_index = 0;       // nodes are named sim-<index>
+  std::string endpoint;  // musterd
+  int first_index = 0;   // nodes are named sim-<index>
   int count = 1;
   int gpus_per_node = 8;
   int heartbeat_ms = 1000;

@@ -116,7 +116,8 @@ Result<std::vector<GpuInfo>> NvmlGpuProbe::Discover() {
       gpus.push_back(std::move(g));
       continue;
     }
-    if (r != kNvmlSuccess) return Status::Unavailable("NVML device " + std::to_string(i) + ": " + api.Error(r));
+    if (r != kNvmlSuccess)
+      return Status::Unavailable("NVML device " + std::to_string(i) + ": " + api.Error(r));
     nvmlDevice_t dev = devs[i];
     char name[kNameBufferSize] = {0};
     char uuid[kNameBufferSize] = {0};
@@ -143,7 +144,8 @@ Result<std::vector<GpuInfo>> NvmlGpuProbe::Discover() {
       g.utilization_percent = static_cast<int32_t>(util.gpu);
     unsigned long long ecc = 0;
     // NOT_SUPPORTED (no ECC, e.g. consumer GPUs) counts as healthy.
-    if (api.get_ecc && api.get_ecc(dev, kMemoryErrorUncorrected, kVolatileEcc, &ecc) == kNvmlSuccess && ecc > 0) {
+    if (api.get_ecc && api.get_ecc(dev, kMemoryErrorUncorrected, kVolatileEcc, &ecc) == kNvmlSuccess &&
+        ecc > 0) {
       g.healthy = false;
       g.health_reason = "uncorrectable ECC errors: " + std::to_string(ecc);
     }
@@ -155,8 +157,10 @@ Result<std::vector<GpuInfo>> NvmlGpuProbe::Discover() {
         int status = -1;
         if (k == i || !devs[k]) continue;
         nvmlReturn_t pr = api.get_p2p(devs[i], devs[k], kP2pCapsNvlink, &status);
-        if (pr == kNvmlSuccess && status == kP2pStatusOk) gpus[i].nvlink_peers.push_back(static_cast<int32_t>(k));
-        else if (pr == kNvmlNotSupported) break;  // this GPU cannot tell
+        if (pr == kNvmlSuccess && status == kP2pStatusOk)
+          gpus[i].nvlink_peers.push_back(static_cast<int32_t>(k));
+        else if (pr == kNvmlNotSupported)
+          break;  // this GPU cannot tell
       }
     }
   }

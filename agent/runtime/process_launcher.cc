@@ -35,10 +35,10 @@ struct ChildPlan {
   int log_fd;
   int report_fd;
   const char* workdir;
-  const char* path;        // the resolved program, or argv[0] when none was found
-  int lookup_errno;        // set when PATH held no such program: fail with it
+  const char* path;  // the resolved program, or argv[0] when none was found
+  int lookup_errno;  // set when PATH held no such program: fail with it
   char* const* argv;
-  char* const* sh_argv;    // {"/bin/sh", path, argv[1..]}: execvp's fallback for a script without "#!"
+  char* const* sh_argv;  // {"/bin/sh", path, argv[1..]}: execvp's fallback for a script without "#!"
   char* const* envp;
 };
 
@@ -69,7 +69,8 @@ struct ChildPlan {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     struct sigaction cur {};
     if (sigaction(sig, nullptr, &cur) != 0) continue;  // reserved by libc
-    if (sig == SIGPIPE || (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN)) sigaction(sig, &dfl, nullptr);
+    if (sig == SIGPIPE || (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN))
+      sigaction(sig, &dfl, nullptr);
   }
   sigset_t none;
   sigemptyset(&none);
@@ -96,7 +97,7 @@ std::string ResolveProgram(const ProcessSpec& spec, const std::string& workdir, 
   const std::string& name = spec.argv[0];
   *lookup_errno = 0;
   if (name.find('/') != std::string::npos) return name;  // as given; execve reports what is wrong
-  std::string search = "/bin:/usr/bin";                   // execvp's default when PATH is unset
+  std::string search = "/bin:/usr/bin";                  // execvp's default when PATH is unset
   for (const auto& e : spec.env)
     if (e.rfind("PATH=", 0) == 0) search = e.substr(5);
   int first_error = ENOENT;
@@ -167,7 +168,8 @@ std::vector<Result<int32_t>> ProcessLauncher::StartAll(const std::vector<Process
   std::vector<Result<int32_t>> out;
   out.reserve(specs.size());
   for (size_t i = 0; i < specs.size(); ++i)
-    out.push_back(children[i].ok() ? AwaitExec(*children[i], specs[i]) : Result<int32_t>(children[i].status()));
+    out.push_back(children[i].ok() ? AwaitExec(*children[i], specs[i])
+                                   : Result<int32_t>(children[i].status()));
   return out;
 }
 
@@ -195,8 +197,8 @@ Result<ProcessLauncher::Forked> ProcessLauncher::Fork(const ProcessSpec& spec) {
     close(log_fd);
     return Status::Internal("pipe: " + Errno(err));
   }
-  const ChildPlan plan{getpid(), log_fd, report[1], workdir.c_str(), path.c_str(), lookup_errno,
-                       argv.data(), sh_argv.data(), envp.data()};
+  const ChildPlan plan{getpid(),     log_fd,      report[1],      workdir.c_str(), path.c_str(),
+                       lookup_errno, argv.data(), sh_argv.data(), envp.data()};
 
   // vfork, not fork: no copy of the agent's page tables, and the parent goes
   // on once the child has exec'd (or failed). Every signal stays blocked

@@ -360,7 +360,8 @@ void AgentService::DropReservation(const wire::GangRef& g, const std::string& wh
 void AgentService::HandleKill(const wire::KillJob& m) {
   for (auto it = reservations_.begin(); it != reservations_.end();) {
     if (it->first.first == m.job && (m.attempt == 0 || it->first.second == m.attempt)) {
-      MLOG(Info) << "dropped the reservation of job " << m.job << " attempt " << it->first.second << ": killed";
+      MLOG(Info) << "dropped the reservation of job " << m.job << " attempt " << it->first.second
+                 << ": killed";
       timers_.Disarm(AgentTimer::kReservation, it->second.serial);
       reservation_of_serial_.erase(it->second.serial);
       it = reservations_.erase(it);
@@ -444,8 +445,10 @@ int64_t AgentService::HeartbeatIntervalMs() const {
 void AgentService::RearmRankTable() {
   std::optional<int64_t> next = ranks_.NextKillDeadline();
   if (auto r = ranks_.NextResend(opt_.resend_ms); r && (!next || *r < *next)) next = r;
-  if (next) timers_.Arm(AgentTimer::kRankTable, 0, *next);
-  else timers_.Disarm(AgentTimer::kRankTable, 0);
+  if (next)
+    timers_.Arm(AgentTimer::kRankTable, 0, *next);
+  else
+    timers_.Disarm(AgentTimer::kRankTable, 0);
 }
 
 void AgentService::OnTimer(AgentTimer kind, uint64_t id, int64_t now_ms) {
@@ -457,8 +460,8 @@ void AgentService::OnTimer(AgentTimer kind, uint64_t id, int64_t now_ms) {
     case AgentTimer::kReservation: {
       auto key = reservation_of_serial_.find(id);
       if (key == reservation_of_serial_.end()) return;
-      MLOG(Warning) << "dropped the reservation of job " << key->second.first << " attempt " << key->second.second
-                    << ": not committed within " << opt_.reserve_ttl_ms << " ms";
+      MLOG(Warning) << "dropped the reservation of job " << key->second.first << " attempt "
+                    << key->second.second << ": not committed within " << opt_.reserve_ttl_ms << " ms";
       reservations_.erase(key->second);
       reservation_of_serial_.erase(key);
       return;
@@ -488,7 +491,8 @@ wire::Heartbeat AgentService::MakeHeartbeat(int64_t now_ms) {
         if (g.index < 0 || g.index >= static_cast<int32_t>(gpus_.size())) continue;
         GpuInfo& mine = gpus_[g.index];
         if (mine.healthy != g.healthy)
-          MLOG(Warning) << "GPU " << g.index << (g.healthy ? " is healthy again" : " is unhealthy: " + g.health_reason);
+          MLOG(Warning) << "GPU " << g.index
+                        << (g.healthy ? " is healthy again" : " is unhealthy: " + g.health_reason);
         mine.utilization_percent = g.utilization_percent;
         mine.memory_used_bytes = g.memory_used_bytes;
         mine.healthy = g.healthy;
@@ -522,7 +526,8 @@ Status AgentService::Run() {
       stop_index = n;
       items[n++] = {nullptr, opt_.stop_fd, ZMQ_POLLIN, 0};
     }
-    const int64_t timeout = std::clamp<int64_t>(timers_.NextDue().value_or(INT64_MAX) - NowMs(), 0, kMaxPollMs);
+    const int64_t timeout =
+        std::clamp<int64_t>(timers_.NextDue().value_or(INT64_MAX) - NowMs(), 0, kMaxPollMs);
     try {
       zmq::poll(items, n, std::chrono::milliseconds(timeout));
     } catch (const zmq::error_t& e) {

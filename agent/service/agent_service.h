@@ -123,7 +123,7 @@ class AgentService {
   std::map<uint64_t, GangKey> reservation_of_serial_;
   uint64_t next_reservation_serial_ = 1;
   std::map<GangKey, std::vector<int32_t>> committed_gpus_;  // while the job has ranks here
-  TimerQueue<AgentTimer> timers_;  // in ms of the monotonic clock
+  TimerQueue<AgentTimer> timers_;                           // in ms of the monotonic clock
 
   bool ever_registered_ = false;
   bool register_pending_ = false;  // a Register is out with no reply yet

@@ -29,6 +29,6 @@ class CheckFailure {
 
 // A one-pass for loop, like MLOG: safe inside an unbraced if/else, and the
 // message is only built when the check fails.
-#define MUSTER_CHECK(cond)                                                                            \
-  for (bool muster_check_failed_ = !(cond); muster_check_failed_; muster_check_failed_ = false)    \
+#define MUSTER_CHECK(cond)                                                                      \
+  for (bool muster_check_failed_ = !(cond); muster_check_failed_; muster_check_failed_ = false) \
   ::muster::internal::CheckFailure(__FILE__, __LINE__, #cond)

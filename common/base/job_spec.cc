@@ -73,12 +73,15 @@ Result<ArraySpec> ParseArraySpec(std::string_view text) {
     ranges = text.substr(0, pct);
     int32_t cap;
     if (!ParseIndex(text.substr(pct + 1), &cap) || cap < 1)
-      return Status::InvalidArgument("bad --array '" + std::string(text) + "': the limit after % must be 1 or more");
+      return Status::InvalidArgument("bad --array '" + std::string(text) +
+                                     "': the limit after % must be 1 or more");
     spec.max_running = cap;
   }
-  if (ranges.empty()) return Status::InvalidArgument("bad --array '" + std::string(text) + "': no task indices");
+  if (ranges.empty())
+    return Status::InvalidArgument("bad --array '" + std::string(text) + "': no task indices");
   auto r = ParseRanges(ranges);
-  if (!r.ok()) return Status::InvalidArgument("bad --array '" + std::string(text) + "': " + r.status().message());
+  if (!r.ok())
+    return Status::InvalidArgument("bad --array '" + std::string(text) + "': " + r.status().message());
   spec.ranges = std::move(*r);
   for (const auto& [a, b] : spec.ranges) spec.count += int64_t{b} - a + 1;
   if (spec.count > kMaxArrayTasks)
@@ -98,26 +101,32 @@ Status ValidateJobSpec(const JobSpec& spec) {
     if (has_nul(a)) return bad("an argument contains a NUL byte");
   }
   for (const auto& e : spec.env)
-    if (has_nul(e.name) || has_nul(e.value)) return bad("environment variable '" + e.name.substr(0, e.name.find('\0')) + "' contains a NUL byte");
+    if (has_nul(e.name) || has_nul(e.value))
+      return bad("environment variable '" + e.name.substr(0, e.name.find('\0')) + "' contains a NUL byte");
   if (has_nul(spec.name) || has_nul(spec.workdir) || has_nul(spec.user) || has_nul(spec.model))
     return bad("name, workdir, user and model cannot contain NUL bytes");
   for (const auto& e : spec.env) {
     if (e.name.empty() || e.name.find('=') != std::string::npos)
       return bad("bad environment variable name '" + e.name + "'");
-    if (e.name.size() + e.value.size() > kMaxStringBytes) return bad("an environment variable is longer than 64 KiB");
+    if (e.name.size() + e.value.size() > kMaxStringBytes)
+      return bad("an environment variable is longer than 64 KiB");
   }
   if (!spec.name.empty() && spec.name.size() > 256) return bad("job name is longer than 256 bytes");
   if (!IsValidName(spec.team)) return bad("bad team '" + spec.team + "': 1-64 of letters, digits, . _ -");
   if (!IsValidName(spec.queue)) return bad("bad queue '" + spec.queue + "': 1-64 of letters, digits, . _ -");
-  if (spec.nodes < 0 || spec.gpus_per_node < 0 || spec.total_gpus < 0) return bad("GPU and node counts cannot be negative");
+  if (spec.nodes < 0 || spec.gpus_per_node < 0 || spec.total_gpus < 0)
+    return bad("GPU and node counts cannot be negative");
   if (spec.nodes > 0) {
     if (spec.total_gpus != 0) return bad("give either --gpus or --nodes with --gpus-per-node, not both");
     if (spec.gpus_per_node < 1) return bad("--nodes needs --gpus-per-node of at least 1");
-    if (spec.nodes > kMaxNodesPerJob) return bad("too many nodes (max " + std::to_string(kMaxNodesPerJob) + ")");
-    if (spec.gpus_per_node > kMaxGpusPerNode) return bad("too many GPUs per node (max " + std::to_string(kMaxGpusPerNode) + ")");
+    if (spec.nodes > kMaxNodesPerJob)
+      return bad("too many nodes (max " + std::to_string(kMaxNodesPerJob) + ")");
+    if (spec.gpus_per_node > kMaxGpusPerNode)
+      return bad("too many GPUs per node (max " + std::to_string(kMaxGpusPerNode) + ")");
   } else {
     if (spec.gpus_per_node != 0) return bad("--gpus-per-node needs --nodes");
-    if (spec.total_gpus < 1) return bad("a job needs at least 1 GPU (--gpus G or --nodes N --gpus-per-node G)");
+    if (spec.total_gpus < 1)
+      return bad("a job needs at least 1 GPU (--gpus G or --nodes N --gpus-per-node G)");
     if (spec.total_gpus > kMaxNodesPerJob * kMaxGpusPerNode) return bad("too many GPUs");
   }
   if (spec.time_limit < 0) return bad("time limit cannot be negative");
@@ -136,7 +145,8 @@ Status ValidateJobSpec(const JobSpec& spec) {
 
 Status ValidateModelSpec(const ModelSpec& spec) {
   auto bad = [](std::string m) { return Status::InvalidArgument(std::move(m)); };
-  if (!IsValidName(spec.name)) return bad("bad model name '" + spec.name + "': 1-64 of letters, digits, . _ -");
+  if (!IsValidName(spec.name))
+    return bad("bad model name '" + spec.name + "': 1-64 of letters, digits, . _ -");
   if (!spec.job.array.empty()) return bad("a retraining template cannot be an array job");
   if (!spec.job.after.empty()) return bad("a retraining template cannot depend on other jobs");
   if (spec.job.hold) return bad("a retraining template cannot be held");

@@ -25,10 +25,14 @@ std::optional<LogLevel> ParseLogLevel(std::string_view text) {
 
 const char* LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -40,10 +44,9 @@ LogLine::~LogLine() {
   struct tm tm;
   gmtime_r(&secs, &tm);
   static const char kLevels[] = "DIWE";
-  std::fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %c %s: %s\n", tm.tm_year + 1900,
-               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-               static_cast<int>(us / 1000 % 1000), kLevels[static_cast<int>(level_)], g_tag.c_str(),
-               os_.str().c_str());
+  std::fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %c %s: %s\n", tm.tm_year + 1900, tm.tm_mon + 1,
+               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(us / 1000 % 1000),
+               kLevels[static_cast<int>(level_)], g_tag.c_str(), os_.str().c_str());
 }
 
 }  // namespace muster

@@ -35,6 +35,6 @@ class LogLine {
 }  // namespace muster
 
 // A one-pass for loop, not an if/else: safe inside an unbraced if.
-#define MLOG(level)                                                                              \
+#define MLOG(level)                                                                                         \
   for (bool mlog_on_ = ::muster::LogLevel::k##level >= ::muster::GetLogLevel(); mlog_on_; mlog_on_ = false) \
   ::muster::LogLine(::muster::LogLevel::k##level)

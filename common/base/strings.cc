@@ -86,11 +86,20 @@ Result<Duration> ParseDuration(std::string_view s) {
     if (v > kMaxSeconds) return too_big();
     Duration unit;
     switch (s[j]) {
-      case 's': unit = kSecond; break;
-      case 'm': unit = kMinute; break;
-      case 'h': unit = kHour; break;
-      case 'd': unit = kDay; break;
-      default: return bad();
+      case 's':
+        unit = kSecond;
+        break;
+      case 'm':
+        unit = kMinute;
+        break;
+      case 'h':
+        unit = kHour;
+        break;
+      case 'd':
+        unit = kDay;
+        break;
+      default:
+        return bad();
     }
     if (v > kMaxSeconds * kSecond / unit) return too_big();
     total += v * unit;
@@ -143,8 +152,8 @@ Result<Time> ParseRfc3339(std::string_view s) {
   };
   int64_t Y, M, D, h, m, sec;
   if (!num(0, 4, &Y) || s[4] != '-' || !num(5, 2, &M) || s[7] != '-' || !num(8, 2, &D) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !num(11, 2, &h) || s[13] != ':' ||
-      !num(14, 2, &m) || s[16] != ':' || !num(17, 2, &sec))
+      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !num(11, 2, &h) || s[13] != ':' || !num(14, 2, &m) ||
+      s[16] != ':' || !num(17, 2, &sec))
     return bad();
   bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -1,24 +1,35 @@
+#include "muster/types.h"
+
 #include <algorithm>
 #include <array>
 
 #include "common/base/strings.h"
 #include "muster/status.h"
-#include "muster/types.h"
 
 namespace muster {
 
 const char* StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "InvalidArgument";
-    case StatusCode::kNotFound: return "NotFound";
-    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
-    case StatusCode::kUnavailable: return "Unavailable";
-    case StatusCode::kIoError: return "IoError";
-    case StatusCode::kCorruption: return "Corruption";
-    case StatusCode::kResourceExhausted: return "ResourceExhausted";
-    case StatusCode::kVersionMismatch: return "VersionMismatch";
-    case StatusCode::kInternal: return "Internal";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kFailedPrecondition:
+      return "FailedPrecondition";
+    case StatusCode::kUnavailable:
+      return "Unavailable";
+    case StatusCode::kIoError:
+      return "IoError";
+    case StatusCode::kCorruption:
+      return "Corruption";
+    case StatusCode::kResourceExhausted:
+      return "ResourceExhausted";
+    case StatusCode::kVersionMismatch:
+      return "VersionMismatch";
+    case StatusCode::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }
@@ -29,9 +40,9 @@ std::string Status::ToString() const {
 }
 
 namespace {
-constexpr std::array<const char*, 9> kJobStateNames = {
-    "PENDING", "STARTING", "RUNNING", "COMPLETED", "FAILED",
-    "CANCELLED", "TIMEOUT", "PREEMPTED", "NODE_FAIL"};
+constexpr std::array<const char*, 9> kJobStateNames = {"PENDING",   "STARTING",  "RUNNING",
+                                                       "COMPLETED", "FAILED",    "CANCELLED",
+                                                       "TIMEOUT",   "PREEMPTED", "NODE_FAIL"};
 }
 
 const char* JobStateName(JobState s) {
@@ -54,27 +65,42 @@ bool IsFinal(JobState s) {
 
 const char* PendingReasonName(PendingReason r) {
   switch (r) {
-    case PendingReason::kNone: return "None";
-    case PendingReason::kPriority: return "Priority";
-    case PendingReason::kResources: return "Resources";
-    case PendingReason::kQuota: return "Quota";
-    case PendingReason::kOffPeakWindow: return "OffPeakWindow";
-    case PendingReason::kDependency: return "Dependency";
-    case PendingReason::kDependencyNeverSatisfied: return "DependencyNeverSatisfied";
-    case PendingReason::kQueuePaused: return "QueuePaused";
-    case PendingReason::kHeld: return "Held";
-    case PendingReason::kReserved: return "Reserved";
-    case PendingReason::kNodeFail: return "NodeFail";
-    case PendingReason::kPreempted: return "Preempted";
+    case PendingReason::kNone:
+      return "None";
+    case PendingReason::kPriority:
+      return "Priority";
+    case PendingReason::kResources:
+      return "Resources";
+    case PendingReason::kQuota:
+      return "Quota";
+    case PendingReason::kOffPeakWindow:
+      return "OffPeakWindow";
+    case PendingReason::kDependency:
+      return "Dependency";
+    case PendingReason::kDependencyNeverSatisfied:
+      return "DependencyNeverSatisfied";
+    case PendingReason::kQueuePaused:
+      return "QueuePaused";
+    case PendingReason::kHeld:
+      return "Held";
+    case PendingReason::kReserved:
+      return "Reserved";
+    case PendingReason::kNodeFail:
+      return "NodeFail";
+    case PendingReason::kPreempted:
+      return "Preempted";
   }
   return "Unknown";
 }
 
 const char* WindowName(Window w) {
   switch (w) {
-    case Window::kAnytime: return "anytime";
-    case Window::kOffpeak: return "offpeak";
-    case Window::kOffpeakPreferred: return "offpeak-preferred";
+    case Window::kAnytime:
+      return "anytime";
+    case Window::kOffpeak:
+      return "offpeak";
+    case Window::kOffpeakPreferred:
+      return "offpeak-preferred";
   }
   return "anytime";
 }
@@ -89,19 +115,26 @@ std::optional<Window> ParseWindow(std::string_view s) {
 
 const char* NodeStateName(NodeState s) {
   switch (s) {
-    case NodeState::kUp: return "UP";
-    case NodeState::kDown: return "DOWN";
-    case NodeState::kDrain: return "DRAIN";
+    case NodeState::kUp:
+      return "UP";
+    case NodeState::kDown:
+      return "DOWN";
+    case NodeState::kDrain:
+      return "DRAIN";
   }
   return "UNKNOWN";
 }
 
 const char* TopologyName(TopologyConstraint t) {
   switch (t) {
-    case TopologyConstraint::kAny: return "any";
-    case TopologyConstraint::kSameRack: return "same-rack";
-    case TopologyConstraint::kSameSwitch: return "same-switch";
-    case TopologyConstraint::kSameNode: return "same-node";
+    case TopologyConstraint::kAny:
+      return "any";
+    case TopologyConstraint::kSameRack:
+      return "same-rack";
+    case TopologyConstraint::kSameSwitch:
+      return "same-switch";
+    case TopologyConstraint::kSameNode:
+      return "same-node";
   }
   return "any";
 }
@@ -121,9 +154,12 @@ int32_t TotalGpus(const JobSpec& spec) {
 
 const char* TriggerOutcomeName(TriggerOutcome o) {
   switch (o) {
-    case TriggerOutcome::kSubmitted: return "submitted";
-    case TriggerOutcome::kCoalesced: return "coalesced";
-    case TriggerOutcome::kDeferred: return "deferred";
+    case TriggerOutcome::kSubmitted:
+      return "submitted";
+    case TriggerOutcome::kCoalesced:
+      return "coalesced";
+    case TriggerOutcome::kDeferred:
+      return "deferred";
   }
   return "unknown";
 }

@@ -6,9 +6,8 @@
 namespace muster::config {
 namespace po = boost::program_options;
 
-ParseOutcome ParseCommandLine(int argc, char** argv, const std::string& program,
-                              const std::string& synopsis, const po::options_description& desc,
-                              po::variables_map& vm) {
+ParseOutcome ParseCommandLine(int argc, char** argv, const std::string& program, const std::string& synopsis,
+                              const po::options_description& desc, po::variables_map& vm) {
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
     if (vm.count("help")) {

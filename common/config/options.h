@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/program_options.hpp>
-
 #include <string>
 
 namespace muster::config {
@@ -12,8 +11,7 @@ enum class ParseOutcome { kRun, kExitOk, kUsageError };
 
 // Parses argv, then the file named by --config (if the description has it).
 // Prints --help (to stdout, exit OK) or a clear error (to stderr, usage error).
-ParseOutcome ParseCommandLine(int argc, char** argv, const std::string& program,
-                              const std::string& synopsis,
+ParseOutcome ParseCommandLine(int argc, char** argv, const std::string& program, const std::string& synopsis,
                               const boost::program_options::options_description& desc,
                               boost::program_options::variables_map& vm);
 

@@ -75,15 +75,15 @@ void Fill(g::JobSpec::Builder b, const JobSpec& s) {
 // error in CI, fails the build when an enumerator is added and not named
 // there, and the static_asserts check that the values stay contiguous from
 // 0, so no bound is ever written by hand.
-#define MUSTER_KNOWN(E, ...)                    \
-  constexpr bool Known(E v) {                   \
-    switch (v) { __VA_ARGS__ return true; }     \
-    return false;                               \
+#define MUSTER_KNOWN(E, ...)                \
+  constexpr bool Known(E v) {               \
+    switch (v) { __VA_ARGS__ return true; } \
+    return false;                           \
   }
 #define C(E, x) case E::x:
-MUSTER_KNOWN(JobState, C(JobState, kPending) C(JobState, kStarting) C(JobState, kRunning) C(JobState, kCompleted)
-                           C(JobState, kFailed) C(JobState, kCancelled) C(JobState, kTimeout)
-                               C(JobState, kPreempted) C(JobState, kNodeFail))
+MUSTER_KNOWN(JobState, C(JobState, kPending) C(JobState, kStarting) C(JobState, kRunning)
+                           C(JobState, kCompleted) C(JobState, kFailed) C(JobState, kCancelled)
+                               C(JobState, kTimeout) C(JobState, kPreempted) C(JobState, kNodeFail))
 MUSTER_KNOWN(PendingReason,
              C(PendingReason, kNone) C(PendingReason, kPriority) C(PendingReason, kResources)
                  C(PendingReason, kQuota) C(PendingReason, kOffPeakWindow) C(PendingReason, kDependency)
@@ -97,13 +97,15 @@ MUSTER_KNOWN(TopologyConstraint, C(TopologyConstraint, kAny) C(TopologyConstrain
                                      C(TopologyConstraint, kSameSwitch) C(TopologyConstraint, kSameNode))
 MUSTER_KNOWN(GangPhase, C(GangPhase, kNone) C(GangPhase, kReserving) C(GangPhase, kCommitted))
 MUSTER_KNOWN(NodeState, C(NodeState, kUp) C(NodeState, kDown) C(NodeState, kDrain))
-MUSTER_KNOWN(TriggerOutcome, C(TriggerOutcome, kSubmitted) C(TriggerOutcome, kCoalesced) C(TriggerOutcome, kDeferred))
+MUSTER_KNOWN(TriggerOutcome,
+             C(TriggerOutcome, kSubmitted) C(TriggerOutcome, kCoalesced) C(TriggerOutcome, kDeferred))
 MUSTER_KNOWN(NodeOp, C(NodeOp, kDrain) C(NodeOp, kResume))
 MUSTER_KNOWN(JobOp, C(JobOp, kHold) C(JobOp, kRelease) C(JobOp, kRequeue) C(JobOp, kSetPriority))
-MUSTER_KNOWN(ErrorCode, C(ErrorCode, kUnknown) C(ErrorCode, kBadRequest) C(ErrorCode, kVersionMismatch)
-                            C(ErrorCode, kNotFound) C(ErrorCode, kInvalidSpec) C(ErrorCode, kFailedPrecondition)
-                                C(ErrorCode, kTooLarge) C(ErrorCode, kUnavailable) C(ErrorCode, kInternal)
-                                    C(ErrorCode, kNotRegistered) C(ErrorCode, kPermissionDenied))
+MUSTER_KNOWN(ErrorCode,
+             C(ErrorCode, kUnknown) C(ErrorCode, kBadRequest) C(ErrorCode, kVersionMismatch)
+                 C(ErrorCode, kNotFound) C(ErrorCode, kInvalidSpec) C(ErrorCode, kFailedPrecondition)
+                     C(ErrorCode, kTooLarge) C(ErrorCode, kUnavailable) C(ErrorCode, kInternal)
+                         C(ErrorCode, kNotRegistered) C(ErrorCode, kPermissionDenied))
 #undef C
 #undef MUSTER_KNOWN
 
@@ -125,7 +127,8 @@ static_assert(EnumCount<JobState>() == 9 && Contiguous<JobState>());
 static_assert(EnumCount<PendingReason>() == 12 && Contiguous<PendingReason>());
 static_assert(Contiguous<Window>() && Contiguous<JobKind>() && Contiguous<RanksPerNode>());
 static_assert(Contiguous<TopologyConstraint>() && Contiguous<GangPhase>() && Contiguous<NodeState>());
-static_assert(Contiguous<TriggerOutcome>() && Contiguous<NodeOp>() && Contiguous<JobOp>() && Contiguous<ErrorCode>());
+static_assert(Contiguous<TriggerOutcome>() && Contiguous<NodeOp>() && Contiguous<JobOp>() &&
+              Contiguous<ErrorCode>());
 
 template <typename E>
 E CheckedEnum(uint8_t v, const char* what) {
@@ -216,7 +219,6 @@ QueueSpec Read(g::QueueSpec::Reader r) {
   q.paused = r.getPaused();
   return q;
 }
-
 
 Job Read(g::Job::Reader r) {
   Job j;
@@ -395,7 +397,8 @@ void Fill(g::ModelSpec::Builder b, const ModelSpec& s) {
   b.setCheckpointDir(T(s.checkpoint_dir));
 }
 ModelSpec Read(g::ModelSpec::Reader r) {
-  return {Str(r.getName()), Read(r.getJob()), r.getDeadlineUs(), r.getCooldownUs(), Str(r.getCheckpointDir())};
+  return {Str(r.getName()), Read(r.getJob()), r.getDeadlineUs(), r.getCooldownUs(),
+          Str(r.getCheckpointDir())};
 }
 
 void Fill(g::Model::Builder b, const Model& m) {
@@ -428,7 +431,6 @@ Model Read(g::Model::Reader r) {
   m.due_metrics = ReadEnvList(r.getDueMetrics());
   return m;
 }
-
 
 void Fill(g::TriggerRecord::Builder b, const TriggerRecord& t) {
   b.setModel(T(t.model));
@@ -684,9 +686,12 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       if (code >= EnumCount<ErrorCode>()) code = 0;  // a newer peer's code: still an error
       return Error{static_cast<ErrorCode>(code), Str(e.getMessage())};
     }
-    case g::Envelope::Body::OK: return Ok{};
-    case g::Envelope::Body::SUBMIT_JOB: return SubmitJob{Read(b.getSubmitJob().getSpec())};
-    case g::Envelope::Body::SUBMIT_REPLY: return SubmitReply{b.getSubmitReply().getId()};
+    case g::Envelope::Body::OK:
+      return Ok{};
+    case g::Envelope::Body::SUBMIT_JOB:
+      return SubmitJob{Read(b.getSubmitJob().getSpec())};
+    case g::Envelope::Body::SUBMIT_REPLY:
+      return SubmitReply{b.getSubmitReply().getId()};
     case g::Envelope::Body::LIST_JOBS: {
       auto l = b.getListJobs();
       ListJobs m;
@@ -703,7 +708,8 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       for (auto j : b.getJobList().getJobs()) m.jobs.push_back(Read(j));
       return m;
     }
-    case g::Envelope::Body::CANCEL_JOB: return CancelJob{b.getCancelJob().getId()};
+    case g::Envelope::Body::CANCEL_JOB:
+      return CancelJob{b.getCancelJob().getId()};
     case g::Envelope::Body::LIST_NODES: {
       auto l = b.getListNodes();
       return ListNodes{Str(l.getAfter()), l.getLimit()};
@@ -728,8 +734,8 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     case g::Envelope::Body::LOG_CHUNK: {
       auto c = b.getLogChunk();
       auto d = c.getData();
-      return LogChunk{std::string(reinterpret_cast<const char*>(d.begin()), d.size()),
-                      c.getNextOffset(), c.getEof(), c.getJobFinished()};
+      return LogChunk{std::string(reinterpret_cast<const char*>(d.begin()), d.size()), c.getNextOffset(),
+                      c.getEof(), c.getJobFinished()};
     }
     case g::Envelope::Body::REGISTER: {
       auto r = b.getRegister();
@@ -756,20 +762,26 @@ Body ReadBody(g::Envelope::Body::Reader b) {
                           Str(g.getHealthReason())});
       return m;
     }
-    case g::Envelope::Body::LAUNCH_RANKS: return Read(b.getLaunchRanks());
-    case g::Envelope::Body::RESERVE_RANKS: return ReserveRanks{Read(b.getReserveRanks())};
+    case g::Envelope::Body::LAUNCH_RANKS:
+      return Read(b.getLaunchRanks());
+    case g::Envelope::Body::RESERVE_RANKS:
+      return ReserveRanks{Read(b.getReserveRanks())};
     case g::Envelope::Body::RESERVED: {
       auto r = b.getReserved();
       return Reserved{r.getJob(), r.getAttempt(), r.getOk(), Str(r.getReason())};
     }
-    case g::Envelope::Body::COMMIT_RANKS: return CommitRanks{Read(b.getCommitRanks())};
-    case g::Envelope::Body::ABORT_RANKS: return AbortRanks{Read(b.getAbortRanks())};
+    case g::Envelope::Body::COMMIT_RANKS:
+      return CommitRanks{Read(b.getCommitRanks())};
+    case g::Envelope::Body::ABORT_RANKS:
+      return AbortRanks{Read(b.getAbortRanks())};
     case g::Envelope::Body::RANK_STARTED: {
       auto r = b.getRankStarted();
       return RankStarted{Read(r.getRef()), r.getPid()};
     }
-    case g::Envelope::Body::RANK_EXITED: return RankExited{Read(b.getRankExited().getExit())};
-    case g::Envelope::Body::ACK_EXIT: return AckExit{Read(b.getAckExit().getRef())};
+    case g::Envelope::Body::RANK_EXITED:
+      return RankExited{Read(b.getRankExited().getExit())};
+    case g::Envelope::Body::ACK_EXIT:
+      return AckExit{Read(b.getAckExit().getRef())};
     case g::Envelope::Body::KILL_JOB: {
       auto k = b.getKillJob();
       return KillJob{k.getJob(), k.getAttempt(), k.getGraceMs()};
@@ -778,13 +790,16 @@ Body ReadBody(g::Envelope::Body::Reader b) {
       auto p = b.getPutQueue();
       return PutQueue{Read(p.getSpec()), p.getCreate(), p.getFields()};
     }
-    case g::Envelope::Body::DELETE_QUEUE: return DeleteQueue{Str(b.getDeleteQueue().getName())};
-    case g::Envelope::Body::LIST_QUEUES: return ListQueues{};
+    case g::Envelope::Body::DELETE_QUEUE:
+      return DeleteQueue{Str(b.getDeleteQueue().getName())};
+    case g::Envelope::Body::LIST_QUEUES:
+      return ListQueues{};
     case g::Envelope::Body::QUEUE_LIST: {
       auto l = b.getQueueList();
       QueueList m;
       for (auto q : l.getQueues())
-        m.queues.push_back({Read(q.getSpec()), q.getGpusUsed(), q.getPending(), q.getRunning(), q.getUsageGpuHours()});
+        m.queues.push_back(
+            {Read(q.getSpec()), q.getGpusUsed(), q.getPending(), q.getRunning(), q.getUsageGpuHours()});
       for (auto t : l.getTeams())
         m.teams.push_back({Str(t.getQueue()), Str(t.getTeam()), t.getGpusUsed(), t.getUsageGpuHours()});
       m.half_life_hours = l.getHalfLifeHours();
@@ -812,14 +827,15 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     }
     case g::Envelope::Body::RDZV_BARRIER: {
       auto r = b.getRdzvBarrier();
-      return RdzvBarrier{r.getJob(), r.getAttempt(), Str(r.getName()), r.getRank(), r.getWorldSize(),
-                         r.getWaitMs()};
+      return RdzvBarrier{r.getJob(),  r.getAttempt(),   Str(r.getName()),
+                         r.getRank(), r.getWorldSize(), r.getWaitMs()};
     }
     case g::Envelope::Body::PUT_MODEL: {
       auto p = b.getPutModel();
       return PutModel{Read(p.getSpec()), p.getCreate()};
     }
-    case g::Envelope::Body::DELETE_MODEL: return DeleteModel{Str(b.getDeleteModel().getName())};
+    case g::Envelope::Body::DELETE_MODEL:
+      return DeleteModel{Str(b.getDeleteModel().getName())};
     case g::Envelope::Body::LIST_MODELS: {
       auto l = b.getListModels();
       return ListModels{Str(l.getName()), l.getTriggerLimit()};
@@ -835,10 +851,11 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     }
     case g::Envelope::Body::TRIGGER_MODEL: {
       auto t = b.getTriggerModel();
-      return TriggerModel{Str(t.getModel()), Str(t.getReason()), ReadEnvList(t.getMetrics()), Str(t.getSource()),
-                          Str(t.getTeam())};
+      return TriggerModel{Str(t.getModel()), Str(t.getReason()), ReadEnvList(t.getMetrics()),
+                          Str(t.getSource()), Str(t.getTeam())};
     }
-    case g::Envelope::Body::LIST_EVENTS: return ListEvents{b.getListEvents().getJob()};
+    case g::Envelope::Body::LIST_EVENTS:
+      return ListEvents{b.getListEvents().getJob()};
     case g::Envelope::Body::EVENT_LIST: {
       EventList m;
       for (auto e : b.getEventList().getEvents()) m.events.push_back(ReadJobEvent(e));
@@ -846,8 +863,8 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     }
     case g::Envelope::Body::TRIGGER_REPLY: {
       auto t = b.getTriggerReply();
-      return TriggerReply{CheckedEnum<TriggerOutcome>(t.getOutcome(), "trigger outcome"),
-                          t.getJob(), t.getSeq(), t.getCooldownEndUs()};
+      return TriggerReply{CheckedEnum<TriggerOutcome>(t.getOutcome(), "trigger outcome"), t.getJob(),
+                          t.getSeq(), t.getCooldownEndUs()};
     }
   }
   KJ_FAIL_REQUIRE("unknown message type");
@@ -892,17 +909,14 @@ auto DecodeRoot(std::string_view bytes, const char* what, Fn&& fn)
 }  // namespace
 
 const char* BodyName(const Body& body) {
-  static const char* kNames[] = {"Error",      "Ok",         "SubmitJob",   "SubmitReply",
-                                 "ListJobs",   "JobList",    "CancelJob",   "ListNodes",
-                                 "NodeList",   "ReadLog",    "LogChunk",    "Register",
-                                 "RegisterReply", "Heartbeat", "LaunchRanks", "RankStarted",
-                                 "RankExited", "AckExit",    "KillJob",     "PutQueue",
-                                 "DeleteQueue", "ListQueues", "QueueList",  "NodeAction",
-                                 "JobAction",  "RdzvPut",    "RdzvGet",     "RdzvValue",
-                                 "RdzvBarrier", "ReserveRanks", "Reserved",  "CommitRanks",
-                                 "AbortRanks", "PutModel",  "DeleteModel", "ListModels",
-                                 "ModelList",  "TriggerModel", "TriggerReply", "ListEvents",
-                                 "EventList"};
+  static const char* kNames[] = {
+      "Error",         "Ok",           "SubmitJob",    "SubmitReply", "ListJobs",    "JobList",
+      "CancelJob",     "ListNodes",    "NodeList",     "ReadLog",     "LogChunk",    "Register",
+      "RegisterReply", "Heartbeat",    "LaunchRanks",  "RankStarted", "RankExited",  "AckExit",
+      "KillJob",       "PutQueue",     "DeleteQueue",  "ListQueues",  "QueueList",   "NodeAction",
+      "JobAction",     "RdzvPut",      "RdzvGet",      "RdzvValue",   "RdzvBarrier", "ReserveRanks",
+      "Reserved",      "CommitRanks",  "AbortRanks",   "PutModel",    "DeleteModel", "ListModels",
+      "ModelList",     "TriggerModel", "TriggerReply", "ListEvents",  "EventList"};
   static_assert(std::size(kNames) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }
@@ -926,9 +940,9 @@ Result<Envelope> Decode(std::string_view bytes) {
     return env;
   });
   if (r.ok() && r->version != kProtocolVersion)
-    return Status(StatusCode::kVersionMismatch,
-                  "protocol version " + std::to_string(r->version) + " (this side speaks " +
-                      std::to_string(kProtocolVersion) + ")");
+    return Status(StatusCode::kVersionMismatch, "protocol version " + std::to_string(r->version) +
+                                                    " (this side speaks " + std::to_string(kProtocolVersion) +
+                                                    ")");
   return r;
 }
 
@@ -962,7 +976,8 @@ std::string EncodeJobEvent(const JobEvent& ev) {
   return ToBytes(mb);
 }
 Result<JobEvent> DecodeJobEvent(std::string_view bytes) {
-  return DecodeRoot<g::JobEvent>(bytes, "event record", [](g::JobEvent::Reader r) { return ReadJobEvent(r); });
+  return DecodeRoot<g::JobEvent>(bytes, "event record",
+                                 [](g::JobEvent::Reader r) { return ReadJobEvent(r); });
 }
 
 std::string EncodeModel(const Model& model) {
@@ -979,7 +994,8 @@ std::string EncodeTrigger(const TriggerRecord& t) {
   return ToBytes(mb);
 }
 Result<TriggerRecord> DecodeTrigger(std::string_view bytes) {
-  return DecodeRoot<g::TriggerRecord>(bytes, "trigger record", [](g::TriggerRecord::Reader r) { return Read(r); });
+  return DecodeRoot<g::TriggerRecord>(bytes, "trigger record",
+                                      [](g::TriggerRecord::Reader r) { return Read(r); });
 }
 
 }  // namespace muster::wire

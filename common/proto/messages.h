@@ -18,16 +18,16 @@ constexpr size_t kMaxFrameBytes = 8 * 1024 * 1024;
 
 enum class ErrorCode : uint16_t {
   kUnknown = 0,
-  kBadRequest,       // malformed bytes, bad fields
+  kBadRequest,  // malformed bytes, bad fields
   kVersionMismatch,
   kNotFound,
   kInvalidSpec,
   kFailedPrecondition,
   kTooLarge,
-  kUnavailable,      // e.g. the node holding a log is down
+  kUnavailable,  // e.g. the node holding a log is down
   kInternal,
-  kNotRegistered,    // agent: register again (musterd restarted)
-  kPermissionDenied, // not allowed for this caller (e.g. another team's model)
+  kNotRegistered,     // agent: register again (musterd restarted)
+  kPermissionDenied,  // not allowed for this caller (e.g. another team's model)
 };
 
 struct Error {
@@ -49,8 +49,8 @@ struct SubmitReply {
   bool operator==(const SubmitReply&) const = default;
 };
 struct ListJobs {
-  std::vector<JobId> ids;          // empty: all that match
-  std::vector<JobState> states;    // empty: active + recently finished
+  std::vector<JobId> ids;        // empty: all that match
+  std::vector<JobState> states;  // empty: active + recently finished
   std::string team;
   std::string queue;
   // Only the tasks of this array job (kNoJob: any job), and of them only
@@ -128,7 +128,7 @@ struct GangRef {
 struct Register {
   Node node;
   std::vector<RankRef> running;
-  std::vector<RankExit> exited;  // not yet acknowledged by musterd
+  std::vector<RankExit> exited;     // not yet acknowledged by musterd
   std::vector<GangRef> reserved{};  // reservations held, not committed yet
   bool operator==(const Register&) const = default;
 };
@@ -353,8 +353,8 @@ struct TriggerModel {
 };
 struct TriggerReply {
   TriggerOutcome outcome = TriggerOutcome::kSubmitted;
-  JobId job = kNoJob;          // submitted or coalesced into
-  uint64_t seq = 0;            // the trigger's number in the model's history
+  JobId job = kNoJob;           // submitted or coalesced into
+  uint64_t seq = 0;             // the trigger's number in the model's history
   Time cooldown_end = kNoTime;  // deferred: when the retrain is due
   bool operator==(const TriggerReply&) const = default;
 };
@@ -370,13 +370,12 @@ struct EventList {
   bool operator==(const EventList&) const = default;
 };
 
-using Body = std::variant<Error, Ok, SubmitJob, SubmitReply, ListJobs, JobList, CancelJob,
-                          ListNodes, NodeList, ReadLog, LogChunk, Register, RegisterReply,
-                          Heartbeat, LaunchRanks, RankStarted, RankExited, AckExit, KillJob,
-                          PutQueue, DeleteQueue, ListQueues, QueueList, NodeAction, JobAction,
-                          RdzvPut, RdzvGet, RdzvValue, RdzvBarrier, ReserveRanks, Reserved,
-                          CommitRanks, AbortRanks, PutModel, DeleteModel, ListModels, ModelList,
-                          TriggerModel, TriggerReply, ListEvents, EventList>;
+using Body = std::variant<Error, Ok, SubmitJob, SubmitReply, ListJobs, JobList, CancelJob, ListNodes,
+                          NodeList, ReadLog, LogChunk, Register, RegisterReply, Heartbeat, LaunchRanks,
+                          RankStarted, RankExited, AckExit, KillJob, PutQueue, DeleteQueue, ListQueues,
+                          QueueList, NodeAction, JobAction, RdzvPut, RdzvGet, RdzvValue, RdzvBarrier,
+                          ReserveRanks, Reserved, CommitRanks, AbortRanks, PutModel, DeleteModel, ListModels,
+                          ModelList, TriggerModel, TriggerReply, ListEvents, EventList>;
 
 struct Envelope {
   uint16_t version = kProtocolVersion;

@@ -10,16 +10,26 @@ namespace muster::wire {
 
 inline ErrorCode ErrorCodeOf(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return ErrorCode::kUnknown;
-    case StatusCode::kInvalidArgument: return ErrorCode::kBadRequest;
-    case StatusCode::kNotFound: return ErrorCode::kNotFound;
-    case StatusCode::kFailedPrecondition: return ErrorCode::kFailedPrecondition;
-    case StatusCode::kUnavailable: return ErrorCode::kUnavailable;
-    case StatusCode::kIoError: return ErrorCode::kInternal;
-    case StatusCode::kCorruption: return ErrorCode::kBadRequest;  // bytes that are no message of ours
-    case StatusCode::kResourceExhausted: return ErrorCode::kTooLarge;
-    case StatusCode::kVersionMismatch: return ErrorCode::kVersionMismatch;
-    case StatusCode::kInternal: return ErrorCode::kInternal;
+    case StatusCode::kOk:
+      return ErrorCode::kUnknown;
+    case StatusCode::kInvalidArgument:
+      return ErrorCode::kBadRequest;
+    case StatusCode::kNotFound:
+      return ErrorCode::kNotFound;
+    case StatusCode::kFailedPrecondition:
+      return ErrorCode::kFailedPrecondition;
+    case StatusCode::kUnavailable:
+      return ErrorCode::kUnavailable;
+    case StatusCode::kIoError:
+      return ErrorCode::kInternal;
+    case StatusCode::kCorruption:
+      return ErrorCode::kBadRequest;  // bytes that are no message of ours
+    case StatusCode::kResourceExhausted:
+      return ErrorCode::kTooLarge;
+    case StatusCode::kVersionMismatch:
+      return ErrorCode::kVersionMismatch;
+    case StatusCode::kInternal:
+      return ErrorCode::kInternal;
   }
   return ErrorCode::kUnknown;
 }

@@ -81,7 +81,8 @@ Result<std::shared_ptr<const OffPeakCalendar>> OffPeakCalendar::Create(const std
   try {
     c->zone_ = date::locate_zone(c->tz_name_);
   } catch (const std::exception& e) {
-    return Status::InvalidArgument("unknown time zone '" + c->tz_name_ + "' (use an IANA name like Europe/Berlin)");
+    return Status::InvalidArgument("unknown time zone '" + c->tz_name_ +
+                                   "' (use an IANA name like Europe/Berlin)");
   }
   for (const auto& text : ranges) {
     auto r = ParseWeeklyRange(text);
@@ -119,11 +120,14 @@ std::vector<TimeInterval> OffPeakCalendar::Windows(Time from, Time to) const {
       if (e > from && b < to && e > b) out.push_back({b, e});
     }
   }
-  std::sort(out.begin(), out.end(), [](const TimeInterval& a, const TimeInterval& b) { return a.begin < b.begin; });
+  std::sort(out.begin(), out.end(),
+            [](const TimeInterval& a, const TimeInterval& b) { return a.begin < b.begin; });
   std::vector<TimeInterval> merged;
   for (const auto& w : out) {
-    if (!merged.empty() && w.begin <= merged.back().end) merged.back().end = std::max(merged.back().end, w.end);
-    else merged.push_back(w);
+    if (!merged.empty() && w.begin <= merged.back().end)
+      merged.back().end = std::max(merged.back().end, w.end);
+    else
+      merged.push_back(w);
   }
   return merged;
 }

@@ -14,10 +14,10 @@
 namespace muster::timewin {
 
 struct WeeklyRange {
-  std::vector<int> days;   // 0 = Monday .. 6 = Sunday: days a window *starts*
-  int start_minute = 0;    // minutes after local midnight
-  int end_minute = 0;      // <= start_minute: ends the next day; 1440 = 24:00
-  std::string text;        // as the operator wrote it
+  std::vector<int> days;  // 0 = Monday .. 6 = Sunday: days a window *starts*
+  int start_minute = 0;   // minutes after local midnight
+  int end_minute = 0;     // <= start_minute: ends the next day; 1440 = 24:00
+  std::string text;       // as the operator wrote it
 };
 
 // "Mon-Fri 20:00-07:00", "Sat,Sun 00:00-24:00", "Fri-Mon 22:00-06:00",
@@ -29,7 +29,7 @@ class OffPeakCalendar {
   // No ranges: no off-peak window at all (offpeak jobs wait forever, with a
   // reason saying why). `tz` is an IANA name ("UTC", "Europe/Berlin").
   static Result<std::shared_ptr<const OffPeakCalendar>> Create(const std::vector<std::string>& ranges,
-                                                                const std::string& tz);
+                                                               const std::string& tz);
 
   // Merged, sorted windows that overlap [from, to).
   std::vector<TimeInterval> Windows(Time from, Time to) const;

@@ -2,10 +2,9 @@
 // encoded Envelope; a ROUTER sees [identity, payload], a DEALER [payload].
 #pragma once
 
-#include <zmq.hpp>
-
 #include <optional>
 #include <string>
+#include <zmq.hpp>
 
 #include "common/proto/codec.h"
 #include "common/transport/router.h"

@@ -85,18 +85,23 @@ Result<HostPort> ParseTcpEndpoint(const std::string& endpoint) {
   auto colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size()) return bad("no host:port");
   HostPort hp{rest.substr(0, colon), rest.substr(colon + 1)};
-  if (hp.host.size() >= 2 && hp.host.front() == '[' && hp.host.back() == ']') hp.host = hp.host.substr(1, hp.host.size() - 2);
+  if (hp.host.size() >= 2 && hp.host.front() == '[' && hp.host.back() == ']')
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
   for (char c : hp.port)
     if (c < '0' || c > '9') return bad("the port is not a number");
-  if (hp.port.size() > 5 || std::stoi(hp.port) == 0 || std::stoi(hp.port) > 65535) return bad("port out of range");
+  if (hp.port.size() > 5 || std::stoi(hp.port) == 0 || std::stoi(hp.port) > 65535)
+    return bad("port out of range");
   return hp;
 }
 
-int LeftMs(int64_t deadline_ms) { return static_cast<int>(std::max<int64_t>(0, deadline_ms - MonotonicMs())); }
+int LeftMs(int64_t deadline_ms) {
+  return static_cast<int>(std::max<int64_t>(0, deadline_ms - MonotonicMs()));
+}
 
 }  // namespace
 
-ZmtpClient::ZmtpClient(std::string endpoint, int timeout_ms) : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms) {}
+ZmtpClient::ZmtpClient(std::string endpoint, int timeout_ms)
+    : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms) {}
 
 ZmtpClient::~ZmtpClient() { Close(); }
 
@@ -147,7 +152,8 @@ Status ZmtpClient::WriteAll(const std::string& bytes, int64_t deadline_ms) {
     pollfd p{fd_, POLLOUT, 0};
     if (::poll(&p, 1, LeftMs(deadline_ms)) <= 0) return Unavailable("timed out sending");
     ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno != EINTR && errno != EAGAIN) return Unavailable(std::string("send: ") + std::strerror(errno));
+    if (n < 0 && errno != EINTR && errno != EAGAIN)
+      return Unavailable(std::string("send: ") + std::strerror(errno));
     if (n > 0) done += static_cast<size_t>(n);
   }
   return Status::Ok();
@@ -163,7 +169,8 @@ Status ZmtpClient::ReadExactly(size_t n, std::string* out, int64_t deadline_ms) 
       return Unavailable("no reply in " + std::to_string(timeout_ms_) + " ms");
     ssize_t got = ::recv(fd_, out->data() + done, n - done, 0);
     if (got == 0) return Unavailable("musterd closed the connection");
-    if (got < 0 && errno != EINTR && errno != EAGAIN) return Unavailable(std::string("recv: ") + std::strerror(errno));
+    if (got < 0 && errno != EINTR && errno != EAGAIN)
+      return Unavailable(std::string("recv: ") + std::strerror(errno));
     if (got > 0) done += static_cast<size_t>(got);
   }
   return Status::Ok();
@@ -179,7 +186,8 @@ Result<ZmtpClient::Frame> ZmtpClient::ReadFrame(int64_t deadline_ms) {
     MUSTER_RETURN_IF_ERROR(ReadExactly(7, &more, deadline_ms));
     size = ReadBigEndian(head.substr(1) + more, 0, 8);
   }
-  if (size > 4 * wire::kMaxFrameBytes) return Status::ResourceExhausted("a frame of " + std::to_string(size) + " bytes");
+  if (size > 4 * wire::kMaxFrameBytes)
+    return Status::ResourceExhausted("a frame of " + std::to_string(size) + " bytes");
   Frame f;
   f.command = flags & kCommand;
   f.more = flags & kMore;

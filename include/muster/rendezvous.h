@@ -21,11 +21,11 @@
 namespace muster {
 
 struct RendezvousOptions {
-  std::string endpoint;        // MUSTER_RDZV
-  JobId job = kNoJob;          // MUSTER_JOB_ID
-  int32_t attempt = 0;         // MUSTER_ATTEMPT
-  int32_t rank = 0;            // RANK
-  int32_t world_size = 1;      // WORLD_SIZE
+  std::string endpoint;                // MUSTER_RDZV
+  JobId job = kNoJob;                  // MUSTER_JOB_ID
+  int32_t attempt = 0;                 // MUSTER_ATTEMPT
+  int32_t rank = 0;                    // RANK
+  int32_t world_size = 1;              // WORLD_SIZE
   int32_t request_timeout_ms = 10000;  // one round trip to musterd
 };
 

@@ -11,14 +11,14 @@ namespace muster {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // the caller's input is wrong; a clear message says how
-  kNotFound,          // unknown job, node, ...
-  kFailedPrecondition,// valid request, wrong state (cancel of a finished job)
-  kUnavailable,       // a peer cannot be reached
-  kIoError,           // the disk or the store failed
-  kCorruption,        // bytes that do not decode
-  kResourceExhausted, // too large, too many
-  kVersionMismatch,   // wire protocol version we do not speak
+  kInvalidArgument,     // the caller's input is wrong; a clear message says how
+  kNotFound,            // unknown job, node, ...
+  kFailedPrecondition,  // valid request, wrong state (cancel of a finished job)
+  kUnavailable,         // a peer cannot be reached
+  kIoError,             // the disk or the store failed
+  kCorruption,          // bytes that do not decode
+  kResourceExhausted,   // too large, too many
+  kVersionMismatch,     // wire protocol version we do not speak
   kInternal,
 };
 
@@ -53,8 +53,8 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {      // NOLINT
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result from an OK status has no value");
   }
 
@@ -77,8 +77,8 @@ class [[nodiscard]] Result {
 
 }  // namespace muster
 
-#define MUSTER_RETURN_IF_ERROR(expr)        \
-  do {                                      \
-    ::muster::Status _st = (expr);          \
-    if (!_st.ok()) return _st;              \
+#define MUSTER_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::muster::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)

@@ -18,8 +18,8 @@ constexpr JobId kNoJob = 0;  // ids start at 1
 
 enum class JobState : uint8_t {
   kPending = 0,
-  kStarting,   // placed, ranks dispatched
-  kRunning,    // every rank reported started
+  kStarting,  // placed, ranks dispatched
+  kRunning,   // every rank reported started
   kCompleted,
   kFailed,
   kCancelled,
@@ -28,15 +28,15 @@ enum class JobState : uint8_t {
   kNodeFail,   // transitional, likewise
 };
 
-const char* JobStateName(JobState s);                      // "PENDING", ...
+const char* JobStateName(JobState s);                       // "PENDING", ...
 std::optional<JobState> ParseJobState(std::string_view s);  // case-insensitive
-bool IsFinal(JobState s);  // COMPLETED FAILED CANCELLED TIMEOUT
+bool IsFinal(JobState s);                                   // COMPLETED FAILED CANCELLED TIMEOUT
 
 // Why a pending job is not running (docs/architecture.md "Semantics users rely on").
 enum class PendingReason : uint8_t {
   kNone = 0,
-  kPriority,        // others go first
-  kResources,       // not enough free GPUs in a shape that fits
+  kPriority,   // others go first
+  kResources,  // not enough free GPUs in a shape that fits
   kQuota,
   kOffPeakWindow,
   kDependency,
@@ -44,7 +44,7 @@ enum class PendingReason : uint8_t {
   kQueuePaused,
   kHeld,
   kReserved,
-  kNodeFail,        // requeued after a node was lost
+  kNodeFail,  // requeued after a node was lost
   kPreempted,
 };
 const char* PendingReasonName(PendingReason r);
@@ -84,7 +84,7 @@ struct JobSpec {
   int32_t gpus_per_node = 0;
   int32_t total_gpus = 0;
   int32_t priority = 0;
-  Duration time_limit = 0;  // 0: none
+  Duration time_limit = 0;   // 0: none
   std::vector<JobId> after;  // afterok
   int32_t max_restarts = 3;
   bool preemptible = false;
@@ -96,9 +96,9 @@ struct JobSpec {
   int32_t grace_seconds = 30;
   TopologyConstraint topology = TopologyConstraint::kAny;
   bool window_may_overrun = false;
-  bool hold = false;          // submit held (`muster release` lets it run)
-  std::string array;          // "0-99%8": tasks 0..99, at most 8 at once; empty: not an array
-  bool window_set = false;    // false: the queue's default window applies at submit
+  bool hold = false;        // submit held (`muster release` lets it run)
+  std::string array;        // "0-99%8": tasks 0..99, at most 8 at once; empty: not an array
+  bool window_set = false;  // false: the queue's default window applies at submit
 
   bool operator==(const JobSpec&) const = default;
 };
@@ -111,9 +111,9 @@ struct NodeAllocation {
 };
 
 enum class GangPhase : uint8_t {
-  kNone = 0,        // not placed, or placed before two-phase starts existed
-  kReserving = 1,   // ReserveRanks sent; no node starts anything yet
-  kCommitted = 2,   // every node reserved; CommitRanks sent (or due)
+  kNone = 0,       // not placed, or placed before two-phase starts existed
+  kReserving = 1,  // ReserveRanks sent; no node starts anything yet
+  kCommitted = 2,  // every node reserved; CommitRanks sent (or due)
 };
 
 struct Job {
@@ -123,11 +123,11 @@ struct Job {
   PendingReason reason = PendingReason::kNone;
   std::string reason_detail;  // human text, e.g. "needs 16 GPUs, 8 free"
   Time submit_time = kNoTime;
-  Time start_time = kNoTime;   // of the current/last attempt
+  Time start_time = kNoTime;  // of the current/last attempt
   Time end_time = kNoTime;
-  int32_t exit_code = 0;       // of the first failing rank, else 0
+  int32_t exit_code = 0;  // of the first failing rank, else 0
   int32_t restarts = 0;
-  int32_t attempt = 0;         // bumped at each placement; ranks carry it
+  int32_t attempt = 0;  // bumped at each placement; ranks carry it
   std::vector<NodeAllocation> placement;
   int32_t master_port = 0;
   // Set while a running gang is being torn down: the state it ends in.
@@ -138,7 +138,7 @@ struct Job {
   // array job itself keeps the task indices not yet started.
   JobId array_job = kNoJob;
   int32_t array_task = -1;
-  std::string array_pending;    // on the array job: "8-99" (ranges not started)
+  std::string array_pending;  // on the array job: "8-99" (ranges not started)
   // The gang's two-phase start (docs/protocol.md "Gang start"): persisted so
   // a restarted musterd rolls a reservation back or finishes a commit.
   GangPhase gang_phase = GangPhase::kNone;
@@ -174,7 +174,7 @@ struct Node {
   std::map<std::string, std::string> labels;
   NodeState state = NodeState::kUp;
   Time last_heartbeat = kNoTime;
-  bool drain = false;   // an operator drained it: stays DRAIN across DOWN and re-registration
+  bool drain = false;  // an operator drained it: stays DRAIN across DOWN and re-registration
   bool operator==(const Node&) const = default;
 };
 
@@ -183,9 +183,9 @@ struct QueueSpec {
   std::string name;
   double weight = 1.0;
   int32_t guaranteed_gpus = 0;
-  int32_t max_gpus = -1;              // -1: no cap
-  int32_t tier = 0;                   // priority tier: higher goes first and may preempt lower
-  Duration default_time_limit = 0;    // 0: none
+  int32_t max_gpus = -1;            // -1: no cap
+  int32_t tier = 0;                 // priority tier: higher goes first and may preempt lower
+  Duration default_time_limit = 0;  // 0: none
   Window default_window = Window::kAnytime;
   bool paused = false;
   bool operator==(const QueueSpec&) const = default;
@@ -205,13 +205,13 @@ struct ModelSpec {
 struct Model {
   ModelSpec spec;
   Time created = kNoTime;
-  JobId active_job = kNoJob;        // the retrain pending or running, if any
-  JobId last_job = kNoJob;          // the newest retrain that ended
+  JobId active_job = kNoJob;                 // the retrain pending or running, if any
+  JobId last_job = kNoJob;                   // the newest retrain that ended
   JobState last_state = JobState::kPending;  // how it ended
-  Time last_end = kNoTime;          // when: the cooldown counts from here
+  Time last_end = kNoTime;                   // when: the cooldown counts from here
   JobId last_success_job = kNoJob;
-  std::string warm_start;           // checkpoint dir of the newest successful retrain
-  uint64_t triggers = 0;            // triggers received (the next trigger's sequence number)
+  std::string warm_start;  // checkpoint dir of the newest successful retrain
+  uint64_t triggers = 0;   // triggers received (the next trigger's sequence number)
   // A trigger came during the cooldown: one retrain is due when it ends, for
   // the newest such trigger's reason.
   bool due = false;
@@ -231,13 +231,13 @@ const char* TriggerOutcomeName(TriggerOutcome o);
 // One trigger, kept in the model's history.
 struct TriggerRecord {
   std::string model;
-  uint64_t seq = 0;          // per model, from 0
+  uint64_t seq = 0;  // per model, from 0
   Time time = kNoTime;
-  std::string source;        // who/what sent it: "cli:alice", "http:team-a", "alertmanager:team-a"
+  std::string source;  // who/what sent it: "cli:alice", "http:team-a", "alertmanager:team-a"
   std::string reason;
   std::vector<EnvVar> metrics;  // name=value figures (psi.age=0.31)
   TriggerOutcome outcome = TriggerOutcome::kSubmitted;
-  JobId job = kNoJob;        // the retrain it submitted or was recorded on
+  JobId job = kNoJob;  // the retrain it submitted or was recorded on
   bool operator==(const TriggerRecord&) const = default;
 };
 

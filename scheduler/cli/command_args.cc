@@ -57,9 +57,10 @@ const CommandHelp kJobsHelp{"jobs", "[--state S[,S]] [--team T] [--queue Q] [--j
                             "NODELIST(REASON) says why they wait; TIME is the run time."};
 const CommandHelp kShowHelp{"show", "ID [--json]",
                             "Show every field of one job. ID is a job id (42) or an array task (42_7)."};
-const CommandHelp kHistoryHelp{"history", "ID [--json]",
-                               "Every state change of one job (42, or array task 42_7), oldest first, with its\n"
-                               "cause (like sacct)."};
+const CommandHelp kHistoryHelp{
+    "history", "ID [--json]",
+    "Every state change of one job (42, or array task 42_7), oldest first, with its\n"
+    "cause (like sacct)."};
 const CommandHelp kCancelHelp{"cancel", "ID...",
                               "Cancel jobs: pending ones end at once, running ones get SIGTERM, "
                               "then SIGKILL after their grace.\nAn array job (42) is cancelled with all its "
@@ -69,7 +70,7 @@ const CommandHelp kLogsHelp{
     "Print a rank's output (stdout and stderr) of a job (42) or array task (42_7). --follow keeps\n"
     "printing until the job ends."};
 const CommandHelp kNodesHelp{"nodes", "[--gpus] [--json]",
-                              "List the GPU nodes (--gpus: one row per GPU with its use and health)."};
+                             "List the GPU nodes (--gpus: one row per GPU with its use and health)."};
 
 Parsed<JobsArgs> ParseJobsArgs(const std::vector<std::string>& args, GlobalOptions* global) {
   po::options_description d("Jobs flags");

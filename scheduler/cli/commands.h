@@ -20,13 +20,13 @@ struct Command {
 // In the order the top-level --help lists them.
 const std::vector<Command>& AllCommands();
 
-int RunSubmit(Context& ctx, const std::vector<std::string>& args);  // commands_jobs.cc
-int RunCancel(Context& ctx, const std::vector<std::string>& args);  // commands_jobs.cc
-int RunJobs(Context& ctx, const std::vector<std::string>& args);    // commands_query.cc
-int RunShow(Context& ctx, const std::vector<std::string>& args);    // commands_query.cc
-int RunHistory(Context& ctx, const std::vector<std::string>& args); // commands_query.cc
-int RunNodes(Context& ctx, const std::vector<std::string>& args);   // commands_query.cc
-int RunLogs(Context& ctx, const std::vector<std::string>& args);    // commands_logs.cc
+int RunSubmit(Context& ctx, const std::vector<std::string>& args);   // commands_jobs.cc
+int RunCancel(Context& ctx, const std::vector<std::string>& args);   // commands_jobs.cc
+int RunJobs(Context& ctx, const std::vector<std::string>& args);     // commands_query.cc
+int RunShow(Context& ctx, const std::vector<std::string>& args);     // commands_query.cc
+int RunHistory(Context& ctx, const std::vector<std::string>& args);  // commands_query.cc
+int RunNodes(Context& ctx, const std::vector<std::string>& args);    // commands_query.cc
+int RunLogs(Context& ctx, const std::vector<std::string>& args);     // commands_logs.cc
 // Operators (commands_queues.cc, commands_ops.cc).
 int RunQueue(Context& ctx, const std::vector<std::string>& args);  // queue create|update|...|list
 int RunUsage(Context& ctx, const std::vector<std::string>& args);

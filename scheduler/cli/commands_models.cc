@@ -50,7 +50,8 @@ int RunListOrShow(Context& ctx, const std::vector<std::string>& args, bool show)
       ctx.err << "muster: musterd answered " << reply->models.size() << " models for '" << a.name << "'\n";
       return kExitRefused;
     }
-    ctx.out << (a.json ? DumpJson(ModelToJson(reply->models[0])) + "\n" : FormatModelDetails(reply->models[0]));
+    ctx.out << (a.json ? DumpJson(ModelToJson(reply->models[0])) + "\n"
+                       : FormatModelDetails(reply->models[0]));
   } else {
     ctx.out << (a.json ? DumpJson(ModelsToJson(std::move(reply->models))) + "\n"
                        : FormatModelsTable(std::move(reply->models)));
@@ -59,7 +60,9 @@ int RunListOrShow(Context& ctx, const std::vector<std::string>& args, bool show)
 }
 
 int RunList(Context& ctx, const std::vector<std::string>& args) { return RunListOrShow(ctx, args, false); }
-int RunShowModel(Context& ctx, const std::vector<std::string>& args) { return RunListOrShow(ctx, args, true); }
+int RunShowModel(Context& ctx, const std::vector<std::string>& args) {
+  return RunListOrShow(ctx, args, true);
+}
 
 int RunDelete(Context& ctx, const std::vector<std::string>& args) {
   auto parsed = ParseModelDeleteArgs(args, &ctx.global);
@@ -96,7 +99,8 @@ int RunTrigger(Context& ctx, const std::vector<std::string>& args) {
   int exit_code = kExitOk;
   auto reply = CallFor<wire::TriggerReply>(*rpc, a.trigger, ctx.err, &exit_code);
   if (!reply) return exit_code;
-  ctx.out << (a.json ? DumpJson(TriggerReplyToJson(*reply)) + "\n" : FormatTriggerReply(a.trigger.model, *reply));
+  ctx.out << (a.json ? DumpJson(TriggerReplyToJson(*reply)) + "\n"
+                     : FormatTriggerReply(a.trigger.model, *reply));
   return kExitOk;
 }
 

@@ -32,7 +32,11 @@ int RunJobAction(Context& ctx, const std::vector<std::string>& args, wire::JobOp
   auto parsed = ParseJobActionArgs(op, args, &ctx.global);
   if (!IsValue(parsed)) return ReportParseStop(parsed, ctx, command);
   return ForEachJob(
-      ctx, std::get<std::vector<JobRef>>(parsed), [op](JobId id) { return wire::JobAction{id, op, 0}; }, done);
+      ctx, std::get<std::vector<JobRef>>(parsed),
+      [op](JobId id) {
+        return wire::JobAction{id, op, 0};
+      },
+      done);
 }
 
 }  // namespace
@@ -63,7 +67,8 @@ int RunPriority(Context& ctx, const std::vector<std::string>& args) {
   int exit_code = kExitOk;
   auto id = ResolveJobRef(*rpc, a.job, ctx.err, &exit_code);
   if (!id) return exit_code;
-  if (!CallFor<wire::Ok>(*rpc, wire::JobAction{*id, wire::JobOp::kSetPriority, a.priority}, ctx.err, &exit_code))
+  if (!CallFor<wire::Ok>(*rpc, wire::JobAction{*id, wire::JobOp::kSetPriority, a.priority}, ctx.err,
+                         &exit_code))
     return exit_code;
   ctx.out << "Set priority of job " << JobRefText(a.job) << " to " << a.priority << "\n";
   return kExitOk;

@@ -77,7 +77,8 @@ std::string TriggerReason(const drift::DriftReport& report) {
   const auto drifted = report.Drifted();
   for (size_t i = 0; i < drifted.size() && i < kReasonColumns; ++i)
     parts.push_back(drifted[i]->name.substr(0, 64) + " " + Fixed4(drifted[i]->psi));
-  if (drifted.size() > kReasonColumns) parts.push_back("and " + std::to_string(drifted.size() - kReasonColumns) + " more");
+  if (drifted.size() > kReasonColumns)
+    parts.push_back("and " + std::to_string(drifted.size() - kReasonColumns) + " more");
   return "data drift: PSI >= " + Sig3(report.threshold) + " in " + std::to_string(parts.size()) + " of " +
          Columns(report.columns.size()) + " (" + Join(parts, ", ") + ")";
 }
@@ -110,7 +111,8 @@ std::vector<std::string> DriftTriggerArgs(const std::string& model, const drift:
   size_t metrics = 0;
   auto add = [&](const std::string& prefix, const std::string& column, double v) {
     if (metrics++ >= kMaxTriggerMetrics) return;  // the figures of very wide files are cut, not refused
-    out.insert(out.end(), {"--metric", MetricName(prefix, column).substr(0, kMaxMetricName) + "=" + MetricValue(v)});
+    out.insert(out.end(),
+               {"--metric", MetricName(prefix, column).substr(0, kMaxMetricName) + "=" + MetricValue(v)});
   };
   for (const drift::ColumnDrift& c : report.columns) {
     add("psi", c.name, c.psi);

@@ -215,14 +215,17 @@ nlohmann::json JobsToJson(std::vector<Job> jobs) {
 std::string FormatEventsTable(const std::vector<JobEvent>& events) {
   std::vector<std::vector<std::string>> rows;
   for (const JobEvent& e : events)
-    rows.push_back({e.time == kNoTime ? "-" : FormatRfc3339(e.time), JobStateName(e.from), JobStateName(e.to), e.cause});
+    rows.push_back(
+        {e.time == kNoTime ? "-" : FormatRfc3339(e.time), JobStateName(e.from), JobStateName(e.to), e.cause});
   return RenderTable({"TIME", "FROM", "TO", "CAUSE"}, rows);
 }
 
 nlohmann::json EventsToJson(const std::vector<JobEvent>& events) {
   nlohmann::json out = nlohmann::json::array();
   for (const JobEvent& e : events)
-    out.push_back({{"time", TimeToJson(e.time)}, {"from", JobStateName(e.from)}, {"to", JobStateName(e.to)},
+    out.push_back({{"time", TimeToJson(e.time)},
+                   {"from", JobStateName(e.from)},
+                   {"to", JobStateName(e.to)},
                    {"cause", e.cause}});
   return out;
 }

@@ -59,18 +59,19 @@ nlohmann::json JobIdJson(JobId id) { return id == kNoJob ? nlohmann::json(nullpt
 }  // namespace
 
 std::string FormatModelsTable(std::vector<wire::ModelInfo> models) {
-  std::sort(models.begin(), models.end(),
-            [](const wire::ModelInfo& a, const wire::ModelInfo& b) { return a.model.spec.name < b.model.spec.name; });
+  std::sort(models.begin(), models.end(), [](const wire::ModelInfo& a, const wire::ModelInfo& b) {
+    return a.model.spec.name < b.model.spec.name;
+  });
   std::vector<std::vector<std::string>> rows;
   for (const auto& info : models) {
     const Model& m = info.model;
     const JobSpec& job = m.spec.job;
-    rows.push_back({m.spec.name, job.queue, ShapeText(job), WindowName(job.window), DurationOrDash(m.spec.cooldown),
-                    RetrainText(info), LastText(m), m.warm_start.empty() ? "-" : m.warm_start,
-                    std::to_string(m.triggers)});
+    rows.push_back({m.spec.name, job.queue, ShapeText(job), WindowName(job.window),
+                    DurationOrDash(m.spec.cooldown), RetrainText(info), LastText(m),
+                    m.warm_start.empty() ? "-" : m.warm_start, std::to_string(m.triggers)});
   }
-  return RenderTable({"NAME", "QUEUE", "GPUS", "WINDOW", "COOLDOWN", "RETRAIN", "LAST", "WARM_START", "TRIGGERS"},
-                     rows);
+  return RenderTable(
+      {"NAME", "QUEUE", "GPUS", "WINDOW", "COOLDOWN", "RETRAIN", "LAST", "WARM_START", "TRIGGERS"}, rows);
 }
 
 std::string FormatModelDetails(const wire::ModelInfo& info) {
@@ -87,13 +88,15 @@ std::string FormatModelDetails(const wire::ModelInfo& info) {
       {"Env", s.job.env.empty() ? "-" : Join(EnvNames(s.job), ",")},
       {"Deadline", s.deadline > 0 ? FormatDuration(s.deadline) + " after the trigger" : "-"},
       {"Cooldown", DurationOrDash(s.cooldown)},
-      {"CheckpointDir", s.checkpoint_dir.empty() ? "(musterd's checkpoint root)/<job id>" : s.checkpoint_dir + "/<job id>"},
+      {"CheckpointDir",
+       s.checkpoint_dir.empty() ? "(musterd's checkpoint root)/<job id>" : s.checkpoint_dir + "/<job id>"},
       {"Created", TimeOrDash(m.created)},
       {"Retrain", RetrainText(info)},
       {"LastRetrain", LastText(m) + (m.last_end == kNoTime ? "" : " at " + FormatRfc3339(m.last_end))},
       {"CooldownEnds", TimeOrDash(info.cooldown_end)},
-      {"WarmStart", m.warm_start.empty() ? "- (no retrain has succeeded yet)"
-                                         : m.warm_start + " (job " + std::to_string(m.last_success_job) + ")"},
+      {"WarmStart", m.warm_start.empty()
+                        ? "- (no retrain has succeeded yet)"
+                        : m.warm_start + " (job " + std::to_string(m.last_success_job) + ")"},
       {"Due", m.due ? "yes: " + m.due_reason : "no"},
       {"Triggers", std::to_string(m.triggers)},
   });
@@ -127,7 +130,8 @@ nlohmann::json ModelToJson(const wire::ModelInfo& info) {
           {"created", TimeToJson(m.created)},
           {"active_job", JobIdJson(m.active_job)},
           {"last_job", JobIdJson(m.last_job)},
-          {"last_state", m.last_job == kNoJob ? nlohmann::json(nullptr) : nlohmann::json(JobStateName(m.last_state))},
+          {"last_state",
+           m.last_job == kNoJob ? nlohmann::json(nullptr) : nlohmann::json(JobStateName(m.last_state))},
           {"last_end", TimeToJson(m.last_end)},
           {"last_success_job", JobIdJson(m.last_success_job)},
           {"warm_start", m.warm_start.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.warm_start)},
@@ -138,8 +142,9 @@ nlohmann::json ModelToJson(const wire::ModelInfo& info) {
 }
 
 nlohmann::json ModelsToJson(std::vector<wire::ModelInfo> models) {
-  std::sort(models.begin(), models.end(),
-            [](const wire::ModelInfo& a, const wire::ModelInfo& b) { return a.model.spec.name < b.model.spec.name; });
+  std::sort(models.begin(), models.end(), [](const wire::ModelInfo& a, const wire::ModelInfo& b) {
+    return a.model.spec.name < b.model.spec.name;
+  });
   nlohmann::json out = nlohmann::json::array();
   for (const auto& m : models) out.push_back(ModelToJson(m));
   return out;

@@ -44,9 +44,10 @@ std::string FormatGpusTable(std::vector<wire::NodeStatus> nodes) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& n : nodes) {
     for (const auto& g : n.node.gpus) {
-      rows.push_back({n.node.name, std::to_string(g.index), g.model.empty() ? "-" : g.model, Gib(g.memory_bytes),
-                      std::to_string(g.utilization_percent) + "%", Gib(g.memory_used_bytes),
-                      g.healthy ? "ok" : "UNHEALTHY: " + g.health_reason, PeersText(g.nvlink_peers)});
+      rows.push_back({n.node.name, std::to_string(g.index), g.model.empty() ? "-" : g.model,
+                      Gib(g.memory_bytes), std::to_string(g.utilization_percent) + "%",
+                      Gib(g.memory_used_bytes), g.healthy ? "ok" : "UNHEALTHY: " + g.health_reason,
+                      PeersText(g.nvlink_peers)});
     }
   }
   return RenderTable({"NODE", "GPU", "MODEL", "MEMORY", "UTIL", "MEM_USED", "HEALTH", "NVLINK"}, rows);

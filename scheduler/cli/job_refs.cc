@@ -26,7 +26,8 @@ std::optional<Job> FetchJob(Rpc& rpc, const JobRef& ref, std::ostream& err, int*
   // A musterd older than array task lookups ignores the filter and answers
   // with every job: checking the answer keeps that from picking a wrong one.
   err << "muster: job " << JobRefText(ref) << " not found"
-      << (ref.task >= 0 && reply->jobs.size() > 1 ? " (musterd does not look up array tasks; is it older?)" : "")
+      << (ref.task >= 0 && reply->jobs.size() > 1 ? " (musterd does not look up array tasks; is it older?)"
+                                                  : "")
       << "\n";
   *exit_code = kExitRefused;
   return std::nullopt;

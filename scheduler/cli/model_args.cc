@@ -42,7 +42,8 @@ Parsed<std::string> ModelName(const po::variables_map& vm) {
   auto pos = PositionalArgs(vm);
   if (pos.empty()) return UsageError{"missing model NAME"};
   if (pos.size() > 1) return UsageError{"unexpected argument '" + pos[1] + "'"};
-  if (!IsValidName(pos[0])) return UsageError{"bad model name '" + pos[0] + "': 1-64 of letters, digits, . _ -"};
+  if (!IsValidName(pos[0]))
+    return UsageError{"bad model name '" + pos[0] + "': 1-64 of letters, digits, . _ -"};
   return pos[0];
 }
 
@@ -84,11 +85,12 @@ const CommandHelp kModelUpdateHelp{
     "Change the flags given in a model's template (and its command when one follows --). A shape flag\n"
     "replaces the whole shape; --env adds or replaces variables, --unset-env removes them;\n"
     "--no-preemptible undoes --preemptible. Its retraining state, warm start and trigger history stay."};
-const CommandHelp kModelListHelp{"model list", "[--json]", "List registered models and their retraining state."};
+const CommandHelp kModelListHelp{"model list", "[--json]",
+                                 "List registered models and their retraining state."};
 const CommandHelp kModelShowHelp{"model show", "NAME [--triggers N] [--json]",
                                  "A model's template, retraining state and newest triggers."};
-const CommandHelp kModelDeleteHelp{"model delete", "NAME",
-                                   "Delete a model and its trigger history (a retrain already submitted runs on)."};
+const CommandHelp kModelDeleteHelp{
+    "model delete", "NAME", "Delete a model and its trigger history (a retrain already submitted runs on)."};
 const CommandHelp kTriggerHelp{
     "trigger", "NAME --reason TEXT [--metric K=V]... [--json]",
     "Ask for a retrain of model NAME. While one is pending or running the trigger is recorded on it\n"
@@ -103,8 +105,8 @@ Parsed<ModelPutArgs> ParseModelPutArgs(bool create, const std::vector<std::strin
   po::options_description visible;
   visible.add(JobTemplateOptions()).add(ModelOptions());
   if (!create) visible.add(TemplateUpdateOptions());  // nothing to undo in a new template
-  auto vm = ParseCommandArgs(create ? kModelRegisterHelp : kModelUpdateHelp, visible, p.hidden, p.positional, flags,
-                             global);
+  auto vm = ParseCommandArgs(create ? kModelRegisterHelp : kModelUpdateHelp, visible, p.hidden, p.positional,
+                             flags, global);
   if (!IsValue(vm)) return Forward<ModelPutArgs>(vm);
   const auto& v = std::get<po::variables_map>(vm);
   auto name = ModelName(v);
@@ -133,7 +135,8 @@ Parsed<ModelPutArgs> ParseModelPutArgs(bool create, const std::vector<std::strin
     // once musterd has sent it.
     ModelSpec scratch;
     if (out.given.count("unset-env"))
-      for (const auto& n : out.given["unset-env"].as<std::vector<std::string>>()) scratch.job.env.push_back({n, ""});
+      for (const auto& n : out.given["unset-env"].as<std::vector<std::string>>())
+        scratch.job.env.push_back({n, ""});
     if (Status st = ApplyModelFlags(out, &scratch); !st.ok()) return UsageError{st.message()};
   }
   return out;
@@ -175,7 +178,8 @@ Status ApplyModelFlags(const ModelPutArgs& a, ModelSpec* out) {
     spec.checkpoint_dir = a.given["checkpoint-dir"].as<std::string>();
     if (spec.checkpoint_dir.empty() || spec.checkpoint_dir.front() != '/')
       spec.checkpoint_dir = a.defaults.cwd + "/" + spec.checkpoint_dir;
-    while (spec.checkpoint_dir.size() > 1 && spec.checkpoint_dir.back() == '/') spec.checkpoint_dir.pop_back();
+    while (spec.checkpoint_dir.size() > 1 && spec.checkpoint_dir.back() == '/')
+      spec.checkpoint_dir.pop_back();
   }
   return Status::Ok();
 }

@@ -38,8 +38,8 @@ Parsed<ModelPutArgs> ParseModelPutArgs(bool create, const std::vector<std::strin
 Result<wire::PutModel> BuildModelPut(const ModelPutArgs& args, const ModelSpec* current);
 
 struct ModelShowArgs {
-  std::string name;         // empty for list
-  uint32_t triggers = 20;   // newest triggers shown
+  std::string name;        // empty for list
+  uint32_t triggers = 20;  // newest triggers shown
   bool json = false;
 };
 Parsed<ModelShowArgs> ParseModelListArgs(const std::vector<std::string>& args, GlobalOptions* global);

@@ -187,12 +187,14 @@ const CommandHelp kNodeResumeHelp{"node resume", "NAME", "Return a drained node 
 const CommandHelp kHoldHelp{"hold", "ID...",
                             "Hold pending jobs (42, or array task 42_7): they do not start until released."};
 const CommandHelp kReleaseHelp{"release", "ID...", "Release held jobs (42, or array task 42_7)."};
-const CommandHelp kRequeueHelp{"requeue", "ID...",
-                               "Stop running jobs (42, or array task 42_7) (SIGTERM, then SIGKILL after their "
-                               "grace) and queue them again."};
-const CommandHelp kPriorityHelp{"priority", "ID P",
-                                "Set the priority of a job (42, or array task 42_7): higher runs first within "
-                                "its queue; may be negative."};
+const CommandHelp kRequeueHelp{
+    "requeue", "ID...",
+    "Stop running jobs (42, or array task 42_7) (SIGTERM, then SIGKILL after their "
+    "grace) and queue them again."};
+const CommandHelp kPriorityHelp{
+    "priority", "ID P",
+    "Set the priority of a job (42, or array task 42_7): higher runs first within "
+    "its queue; may be negative."};
 const CommandHelp kUsageHelp{"usage", "[--json]",
                              "Fair-share standing: decayed GPU-hours per queue and per team, and each one's "
                              "share of the total."};

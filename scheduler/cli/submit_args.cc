@@ -59,8 +59,10 @@ Status FillSubmitOnly(const po::variables_map& vm, Time now, SubmitArgs* out) {
       if (std::find(after.begin(), after.end(), ref) == after.end()) after.push_back(ref);
   }
   for (const JobRef& ref : after) {
-    if (ref.task >= 0) out->after_tasks.push_back(ref);
-    else spec->after.push_back(ref.id);
+    if (ref.task >= 0)
+      out->after_tasks.push_back(ref);
+    else
+      spec->after.push_back(ref.id);
   }
   if (vm.count("deadline")) {
     auto t = ParseDeadline(vm["deadline"].as<std::string>(), now);
@@ -109,8 +111,10 @@ Status ApplyEnvFlags(const po::variables_map& vm, std::vector<EnvVar>* env) {
   std::erase_if(*env, [&](const EnvVar& v) { return unsets.count(v.name) > 0; });
   for (EnvVar& var : sets) {
     auto same = std::find_if(env->begin(), env->end(), named(var.name));
-    if (same != env->end()) *same = std::move(var);
-    else env->push_back(std::move(var));
+    if (same != env->end())
+      *same = std::move(var);
+    else
+      env->push_back(std::move(var));
   }
   return Status::Ok();
 }
@@ -203,7 +207,8 @@ Status ApplyTemplateFlags(const po::variables_map& vm, const std::string& cwd, J
   if (given("window")) {
     auto window = ParseWindow(text("window"));
     if (!window)
-      return Status::InvalidArgument("bad --window '" + text("window") + "': anytime, offpeak or offpeak-preferred");
+      return Status::InvalidArgument("bad --window '" + text("window") +
+                                     "': anytime, offpeak or offpeak-preferred");
     spec->window = *window;
     spec->window_set = true;
   }
@@ -211,7 +216,8 @@ Status ApplyTemplateFlags(const po::variables_map& vm, const std::string& cwd, J
   if (given("topology")) {
     auto topology = ParseTopology(text("topology"));
     if (!topology)
-      return Status::InvalidArgument("bad --topology '" + text("topology") + "': same-node, same-switch, same-rack or any");
+      return Status::InvalidArgument("bad --topology '" + text("topology") +
+                                     "': same-node, same-switch, same-rack or any");
     spec->topology = *topology;
   }
   if (given("ranks-per-node")) {

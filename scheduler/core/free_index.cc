@@ -27,8 +27,8 @@ FreeIndex::FreeIndex(const ClusterSnapshot& cluster) : nodes_(&cluster.nodes) {
       auto it = n.labels.find(kLabel[l]);
       if (it == n.labels.end() || it->second.empty()) continue;
       // A switch name is only meaningful inside its rack.
-      std::string key = l == 2 ? n.labels.count("rack") ? n.labels.at("rack") + "/" + it->second : it->second
-                               : it->second;
+      std::string key =
+          l == 2 ? n.labels.count("rack") ? n.labels.at("rack") + "/" + it->second : it->second : it->second;
       auto [g, added] = names[l].emplace(key, static_cast<int32_t>(groups_[l].size()));
       if (added) groups_[l].emplace_back();
       node_group_[l][i] = g->second;
@@ -52,7 +52,8 @@ FreeIndex::FreeIndex(const ClusterSnapshot& cluster) : nodes_(&cluster.nodes) {
 }
 
 int32_t FreeIndex::NodeIndex(const std::string& name) const {
-  auto it = std::lower_bound(by_name_.begin(), by_name_.end(), std::make_pair(std::string_view(name), INT32_MIN));
+  auto it =
+      std::lower_bound(by_name_.begin(), by_name_.end(), std::make_pair(std::string_view(name), INT32_MIN));
   return it != by_name_.end() && it->first == name ? it->second : -1;
 }
 

@@ -14,8 +14,8 @@ namespace muster::core {
 
 struct Reservation {
   JobId job = kNoJob;
-  Time start = kNoTime;                // the shadow time: starts by then at the latest
-  std::vector<NodeAllocation> gpus;    // where
+  Time start = kNoTime;              // the shadow time: starts by then at the latest
+  std::vector<NodeAllocation> gpus;  // where
 };
 
 struct Release {

@@ -8,8 +8,10 @@ namespace {
 
 void SetEnv(std::vector<EnvVar>& env, const std::string& name, const std::string& value) {
   auto it = std::find_if(env.begin(), env.end(), [&](const EnvVar& v) { return v.name == name; });
-  if (it != env.end()) it->value = value;
-  else env.push_back({name, value});
+  if (it != env.end())
+    it->value = value;
+  else
+    env.push_back({name, value});
 }
 
 }  // namespace
@@ -38,7 +40,8 @@ JobSpec RetrainJobSpec(const Model& model, JobId id, const std::string& reason,
   for (const EnvVar& m : metrics) {
     // A metric name becomes MUSTER_METRIC_<NAME> with [A-Za-z0-9_] only.
     std::string name = "MUSTER_METRIC_";
-    for (char c : m.name) name += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
+    for (char c : m.name)
+      name += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
     SetEnv(spec.env, name, m.value);
   }
   if (!model.warm_start.empty()) SetEnv(spec.env, "MUSTER_WARM_START", model.warm_start);

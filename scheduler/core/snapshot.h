@@ -23,11 +23,11 @@ struct NodeView {
 // preemption read these.
 struct RunningJob {
   JobId id = kNoJob;
-  int32_t queue = 0;            // index into QueueSnapshot::queues
-  int32_t team = 0;             // index into QueueSnapshot::teams
+  int32_t queue = 0;  // index into QueueSnapshot::queues
+  int32_t team = 0;   // index into QueueSnapshot::teams
   int32_t priority = 0;
   bool preemptible = false;
-  bool ending = false;          // already being torn down (preempted, cancelled, ...)
+  bool ending = false;  // already being torn down (preempted, cancelled, ...)
   Time start_time = kNoTime;
   Time expected_end = kNoTime;  // start + time limit; kNoTime: unknown (no limit)
   std::vector<NodeAllocation> placement;
@@ -46,29 +46,29 @@ struct PendingJob {
   JobId id = kNoJob;
   int32_t priority = 0;
   Time submit_time = kNoTime;
-  int32_t nodes = 0;          // 0: flexible shape of total_gpus
+  int32_t nodes = 0;  // 0: flexible shape of total_gpus
   int32_t gpus_per_node = 0;
   int32_t total_gpus = 0;
   DependencyState deps = DependencyState::kMet;
   // The full policy's inputs; defaults keep the simple cases simple.
-  int32_t queue = 0;          // index into QueueSnapshot::queues
-  int32_t team = 0;           // index into QueueSnapshot::teams
-  Duration time_limit = 0;    // 0: the queue's default, else unknown
+  int32_t queue = 0;        // index into QueueSnapshot::queues
+  int32_t team = 0;         // index into QueueSnapshot::teams
+  Duration time_limit = 0;  // 0: the queue's default, else unknown
   Window window = Window::kAnytime;
   Time deadline = kNoTime;
   bool window_may_overrun = false;
   bool held = false;
   bool preemptible = false;
   Topology topology = Topology::kAny;
-  int64_t array = -1;         // index into QueueSnapshot::arrays, or -1
+  int64_t array = -1;  // index into QueueSnapshot::arrays, or -1
 };
 
 struct QueueConfig {
   std::string name = "default";
   double weight = 1.0;
   int32_t guaranteed_gpus = 0;
-  int32_t max_gpus = -1;        // -1: no cap
-  int32_t tier = 0;             // higher tiers go first and may preempt lower ones
+  int32_t max_gpus = -1;  // -1: no cap
+  int32_t tier = 0;       // higher tiers go first and may preempt lower ones
   Duration default_time_limit = 0;
   bool paused = false;
 };
@@ -76,12 +76,12 @@ struct QueueConfig {
 struct TeamUsage {
   std::string name;
   int32_t queue = 0;
-  double usage_gpu_hours = 0;   // decayed
+  double usage_gpu_hours = 0;  // decayed
 };
 
 // A job array's concurrency cap (`--array 0-99%8`).
 struct ArrayLimit {
-  int32_t max_running = 0;      // 0: no cap
+  int32_t max_running = 0;  // 0: no cap
   int32_t running = 0;
 };
 

@@ -10,16 +10,20 @@ core::QueueConfig QueueConfigOf(const QueueSpec& s) {
 
 core::Topology TopologyOf(TopologyConstraint t) {
   switch (t) {
-    case TopologyConstraint::kAny: return core::Topology::kAny;
-    case TopologyConstraint::kSameRack: return core::Topology::kSameRack;
-    case TopologyConstraint::kSameSwitch: return core::Topology::kSameSwitch;
-    case TopologyConstraint::kSameNode: return core::Topology::kSameNode;
+    case TopologyConstraint::kAny:
+      return core::Topology::kAny;
+    case TopologyConstraint::kSameRack:
+      return core::Topology::kSameRack;
+    case TopologyConstraint::kSameSwitch:
+      return core::Topology::kSameSwitch;
+    case TopologyConstraint::kSameNode:
+      return core::Topology::kSameNode;
   }
   return core::Topology::kAny;
 }
 
-core::PendingJob PendingJobOf(JobId id, const JobSpec& s, Time submit_time, bool held, core::DependencyState deps,
-                              int32_t queue, int32_t team, int64_t array) {
+core::PendingJob PendingJobOf(JobId id, const JobSpec& s, Time submit_time, bool held,
+                              core::DependencyState deps, int32_t queue, int32_t team, int64_t array) {
   core::PendingJob p;
   p.id = id;
   p.priority = s.priority;
@@ -90,8 +94,8 @@ void SnapshotTables::Finish(const core::UsageLedger& usage, core::QueueSnapshot*
 int32_t SnapshotTables::Team(int32_t queue, const std::string& team) const {
   if (queue < 0) return 0;  // a job of an unknown queue: Decide gives it a verdict, never a team
   auto it = team_index_.find({queue, team});
-  MUSTER_CHECK(it != team_index_.end() && it->second >= 0) << "team " << team << " of queue " << queue
-                                                            << " was not noted before Finish";
+  MUSTER_CHECK(it != team_index_.end() && it->second >= 0)
+      << "team " << team << " of queue " << queue << " was not noted before Finish";
   return it->second;
 }
 

@@ -5,8 +5,10 @@
 namespace muster::input {
 
 void PendingQueue::Add(const PendingEntry& e) {
-  if (e.plain) plain_[{e.queue, e.team}].insert(KeyOf(e));
-  else other_.insert(e.id);
+  if (e.plain)
+    plain_[{e.queue, e.team}].insert(KeyOf(e));
+  else
+    other_.insert(e.id);
 }
 
 void PendingQueue::Clear() {
@@ -74,8 +76,10 @@ PendingQueue::Selection PendingQueue::Select(int64_t now_us, const Lookup& looku
       ++it;
     }
     if (out.full) {
-      if (sliced == depth && depth != 0 && slice_end) deep_cursor_[team] = *slice_end;
-      else if (cursor != deep_cursor_.end()) deep_cursor_.erase(cursor);  // the end: start over
+      if (sliced == depth && depth != 0 && slice_end)
+        deep_cursor_[team] = *slice_end;
+      else if (cursor != deep_cursor_.end())
+        deep_cursor_.erase(cursor);  // the end: start over
     }
     // Jobs left behind by a cycle get the next full cycle, even if nothing
     // else happens by then.

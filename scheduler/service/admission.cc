@@ -15,7 +15,8 @@ Result<JobId> AdmitJob(JobSpec spec, Time now, JobTable& jobs, const Queues& que
   if (spec.time_limit == 0) spec.time_limit = queue->default_time_limit;
   if (!spec.window_set) spec.window = queue->default_window;
   if (spec.topology == TopologyConstraint::kSameNode && spec.nodes > 1)
-    return Status::InvalidArgument("--topology same-node cannot span " + std::to_string(spec.nodes) + " nodes");
+    return Status::InvalidArgument("--topology same-node cannot span " + std::to_string(spec.nodes) +
+                                   " nodes");
   for (JobId dep : spec.after)
     if (dep >= jobs.next_id() || !jobs.Find(dep))
       return Status::InvalidArgument("dependency on job " + std::to_string(dep) + ", which does not exist");

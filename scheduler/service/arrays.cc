@@ -59,16 +59,19 @@ void Arrays::Expand() {
     auto& ranges = *remaining;
     while (make > 0 && !ranges.empty()) {
       int32_t index = ranges.front().first;
-      if (ranges.front().first == ranges.front().second) ranges.erase(ranges.begin());
-      else ranges.front().first += 1;
+      if (ranges.front().first == ranges.front().second)
+        ranges.erase(ranges.begin());
+      else
+        ranges.front().first += 1;
       --make;
       jobs_.CreateTask(parent.job, index);
       ++active_tasks_[pid];
     }
     parent.job.array_pending = FormatRanges(ranges);
     parent.job.reason = PendingReason::kNone;
-    parent.job.reason_detail =
-        parent.job.array_pending.empty() ? "" : "array job: tasks " + parent.job.array_pending + " not started yet";
+    parent.job.reason_detail = parent.job.array_pending.empty()
+                                   ? ""
+                                   : "array job: tasks " + parent.job.array_pending + " not started yet";
     if (parent.job.array_pending.empty()) {
       parent.job.start_time = now;
       jobs_.Transition(parent, JobState::kRunning, "every task of the array is submitted");
@@ -106,7 +109,8 @@ void Arrays::OnTaskFinished(const Job& task) {
   if (!p.array_pending.empty() || active_tasks_.count(p.id)) return;
   JobState end = p.ending.value_or(p.exit_code == 0 ? JobState::kCompleted : JobState::kFailed);
   p.end_time = clock_.Now();
-  jobs_.Transition(*parent, end, end == JobState::kCompleted ? "every task completed" : "a task did not complete");
+  jobs_.Transition(*parent, end,
+                   end == JobState::kCompleted ? "every task completed" : "a task did not complete");
   jobs_.Finish(p.id);
 }
 
@@ -154,25 +158,26 @@ std::string Arrays::MissingTaskReason(JobId array, int32_t index) {
   auto parent = array != kNoJob && array < jobs_.next_id() ? jobs_.Find(array) : std::nullopt;
   if (!parent) return "no " + job;
   if (parent->array_job != kNoJob)
-    return job + " is task " + std::to_string(parent->array_task) + " of array " + std::to_string(parent->array_job) +
-           ", not an array job";
+    return job + " is task " + std::to_string(parent->array_task) + " of array " +
+           std::to_string(parent->array_job) + ", not an array job";
   if (!IsParent(*parent)) return job + " is not an array job";
   auto has = [index](const std::vector<std::pair<int32_t, int32_t>>& ranges) {
-    return std::any_of(ranges.begin(), ranges.end(), [index](auto r) { return r.first <= index && index <= r.second; });
+    return std::any_of(ranges.begin(), ranges.end(),
+                       [index](auto r) { return r.first <= index && index <= r.second; });
   };
   auto spec = ParseArraySpec(parent->spec.array);
   if (spec.ok() && !has(spec->ranges))
-    return "array " + job + " has no task " + std::to_string(index) + " (its tasks: " + FormatRanges(spec->ranges) +
-           ")";
+    return "array " + job + " has no task " + std::to_string(index) +
+           " (its tasks: " + FormatRanges(spec->ranges) + ")";
   auto waiting = ParseRanges(parent->array_pending);
   if (waiting.ok() && has(*waiting))
-    return task + " is not a job yet: the array starts it when there is room (tasks " + parent->array_pending +
-           " wait)";
+    return task + " is not a job yet: the array starts it when there is room (tasks " +
+           parent->array_pending + " wait)";
   // Every task that became a job would be found above unless it finished
   // and left memory; when nothing that old has left, it never started.
   if (jobs_.FinishedInMemoryAbove(array))
-    return task + " never started (array " + job + " is " + JobStateName(parent->ending.value_or(parent->state)) +
-           ")";
+    return task + " never started (array " + job + " is " +
+           JobStateName(parent->ending.value_or(parent->state)) + ")";
   return task + " not found (finished long ago? use its numeric id)";
 }
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "scheduler/service/admission.h"
 #include "common/proto/wire_errors.h"
+#include "scheduler/service/admission.h"
 
 namespace muster::service {
 
@@ -33,7 +33,8 @@ void ClientApi::OnListJobs(const Caller& from, const wire::ListJobs& m) {
   auto matches = [&](const Job& j) {
     if (!m.team.empty() && j.spec.team != m.team) return false;
     if (!m.queue.empty() && j.spec.queue != m.queue) return false;
-    if (!m.states.empty() && std::find(m.states.begin(), m.states.end(), j.state) == m.states.end()) return false;
+    if (!m.states.empty() && std::find(m.states.begin(), m.states.end(), j.state) == m.states.end())
+      return false;
     if (m.array_job != kNoJob && j.array_job != m.array_job) return false;
     return true;
   };
@@ -56,8 +57,8 @@ void ClientApi::OnListJobs(const Caller& from, const wire::ListJobs& m) {
   }
   for (const auto& [id, e] : jobs_.active())
     if (matches(e.job)) out.jobs.push_back(e.job);
-  bool wants_final =
-      m.states.empty() || std::any_of(m.states.begin(), m.states.end(), [](JobState s) { return IsFinal(s); });
+  bool wants_final = m.states.empty() ||
+                     std::any_of(m.states.begin(), m.states.end(), [](JobState s) { return IsFinal(s); });
   if (wants_final) {
     // Finished jobs held in memory (the newest ones); older history is read
     // through `ids`.
@@ -92,14 +93,16 @@ void ClientApi::OnJobAction(const Caller& from, const wire::JobAction& m) {
   switch (m.op) {
     case wire::JobOp::kHold:
       if (j.state != JobState::kPending)
-        return fx_.Error(from, wire::ErrorCode::kFailedPrecondition,
-                         "only a pending job can be held; " + JobTable::NameOf(j) + " is " + JobStateName(j.state));
+        return fx_.Error(
+            from, wire::ErrorCode::kFailedPrecondition,
+            "only a pending job can be held; " + JobTable::NameOf(j) + " is " + JobStateName(j.state));
       j.held = true;
       j.reason = PendingReason::kHeld;
       j.reason_detail = "held; `muster release` lets it run";
       break;
     case wire::JobOp::kRelease:
-      if (!j.held) return fx_.Error(from, wire::ErrorCode::kFailedPrecondition, JobTable::NameOf(j) + " is not held");
+      if (!j.held)
+        return fx_.Error(from, wire::ErrorCode::kFailedPrecondition, JobTable::NameOf(j) + " is not held");
       j.held = false;
       break;
     case wire::JobOp::kSetPriority:

@@ -17,8 +17,8 @@ namespace muster::service {
 
 class ClientApi {
  public:
-  ClientApi(store::StateStore& store, JobTable& jobs, const Queues& queues, Arrays& arrays, GangCoordinator& gangs,
-            Effects& fx, const Clock& clock)
+  ClientApi(store::StateStore& store, JobTable& jobs, const Queues& queues, Arrays& arrays,
+            GangCoordinator& gangs, Effects& fx, const Clock& clock)
       : store_(store), jobs_(jobs), queues_(queues), arrays_(arrays), gangs_(gangs), fx_(fx), clock_(clock) {}
   ClientApi(const ClientApi&) = delete;
   ClientApi& operator=(const ClientApi&) = delete;

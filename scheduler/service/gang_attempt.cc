@@ -6,28 +6,44 @@ namespace muster::service {
 
 const char* GangStateName(GangState s) {
   switch (s) {
-    case GangState::kReserving: return "RESERVING";
-    case GangState::kCommitted: return "COMMITTED";
-    case GangState::kRunning: return "RUNNING";
-    case GangState::kTearingDown: return "TEARING_DOWN";
-    case GangState::kEnded: return "ENDED";
+    case GangState::kReserving:
+      return "RESERVING";
+    case GangState::kCommitted:
+      return "COMMITTED";
+    case GangState::kRunning:
+      return "RUNNING";
+    case GangState::kTearingDown:
+      return "TEARING_DOWN";
+    case GangState::kEnded:
+      return "ENDED";
   }
   return "?";
 }
 
 const char* GangActionName(GangAction::Kind k) {
   switch (k) {
-    case GangAction::kReserve: return "Reserve";
-    case GangAction::kCommit: return "Commit";
-    case GangAction::kAbort: return "Abort";
-    case GangAction::kKill: return "Kill";
-    case GangAction::kArmReserveTimer: return "ArmReserveTimer";
-    case GangAction::kDisarmReserveTimer: return "DisarmReserveTimer";
-    case GangAction::kArmStartTimer: return "ArmStartTimer";
-    case GangAction::kDisarmStartTimer: return "DisarmStartTimer";
-    case GangAction::kArmUnstartedTimer: return "ArmUnstartedTimer";
-    case GangAction::kRunning: return "Running";
-    case GangAction::kEnded: return "Ended";
+    case GangAction::kReserve:
+      return "Reserve";
+    case GangAction::kCommit:
+      return "Commit";
+    case GangAction::kAbort:
+      return "Abort";
+    case GangAction::kKill:
+      return "Kill";
+    case GangAction::kArmReserveTimer:
+      return "ArmReserveTimer";
+    case GangAction::kDisarmReserveTimer:
+      return "DisarmReserveTimer";
+    case GangAction::kArmStartTimer:
+      return "ArmStartTimer";
+    case GangAction::kDisarmStartTimer:
+      return "DisarmStartTimer";
+    case GangAction::kArmUnstartedTimer:
+      return "ArmUnstartedTimer";
+    case GangAction::kRunning:
+      return "Running";
+    case GangAction::kEnded:
+      return "Ended";
   }
   return "?";
 }
@@ -65,10 +81,14 @@ GangAttempt GangAttempt::Recover(int32_t nodes, int32_t ranks_per_node, JobState
   g.exit_code_ = exit_code;
   if (state == JobState::kRunning)
     for (auto& r : g.ranks_) r.started = true;
-  if (ending) g.state_ = GangState::kTearingDown;
-  else if (state == JobState::kRunning) g.state_ = GangState::kRunning;
-  else if (!g.committed_) g.state_ = GangState::kReserving;
-  else g.state_ = GangState::kCommitted;
+  if (ending)
+    g.state_ = GangState::kTearingDown;
+  else if (state == JobState::kRunning)
+    g.state_ = GangState::kRunning;
+  else if (!g.committed_)
+    g.state_ = GangState::kReserving;
+  else
+    g.state_ = GangState::kCommitted;
   if (g.state_ == GangState::kReserving)
     for (int32_t n = 0; n < nodes; ++n) g.reserve_waiting_.insert(n);
   // A gang still starting gets a whole start timeout from now.

@@ -33,13 +33,13 @@ const char* GangStateName(GangState s);
 
 struct GangAction {
   enum Kind : uint8_t {
-    kReserve,            // node: ReserveRanks, the launch of its ranks
-    kCommit,             // node: CommitRanks
-    kAbort,              // node: AbortRanks (a reservation rolled back)
-    kKill,               // node: KillJob for this attempt (SIGTERM, SIGKILL after the grace period)
-    kArmReserveTimer,    // every node must answer the reservation by the reserve timeout
+    kReserve,          // node: ReserveRanks, the launch of its ranks
+    kCommit,           // node: CommitRanks
+    kAbort,            // node: AbortRanks (a reservation rolled back)
+    kKill,             // node: KillJob for this attempt (SIGTERM, SIGKILL after the grace period)
+    kArmReserveTimer,  // every node must answer the reservation by the reserve timeout
     kDisarmReserveTimer,
-    kArmStartTimer,      // every rank must report started by the start timeout
+    kArmStartTimer,  // every rank must report started by the start timeout
     kDisarmStartTimer,
     kArmUnstartedTimer,  // ranks never reported started get the grace period + a margin to exit
     kRunning,            // every rank started: the job is RUNNING
@@ -54,9 +54,9 @@ const char* GangActionName(GangAction::Kind k);
 
 // How a rank ended, as its agent reported it.
 struct RankOutcome {
-  bool failed = false;  // failed to start, a signal, or a non-zero exit
+  bool failed = false;    // failed to start, a signal, or a non-zero exit
   int32_t exit_code = 0;  // the job's exit code if this failure ends it (128 + signal, ...)
-  std::string why;      // "rank 3 exited with code 7"
+  std::string why;        // "rank 3 exited with code 7"
 };
 
 // What the attempt ended as.
@@ -77,7 +77,8 @@ class GangAttempt {
   // committed one waits for its agents to re-register, a running one's ranks
   // are presumed started until their agent says otherwise.
   static GangAttempt Recover(int32_t nodes, int32_t ranks_per_node, JobState state, GangPhase phase,
-                             std::optional<JobState> ending, bool requeue, int32_t exit_code, GangActions* out);
+                             std::optional<JobState> ending, bool requeue, int32_t exit_code,
+                             GangActions* out);
 
   // Node `node` answered ReserveRanks. False when the answer was not awaited
   // (a duplicate, or the attempt is past reserving).

@@ -26,9 +26,12 @@ RankOutcome OutcomeOf(const wire::RankExit& x) {
   RankOutcome o;
   o.failed = x.failed_to_start || x.signal != 0 || x.exit_code != 0;
   o.why = "rank " + std::to_string(x.ref.rank);
-  if (x.failed_to_start) o.why += " failed to start: " + x.message;
-  else if (x.signal) o.why += " was killed by signal " + std::to_string(x.signal);
-  else o.why += " exited with code " + std::to_string(x.exit_code);
+  if (x.failed_to_start)
+    o.why += " failed to start: " + x.message;
+  else if (x.signal)
+    o.why += " was killed by signal " + std::to_string(x.signal);
+  else
+    o.why += " exited with code " + std::to_string(x.exit_code);
   o.exit_code = x.signal ? 128 + x.signal : (x.exit_code ? x.exit_code : 127);
   return o;
 }
@@ -68,8 +71,8 @@ void GangCoordinator::Recover(JobEntry& e) {
   jobs_.SetPlaced(j.id, true);
   ArmTimeLimit(j);
   GangActions actions;
-  e.gang = GangAttempt::Recover(j.NodeCount(), RanksPerNode(j), j.state, j.gang_phase, j.ending, j.requeue_on_end,
-                                j.exit_code, &actions);
+  e.gang = GangAttempt::Recover(j.NodeCount(), RanksPerNode(j), j.state, j.gang_phase, j.ending,
+                                j.requeue_on_end, j.exit_code, &actions);
   Apply(e, actions);
 }
 
@@ -79,7 +82,8 @@ void GangCoordinator::RollBackReservations() {
     if (e.gang && e.gang->state() == GangState::kReserving) reserving.push_back(id);
   for (JobId id : reserving) {
     JobEntry* e = jobs_.Active(id);
-    MLOG(Info) << "job " << id << " attempt " << e->job.attempt << ": rolling back its reservation (musterd restarted)";
+    MLOG(Info) << "job " << id << " attempt " << e->job.attempt
+               << ": rolling back its reservation (musterd restarted)";
     TearDown(*e, JobState::kNodeFail, /*requeue=*/true, "gang reservation interrupted by a musterd restart");
   }
 }
@@ -113,8 +117,10 @@ wire::LaunchRanks GangCoordinator::LaunchMessage(const Job& j, int32_t k) const 
     wire::RankLaunch r;
     r.rank = k * per_node + l;
     r.local_rank = l;
-    if (j.spec.ranks_per_node == RanksPerNode::kOne) r.gpus = a.gpus;
-    else r.gpus = {a.gpus[l]};
+    if (j.spec.ranks_per_node == RanksPerNode::kOne)
+      r.gpus = a.gpus;
+    else
+      r.gpus = {a.gpus[l]};
     m.ranks.push_back(std::move(r));
   }
   return m;
@@ -147,10 +153,11 @@ void GangCoordinator::TearDown(JobEntry& e, JobState ending, bool requeue, const
   if (!e.gang) {
     // A placed state with no attempt only comes from a record written by
     // another version: end it without waiting for ranks nobody tracks.
-    MLOG(Warning) << "job " << e.job.id << " is " << JobStateName(e.job.state) << " with no gang attempt; ending it";
+    MLOG(Warning) << "job " << e.job.id << " is " << JobStateName(e.job.state)
+                  << " with no gang attempt; ending it";
     e.job.end_time = clock_.Now();
-    jobs_.Transition(e, ending == JobState::kPreempted || ending == JobState::kNodeFail ? JobState::kFailed : ending,
-                     why);
+    jobs_.Transition(
+        e, ending == JobState::kPreempted || ending == JobState::kNodeFail ? JobState::kFailed : ending, why);
     jobs_.Finish(e.job.id);
     return;
   }
@@ -176,7 +183,8 @@ void GangCoordinator::Apply(JobEntry& e, const GangActions& actions) {
   const int64_t now_us = clock_.MonotonicNow();
   bool ended = false;
   for (const GangAction& a : actions) {
-    MUSTER_CHECK(!ended) << "job " << j.id << ": action " << GangActionName(a.kind) << " after the attempt ended";
+    MUSTER_CHECK(!ended) << "job " << j.id << ": action " << GangActionName(a.kind)
+                         << " after the attempt ended";
     const std::string* node = a.node >= 0 && a.node < j.NodeCount() ? &j.placement[a.node].node : nullptr;
     const wire::GangRef ref{j.id, j.attempt};
     switch (a.kind) {
@@ -333,8 +341,8 @@ void GangCoordinator::Reconcile(NodeEntry& n, const Caller& caller, const wire::
   for (const auto& r : m.running) {
     JobEntry* e = jobs_.Active(r.job);
     const GangAttempt* g = e && e->gang && e->job.attempt == r.attempt ? &*e->gang : nullptr;
-    bool wanted = g && g->NodeOf(r.rank) >= 0 && e->job.placement[g->NodeOf(r.rank)].node == name &&
-                  !g->exited(r.rank);
+    bool wanted =
+        g && g->NodeOf(r.rank) >= 0 && e->job.placement[g->NodeOf(r.rank)].node == name && !g->exited(r.rank);
     if (!wanted) {
       reply.kill.push_back(r);
       continue;
@@ -353,7 +361,8 @@ void GangCoordinator::Reconcile(NodeEntry& n, const Caller& caller, const wire::
     JobEntry* e = jobs_.Active(r.job);
     bool here = e && e->gang && e->job.attempt == r.attempt && !e->job.ending && NodeIndex(e->job, name) >= 0;
     if (!here) {
-      MLOG(Info) << "node " << name << ": aborting its reservation of job " << r.job << " attempt " << r.attempt;
+      MLOG(Info) << "node " << name << ": aborting its reservation of job " << r.job << " attempt "
+                 << r.attempt;
       fx_.Request(from, wire::AbortRanks{r});
       continue;
     }
@@ -404,16 +413,18 @@ void GangCoordinator::OnTimer(Timer kind, JobId id) {
     case Timer::kGangReserve: {
       std::vector<std::string> silent;
       for (int32_t n : e->gang->reserve_waiting()) silent.push_back(e->job.placement[n].node);
-      e->gang->OnReserveTimeout("gang reservation timed out after " + FormatDuration(options_.reserve_timeout) +
-                                    ": " + Plural("node", silent.size()) + Join(silent, ",") + " did not answer",
+      e->gang->OnReserveTimeout("gang reservation timed out after " +
+                                    FormatDuration(options_.reserve_timeout) + ": " +
+                                    Plural("node", silent.size()) + Join(silent, ",") + " did not answer",
                                 &actions);
       break;
     }
     case Timer::kStartBarrier: {
       std::vector<std::string> missing;
       for (int32_t r : e->gang->UnstartedRanks()) missing.push_back(std::to_string(r));
-      e->gang->OnStartTimeout("start barrier timed out after " + FormatDuration(options_.start_timeout) + ": " +
-                                  Plural("rank", missing.size()) + Join(missing, ",") + " never started",
+      e->gang->OnStartTimeout("start barrier timed out after " + FormatDuration(options_.start_timeout) +
+                                  ": " + Plural("rank", missing.size()) + Join(missing, ",") +
+                                  " never started",
                               &actions);
       break;
     }

@@ -28,7 +28,12 @@ class GangCoordinator {
   };
   GangCoordinator(Options options, JobTable& jobs, NodeRegistry& nodes, Rendezvous& rdzv, Effects& fx,
                   Timers& timers, const Clock& clock)
-      : options_(std::move(options)), jobs_(jobs), nodes_(nodes), rdzv_(rdzv), fx_(fx), timers_(timers),
+      : options_(std::move(options)),
+        jobs_(jobs),
+        nodes_(nodes),
+        rdzv_(rdzv),
+        fx_(fx),
+        timers_(timers),
         clock_(clock) {}
   GangCoordinator(const GangCoordinator&) = delete;
   GangCoordinator& operator=(const GangCoordinator&) = delete;

@@ -41,13 +41,19 @@ Answer Fail(int status, std::string why) { return {status, Json{{"error", std::m
 
 int StatusOf(wire::ErrorCode code) {
   switch (code) {
-    case wire::ErrorCode::kNotFound: return 404;
-    case wire::ErrorCode::kPermissionDenied: return 403;
+    case wire::ErrorCode::kNotFound:
+      return 404;
+    case wire::ErrorCode::kPermissionDenied:
+      return 403;
     case wire::ErrorCode::kBadRequest:
-    case wire::ErrorCode::kInvalidSpec: return 400;
-    case wire::ErrorCode::kFailedPrecondition: return 409;
-    case wire::ErrorCode::kUnavailable: return 503;
-    default: return 500;
+    case wire::ErrorCode::kInvalidSpec:
+      return 400;
+    case wire::ErrorCode::kFailedPrecondition:
+      return 409;
+    case wire::ErrorCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -82,7 +88,8 @@ struct HttpGateway::Impl {
   Mutex mu;  // the client is one DEALER socket; httplib serves on several threads
   transport::Client client GUARDED_BY(mu);
 
-  Impl(const HttpOptions& o, const std::string& endpoint) : options(o), client(endpoint, o.musterd_timeout_ms) {}
+  Impl(const HttpOptions& o, const std::string& endpoint)
+      : options(o), client(endpoint, o.musterd_timeout_ms) {}
 
   // The team of the request's bearer token, or the 401 to send. Every
   // token is compared in full, in time independent of where they differ.
@@ -174,7 +181,8 @@ struct HttpGateway::Impl {
   }
 
   static wire::TriggerModel AlertTrigger(const std::string& team, const std::string& receiver,
-                                         const std::string& alertname, const std::string& model, const Json& alert) {
+                                         const std::string& alertname, const std::string& model,
+                                         const Json& alert) {
     wire::TriggerModel t;
     t.model = model;
     t.source = "alertmanager:" + team + (receiver.empty() ? "" : "/" + receiver);
@@ -224,17 +232,23 @@ struct HttpGateway::Impl {
     server.set_keep_alive_timeout(2);  // httplib's default is 5 s
     server.set_keep_alive_max_count(1);
     server.new_task_queue = [] { return new BoundedTaskQueue(kWorkers, kMaxQueuedConnections); };
-    server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-    server.Post(R"(/v1/models/([A-Za-z0-9._-]{1,64})/trigger)", [this](const httplib::Request& req, httplib::Response& res) {
-      const std::string model = req.matches[1];
-      Handle(req, res, [&](const std::string& team, const Json& body) { return PlainTrigger(team, model, body); });
+    server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("ok\n", "text/plain");
     });
+    server.Post(R"(/v1/models/([A-Za-z0-9._-]{1,64})/trigger)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  const std::string model = req.matches[1];
+                  Handle(req, res, [&](const std::string& team, const Json& body) {
+                    return PlainTrigger(team, model, body);
+                  });
+                });
     server.Post("/v1/alertmanager", [this](const httplib::Request& req, httplib::Response& res) {
       Handle(req, res, [&](const std::string& team, const Json& body) { return Alertmanager(team, body); });
     });
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
-      std::string why = res.status == 404   ? "no such endpoint (POST /v1/models/NAME/trigger, POST /v1/alertmanager)"
+      std::string why = res.status == 404
+                            ? "no such endpoint (POST /v1/models/NAME/trigger, POST /v1/alertmanager)"
                         : res.status == 413 ? "body larger than 1 MiB"
                                             : "request refused";
       res.set_content(Json{{"error", why}}.dump() + "\n", "application/json");
@@ -258,7 +272,8 @@ Status ParseHttpListen(const std::string& text, HttpOptions* options) {
   } catch (const std::exception&) {
     p = -1;
   }
-  if (p < 0 || p > 65535) return Status::InvalidArgument("bad --http-listen '" + text + "': give [HOST:]PORT");
+  if (p < 0 || p > 65535)
+    return Status::InvalidArgument("bad --http-listen '" + text + "': give [HOST:]PORT");
   options->host = host;
   options->port = p;
   return Status::Ok();
@@ -276,12 +291,15 @@ Result<std::map<std::string, std::string>> LoadHttpTokens(const std::string& pat
     if (!(words >> team)) continue;
     auto where = path + ":" + std::to_string(n) + ": ";
     if (!(words >> token) || (words >> extra)) return Status::InvalidArgument(where + "give TEAM TOKEN");
-    if (team != kAnyTeam && !IsValidName(team)) return Status::InvalidArgument(where + "bad team '" + team + "'");
+    if (team != kAnyTeam && !IsValidName(team))
+      return Status::InvalidArgument(where + "bad team '" + team + "'");
     if (token.size() < kMinTokenChars)
-      return Status::InvalidArgument(where + "token shorter than " + std::to_string(kMinTokenChars) + " characters");
+      return Status::InvalidArgument(where + "token shorter than " + std::to_string(kMinTokenChars) +
+                                     " characters");
     if (!tokens.emplace(token, team).second) return Status::InvalidArgument(where + "token given twice");
   }
-  if (tokens.empty()) return Status::InvalidArgument("no tokens in " + path + ": HTTP triggers need TEAM TOKEN lines");
+  if (tokens.empty())
+    return Status::InvalidArgument("no tokens in " + path + ": HTTP triggers need TEAM TOKEN lines");
   return tokens;
 }
 
@@ -298,7 +316,8 @@ Result<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpOptions& optio
     impl->port = options.port;
   }
   if (impl->port <= 0)
-    return Status::Unavailable("cannot listen for HTTP on " + options.host + ":" + std::to_string(options.port));
+    return Status::Unavailable("cannot listen for HTTP on " + options.host + ":" +
+                               std::to_string(options.port));
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
   // stop() before the loop runs would be lost and the destructor's join hang.

@@ -17,10 +17,10 @@
 namespace muster::service {
 
 struct HttpOptions {
-  std::string host = "127.0.0.1";  // loopback unless the operator says otherwise
-  int port = 0;                    // 0: any free port (see HttpGateway::port)
+  std::string host = "127.0.0.1";             // loopback unless the operator says otherwise
+  int port = 0;                               // 0: any free port (see HttpGateway::port)
   std::map<std::string, std::string> tokens;  // bearer token -> team
-  std::string model_label = "model";         // the Alertmanager label that names the model
+  std::string model_label = "model";          // the Alertmanager label that names the model
   int musterd_timeout_ms = 5000;
 };
 
@@ -34,7 +34,8 @@ class HttpGateway {
  public:
   // Binds and starts serving on its own threads; requests go to the musterd
   // at `musterd_endpoint`.
-  static Result<std::unique_ptr<HttpGateway>> Start(const HttpOptions& options, const std::string& musterd_endpoint);
+  static Result<std::unique_ptr<HttpGateway>> Start(const HttpOptions& options,
+                                                    const std::string& musterd_endpoint);
   ~HttpGateway();  // stops serving and joins
   HttpGateway(const HttpGateway&) = delete;
   HttpGateway& operator=(const HttpGateway&) = delete;

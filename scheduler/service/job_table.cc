@@ -110,8 +110,10 @@ void JobTable::Finish(JobId id) {
 }
 
 void JobTable::SetPlaced(JobId id, bool placed) {
-  if (placed) placed_.insert(id);
-  else placed_.erase(id);
+  if (placed)
+    placed_.insert(id);
+  else
+    placed_.erase(id);
 }
 
 bool JobTable::FinishedInMemoryAbove(JobId id) const {

@@ -12,7 +12,8 @@ void LogRelay::OnReadLog(const Caller& from, const wire::ReadLog& m) {
   if (job->placement.empty()) {
     if (IsFinal(job->state))  // ended without ever starting: there never will be a log
       return fx_.Error(from, wire::ErrorCode::kNotFound,
-                       "job " + std::to_string(m.job) + " ended " + JobStateName(job->state) + " without starting: no log");
+                       "job " + std::to_string(m.job) + " ended " + JobStateName(job->state) +
+                           " without starting: no log");
     // Not started yet: an empty chunk, so `logs -f` waits for it.
     return fx_.Reply(from, wire::LogChunk{"", m.offset, true, false});
   }
@@ -25,7 +26,8 @@ void LogRelay::OnReadLog(const Caller& from, const wire::ReadLog& m) {
   const std::string& node_name = job->placement[index].node;
   const NodeEntry* n = nodes_.Find(node_name);
   if (!n || n->identity.empty() || n->node.state == NodeState::kDown)
-    return fx_.Error(from, wire::ErrorCode::kUnavailable, "node " + node_name + ", which holds the log, is not connected");
+    return fx_.Error(from, wire::ErrorCode::kUnavailable,
+                     "node " + node_name + ", which holds the log, is not connected");
   wire::ReadLog fwd = m;
   fwd.max_bytes = std::min<uint32_t>(m.max_bytes ? m.max_bytes : 64 * 1024, 1024 * 1024);
   uint64_t request = fx_.Request(n->identity, fwd);

@@ -18,7 +18,8 @@ namespace muster::service {
 
 class LogRelay {
  public:
-  LogRelay(Duration timeout, JobTable& jobs, NodeRegistry& nodes, Effects& fx, Timers& timers, const Clock& clock)
+  LogRelay(Duration timeout, JobTable& jobs, NodeRegistry& nodes, Effects& fx, Timers& timers,
+           const Clock& clock)
       : timeout_(timeout), jobs_(jobs), nodes_(nodes), fx_(fx), timers_(timers), clock_(clock) {}
   LogRelay(const LogRelay&) = delete;
   LogRelay& operator=(const LogRelay&) = delete;

@@ -40,56 +40,61 @@ int main(int argc, char** argv) {
   // in-process harness cannot drift apart.
   const service::ServerOptions defaults;
   po::options_description desc("musterd options");
-  desc.add_options()
-      ("help,h", "show this help")
-      ("config", po::value<std::string>(), "config file (key = value lines; the command line wins)")
-      ("state-dir", po::value<std::string>()->default_value(DefaultStateDir()), "where the RocksDB state lives")
-      ("listen", po::value<std::string>()->default_value(defaults.listen),
-       "ZeroMQ endpoint for clients and agents (port 0: any free port)")
-      ("advertise", po::value<std::string>(),
-       "the endpoint ranks on other hosts dial for the rendezvous (MUSTER_RDZV), e.g. tcp://sched-1:7600 "
-       "(default: the bound one; a wildcard host becomes this host's name)")
-      ("heartbeat-timeout", po::value<std::string>()->default_value(FormatDuration(defaults.heartbeat_timeout)),
-       "a node with no heartbeat for this long is DOWN and its gangs are requeued")
-      ("start-timeout", po::value<std::string>()->default_value(FormatDuration(defaults.start_timeout)),
-       "a gang whose ranks have not all started this long after its launch is torn down and requeued")
-      ("reserve-timeout", po::value<std::string>()->default_value(FormatDuration(defaults.reserve_timeout)),
-       "a gang not reserved by all its nodes this long after its launch is aborted and requeued")
-      ("heartbeat-interval",
-       po::value<std::string>()->default_value(FormatDuration(defaults.heartbeat_interval_ms * kMillisecond)),
-       "heartbeat period told to agents")
-      ("checkpoint-root", po::value<std::string>(),
-       "MUSTER_CHECKPOINT_DIR is <root>/<job id> (default <state-dir>/checkpoints; use a shared filesystem)")
-      ("recent-finished", po::value<size_t>()->default_value(defaults.recent_finished), "finished jobs kept in memory")
-      ("offpeak", po::value<std::vector<std::string>>()->composing(),
-       "an off-peak window, repeatable: \"Mon-Fri 20:00-07:00\", \"Sat-Sun 00:00-24:00\"")
-      ("timezone", po::value<std::string>()->default_value(defaults.timezone),
-       "time zone of the off-peak windows (IANA name)")
-      ("fair-share-half-life", po::value<std::string>()->default_value(FormatDuration(defaults.fair_share_half_life)),
-       "decay half-life of fair-share usage")
-      ("backfill", po::value<bool>()->default_value(defaults.backfill), "EASY backfill (true|false)")
-      ("queue-depth", po::value<size_t>()->default_value(defaults.queue_depth),
-       "pending jobs per queue and team that each scheduling cycle considers, in priority order (0: all; "
-       "like Slurm's default_queue_depth)")
-      ("full-queue-depth", po::value<size_t>()->default_value(defaults.full_queue_depth),
-       "the same for the full cycle once a second, which backfills and refreshes pending reasons (0: all; "
-       "like Slurm's bf_max_job_test)")
-      ("http-listen", po::value<std::string>(),
-       "serve HTTP triggers (plain JSON and Alertmanager webhooks) on [HOST:]PORT; HOST defaults to "
-       "127.0.0.1 (default: no HTTP)")
-      ("http-tokens-file", po::value<std::string>(),
-       "bearer tokens for HTTP triggers: one \"TEAM TOKEN\" per line; a team triggers only its own models "
-       "(team * triggers any)")
-      ("http-model-label", po::value<std::string>()->default_value(service::HttpOptions{}.model_label),
-       "the Alertmanager alert label that names the model to retrain")
-      ("log-level", po::value<std::string>()->default_value(LogLevelName(LogLevel::kInfo)),
-       "debug | info | warning | error");
+  desc.add_options()("help,h", "show this help")("config", po::value<std::string>(),
+                                                 "config file (key = value lines; the command line wins)")(
+      "state-dir", po::value<std::string>()->default_value(DefaultStateDir()),
+      "where the RocksDB state lives")("listen", po::value<std::string>()->default_value(defaults.listen),
+                                       "ZeroMQ endpoint for clients and agents (port 0: any free port)")(
+      "advertise", po::value<std::string>(),
+      "the endpoint ranks on other hosts dial for the rendezvous (MUSTER_RDZV), e.g. tcp://sched-1:7600 "
+      "(default: the bound one; a wildcard host becomes this host's name)")(
+      "heartbeat-timeout",
+      po::value<std::string>()->default_value(FormatDuration(defaults.heartbeat_timeout)),
+      "a node with no heartbeat for this long is DOWN and its gangs are requeued")(
+      "start-timeout", po::value<std::string>()->default_value(FormatDuration(defaults.start_timeout)),
+      "a gang whose ranks have not all started this long after its launch is torn down and requeued")(
+      "reserve-timeout", po::value<std::string>()->default_value(FormatDuration(defaults.reserve_timeout)),
+      "a gang not reserved by all its nodes this long after its launch is aborted and requeued")(
+      "heartbeat-interval",
+      po::value<std::string>()->default_value(FormatDuration(defaults.heartbeat_interval_ms * kMillisecond)),
+      "heartbeat period told to agents")(
+      "checkpoint-root", po::value<std::string>(),
+      "MUSTER_CHECKPOINT_DIR is <root>/<job id> (default <state-dir>/checkpoints; use a shared filesystem)")(
+      "recent-finished", po::value<size_t>()->default_value(defaults.recent_finished),
+      "finished jobs kept in memory")(
+      "offpeak", po::value<std::vector<std::string>>()->composing(),
+      "an off-peak window, repeatable: \"Mon-Fri 20:00-07:00\", \"Sat-Sun 00:00-24:00\"")(
+      "timezone", po::value<std::string>()->default_value(defaults.timezone),
+      "time zone of the off-peak windows (IANA name)")(
+      "fair-share-half-life",
+      po::value<std::string>()->default_value(FormatDuration(defaults.fair_share_half_life)),
+      "decay half-life of fair-share usage")("backfill", po::value<bool>()->default_value(defaults.backfill),
+                                             "EASY backfill (true|false)")(
+      "queue-depth", po::value<size_t>()->default_value(defaults.queue_depth),
+      "pending jobs per queue and team that each scheduling cycle considers, in priority order (0: all; "
+      "like Slurm's default_queue_depth)")(
+      "full-queue-depth", po::value<size_t>()->default_value(defaults.full_queue_depth),
+      "the same for the full cycle once a second, which backfills and refreshes pending reasons (0: all; "
+      "like Slurm's bf_max_job_test)")(
+      "http-listen", po::value<std::string>(),
+      "serve HTTP triggers (plain JSON and Alertmanager webhooks) on [HOST:]PORT; HOST defaults to "
+      "127.0.0.1 (default: no HTTP)")(
+      "http-tokens-file", po::value<std::string>(),
+      "bearer tokens for HTTP triggers: one \"TEAM TOKEN\" per line; a team triggers only its own models "
+      "(team * triggers any)")("http-model-label",
+                               po::value<std::string>()->default_value(service::HttpOptions{}.model_label),
+                               "the Alertmanager alert label that names the model to retrain")(
+      "log-level", po::value<std::string>()->default_value(LogLevelName(LogLevel::kInfo)),
+      "debug | info | warning | error");
   po::variables_map vm;
-  switch (config::ParseCommandLine(argc, argv, "musterd", "[--state-dir DIR] [--listen ENDPOINT] [--config FILE]",
-                                   desc, vm)) {
-    case config::ParseOutcome::kExitOk: return 0;
-    case config::ParseOutcome::kUsageError: return 2;
-    case config::ParseOutcome::kRun: break;
+  switch (config::ParseCommandLine(argc, argv, "musterd",
+                                   "[--state-dir DIR] [--listen ENDPOINT] [--config FILE]", desc, vm)) {
+    case config::ParseOutcome::kExitOk:
+      return 0;
+    case config::ParseOutcome::kUsageError:
+      return 2;
+    case config::ParseOutcome::kRun:
+      break;
   }
 
   auto level = ParseLogLevel(vm["log-level"].as<std::string>());
@@ -116,7 +121,8 @@ int main(int argc, char** argv) {
                               std::pair{"reserve-timeout", &options.reserve_timeout}}) {
     auto d = ParseDuration(vm[flag].as<std::string>());
     if (!d.ok() || *d <= 0) {
-      std::cerr << "musterd: --" << flag << ": " << (d.ok() ? "must be positive" : d.status().message()) << "\n";
+      std::cerr << "musterd: --" << flag << ": " << (d.ok() ? "must be positive" : d.status().message())
+                << "\n";
       return 2;
     }
     *target = *d;

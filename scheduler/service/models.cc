@@ -40,7 +40,8 @@ Status ValidateTrigger(const wire::TriggerModel& m) {
       return Status::InvalidArgument("metric '" + v.name + "' has a bad value (at most 256 bytes)");
   }
   auto has_control = [](const std::string& s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\t'; });
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\t'; });
   };
   if (has_control(m.reason) || has_control(m.source))
     return Status::InvalidArgument("reason and source are one line of text (no control characters)");
@@ -109,7 +110,8 @@ void Models::OnList(const Caller& from, const wire::ListModels& m) {
     if (limit > 0) {
       auto triggers = store_.Triggers(name, limit);
       if (!triggers.ok())
-        return fx_.Error(from, wire::ErrorCode::kInternal, "reading triggers: " + triggers.status().message());
+        return fx_.Error(from, wire::ErrorCode::kInternal,
+                         "reading triggers: " + triggers.status().message());
       info.recent_triggers = std::move(*triggers);
       // Newest first until the reply would grow too large.
       size_t bytes = 0, keep = 0;
@@ -126,7 +128,8 @@ void Models::OnList(const Caller& from, const wire::ListModels& m) {
 void Models::OnTrigger(const Caller& from, const wire::TriggerModel& m) {
   auto it = models_.find(m.model);
   if (it == models_.end()) return fx_.Error(from, wire::ErrorCode::kNotFound, "no model '" + m.model + "'");
-  if (Status st = ValidateTrigger(m); !st.ok()) return fx_.Error(from, wire::ErrorCode::kBadRequest, st.message());
+  if (Status st = ValidateTrigger(m); !st.ok())
+    return fx_.Error(from, wire::ErrorCode::kBadRequest, st.message());
   Model& model = it->second;
   // Checked here, on the loop, not by the caller: no delete and re-register
   // can slip between the check and the trigger.
@@ -134,8 +137,9 @@ void Models::OnTrigger(const Caller& from, const wire::TriggerModel& m) {
     return fx_.Error(from, wire::ErrorCode::kPermissionDenied,
                      "model '" + m.model + "' is not a model of team '" + m.team + "'");
   Time now = clock_.Now();
-  TriggerRecord t{model.spec.name, model.triggers, now, m.source, m.reason, m.metrics,
-                  core::DecideTrigger(model, now), kNoJob};
+  TriggerRecord t{
+      model.spec.name, model.triggers, now, m.source, m.reason, m.metrics, core::DecideTrigger(model, now),
+      kNoJob};
   switch (t.outcome) {
     case TriggerOutcome::kSubmitted: {
       Result<JobId> id = SubmitRetrain(model, m.reason, m.metrics);
@@ -143,8 +147,9 @@ void Models::OnTrigger(const Caller& from, const wire::TriggerModel& m) {
       // deleted); should musterd refuse it now, nothing is recorded: the
       // sender can fix the model and retry.
       if (!id.ok())
-        return fx_.Error(from, wire::ErrorCode::kFailedPrecondition,
-                         "model '" + model.spec.name + "' cannot submit its retrain: " + id.status().message());
+        return fx_.Error(
+            from, wire::ErrorCode::kFailedPrecondition,
+            "model '" + model.spec.name + "' cannot submit its retrain: " + id.status().message());
       t.job = *id;
       break;
     }
@@ -164,7 +169,8 @@ void Models::OnTrigger(const Caller& from, const wire::TriggerModel& m) {
   fx_.Reply(from, wire::TriggerReply{t.outcome, t.job, t.seq, core::CooldownEnd(model)});
 }
 
-Result<JobId> Models::SubmitRetrain(Model& model, const std::string& reason, const std::vector<EnvVar>& metrics) {
+Result<JobId> Models::SubmitRetrain(Model& model, const std::string& reason,
+                                    const std::vector<EnvVar>& metrics) {
   Time now = clock_.Now();
   Result<JobId> id = AdmitJob(core::RetrainJobSpec(model, jobs_.next_id(), reason, metrics, now), now, jobs_,
                               queues_, arrays_);
@@ -186,7 +192,8 @@ void Models::SubmitDue(Time now) {
     Result<JobId> id = SubmitRetrain(model, model.due_reason, model.due_metrics);
     if (!id.ok()) {
       // Dropped, not retried every second; the next trigger tries again.
-      MLOG(Warning) << "model " << name << ": deferred retrain cannot be submitted: " << id.status().message();
+      MLOG(Warning) << "model " << name
+                    << ": deferred retrain cannot be submitted: " << id.status().message();
       model.due = false;
       Persist(model);
     }

@@ -20,10 +20,15 @@ namespace muster::service {
 
 class Models {
  public:
-  Models(std::string checkpoint_root, store::StateStore& store, JobTable& jobs, const Queues& queues, Arrays& arrays,
-         Effects& fx, const Clock& clock)
-      : checkpoint_root_(std::move(checkpoint_root)), store_(store), jobs_(jobs), queues_(queues), arrays_(arrays),
-        fx_(fx), clock_(clock) {}
+  Models(std::string checkpoint_root, store::StateStore& store, JobTable& jobs, const Queues& queues,
+         Arrays& arrays, Effects& fx, const Clock& clock)
+      : checkpoint_root_(std::move(checkpoint_root)),
+        store_(store),
+        jobs_(jobs),
+        queues_(queues),
+        arrays_(arrays),
+        fx_(fx),
+        clock_(clock) {}
   Models(const Models&) = delete;
   Models& operator=(const Models&) = delete;
 

@@ -59,11 +59,14 @@ void NodeRegistry::SetIdentity(NodeEntry& n, const std::string& identity) {
 }
 
 void NodeRegistry::Changed(const std::string& name) {
-  if (views_dirty_.size() > nodes_.size()) views_rebuild_ = true;  // cheaper to rebuild all
-  else views_dirty_.push_back(name);
+  if (views_dirty_.size() > nodes_.size())
+    views_rebuild_ = true;  // cheaper to rebuild all
+  else
+    views_dirty_.push_back(name);
 }
 
-NodeEntry& NodeRegistry::Register(const Node& reported, const std::string& identity, Time now, int64_t now_us) {
+NodeEntry& NodeRegistry::Register(const Node& reported, const std::string& identity, Time now,
+                                  int64_t now_us) {
   auto [it, is_new] = nodes_.try_emplace(reported.name);
   NodeEntry& n = it->second;
   n.node.name = reported.name;
@@ -74,16 +77,18 @@ NodeEntry& NodeRegistry::Register(const Node& reported, const std::string& ident
   n.node.last_heartbeat = now;
   n.gpu_owner.resize(n.node.gpus.size(), kNoJob);
   SetIdentity(n, identity);
-  if (is_new) views_rebuild_ = true;
-  else Changed(n.node.name);
+  if (is_new)
+    views_rebuild_ = true;
+  else
+    Changed(n.node.name);
   n.last_heartbeat_us = now_us;
   fx_.writes().Put(n.node);
   fx_.ScheduleSoon();
   return n;
 }
 
-void NodeRegistry::Heartbeat(NodeEntry& n, const std::string& identity, const std::vector<wire::GpuStat>& gpus,
-                             Time now, int64_t now_us) {
+void NodeRegistry::Heartbeat(NodeEntry& n, const std::string& identity,
+                             const std::vector<wire::GpuStat>& gpus, Time now, int64_t now_us) {
   if (n.identity != identity) SetIdentity(n, identity);  // the agent reconnected
   n.last_heartbeat_us = now_us;
   n.node.last_heartbeat = now;  // shown, not persisted (docs/architecture.md)
@@ -97,8 +102,11 @@ void NodeRegistry::ApplyGpuStats(NodeEntry& n, const std::vector<wire::GpuStat>&
     g.utilization_percent = s.utilization_percent;
     g.memory_used_bytes = s.memory_used_bytes;
     if (g.healthy != s.healthy || g.health_reason != s.health_reason) {
-      if (s.healthy) MLOG(Info) << "node " << n.node.name << " GPU " << s.index << " is healthy again";
-      else MLOG(Warning) << "node " << n.node.name << " GPU " << s.index << " is out of service: " << s.health_reason;
+      if (s.healthy)
+        MLOG(Info) << "node " << n.node.name << " GPU " << s.index << " is healthy again";
+      else
+        MLOG(Warning) << "node " << n.node.name << " GPU " << s.index
+                      << " is out of service: " << s.health_reason;
       g.healthy = s.healthy;
       g.health_reason = s.health_reason;
       Changed(n.node.name);
@@ -210,7 +218,8 @@ core::ClusterSnapshot& NodeRegistry::Snapshot() {
     for (const auto& name : views_dirty_) {
       auto it = view_index_.find(name);
       auto nt = nodes_.find(name);
-      if (it == view_index_.end() || nt == nodes_.end()) continue;  // gone since: rebuilt when the set changes
+      if (it == view_index_.end() || nt == nodes_.end())
+        continue;  // gone since: rebuilt when the set changes
       cluster_.nodes[it->second] = ViewOf(nt->second);
     }
   }
@@ -235,10 +244,13 @@ wire::NodeList NodeRegistry::List(const wire::ListNodes& m) const {
     for (size_t g = 0; g < n.gpu_owner.size(); ++g) {
       bool healthy = g >= n.node.gpus.size() || n.node.gpus[g].healthy;
       if (!healthy)
-        problems.push_back("GPU " + std::to_string(g) + " unhealthy: " +
-                           (n.node.gpus[g].health_reason.empty() ? "no reason given" : n.node.gpus[g].health_reason));
-      if (n.gpu_owner[g] != kNoJob) jobs.insert(n.gpu_owner[g]);
-      else if (healthy) ++s.gpus_free;
+        problems.push_back(
+            "GPU " + std::to_string(g) + " unhealthy: " +
+            (n.node.gpus[g].health_reason.empty() ? "no reason given" : n.node.gpus[g].health_reason));
+      if (n.gpu_owner[g] != kNoJob)
+        jobs.insert(n.gpu_owner[g]);
+      else if (healthy)
+        ++s.gpus_free;
     }
     s.problem = Join(problems, "; ");
     if (n.node.state != NodeState::kUp) s.gpus_free = 0;

@@ -20,7 +20,7 @@ namespace muster::service {
 
 struct NodeEntry {
   Node node;
-  std::string identity;  // the agent's transport identity; empty: not connected
+  std::string identity;           // the agent's transport identity; empty: not connected
   int64_t last_heartbeat_us = 0;  // monotonic
   std::vector<JobId> gpu_owner;   // by GPU index; kNoJob = free
   std::set<int32_t> ports;        // MASTER_PORTs in use on this node

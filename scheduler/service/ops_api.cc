@@ -10,7 +10,8 @@ void OpsApi::OnPutQueue(const Caller& from, const wire::PutQueue& m) {
   Status st = queues_.Put(m.spec, m.create, m.fields);
   if (!st.ok()) {
     // A spec that does not validate is an invalid spec, not a bad message.
-    auto code = st.code() == StatusCode::kInvalidArgument ? wire::ErrorCode::kInvalidSpec : wire::ErrorCodeOf(st.code());
+    auto code = st.code() == StatusCode::kInvalidArgument ? wire::ErrorCode::kInvalidSpec
+                                                          : wire::ErrorCodeOf(st.code());
     return fx_.Error(from, code, st.message());
   }
   fx_.Reply(from, wire::Ok{});
@@ -26,9 +27,9 @@ void OpsApi::OnDeleteQueue(const Caller& from, const wire::DeleteQueue& m) {
       return fx_.Error(from, wire::ErrorCode::kFailedPrecondition,
                        "queue " + m.name + " still has " + std::to_string(jobs) + " active job(s)");
     if (std::string model = models_.UsingQueue(m.name); !model.empty())
-      return fx_.Error(from, wire::ErrorCode::kFailedPrecondition,
-                       "queue " + m.name + " is the queue of model '" + model +
-                           "' (update or delete the model first)");
+      return fx_.Error(
+          from, wire::ErrorCode::kFailedPrecondition,
+          "queue " + m.name + " is the queue of model '" + model + "' (update or delete the model first)");
   }
   if (Status st = queues_.Delete(m.name); !st.ok()) return fx_.Reply(from, wire::ErrorOf(st));
   fx_.Reply(from, wire::Ok{});

@@ -12,7 +12,8 @@ namespace {
 constexpr Duration kUsageSaveEvery = kMinute;
 
 Status Validate(const QueueSpec& q) {
-  if (!IsValidName(q.name)) return Status::InvalidArgument("bad queue name '" + q.name + "': 1-64 of letters, digits, . _ -");
+  if (!IsValidName(q.name))
+    return Status::InvalidArgument("bad queue name '" + q.name + "': 1-64 of letters, digits, . _ -");
   if (!(q.weight > 0) || q.weight > 1e6) return Status::InvalidArgument("weight must be > 0");
   if (q.guaranteed_gpus < 0) return Status::InvalidArgument("guaranteed GPUs cannot be negative");
   if (q.max_gpus < -1) return Status::InvalidArgument("max GPUs must be -1 (no cap) or more");

@@ -51,7 +51,8 @@ Rendezvous::Space* Rendezvous::SpaceOf(const Caller& from, JobId job, int32_t at
       why = "its gang is being torn down";
   }
   if (!why.empty()) {
-    fx_.Error(from, wire::ErrorCode::kFailedPrecondition, AttemptName(job, attempt) + " is not running (" + why + ")");
+    fx_.Error(from, wire::ErrorCode::kFailedPrecondition,
+              AttemptName(job, attempt) + " is not running (" + why + ")");
     return nullptr;
   }
   auto sp = spaces_.find(job);
@@ -106,8 +107,9 @@ void Rendezvous::OnPut(const Caller& from, wire::RdzvPut& m) {
     return fx_.Error(from, m.key.empty() ? wire::ErrorCode::kBadRequest : wire::ErrorCode::kTooLarge, bad);
   if (m.value.size() > wire::kRdzvMaxValueBytes)
     return fx_.Error(from, wire::ErrorCode::kTooLarge,
-                     "rendezvous value of " + std::to_string(m.value.size()) + " bytes for key " + Quoted(m.key) +
-                         " is over the " + std::to_string(wire::kRdzvMaxValueBytes) + "-byte limit");
+                     "rendezvous value of " + std::to_string(m.value.size()) + " bytes for key " +
+                         Quoted(m.key) + " is over the " + std::to_string(wire::kRdzvMaxValueBytes) +
+                         "-byte limit");
   Space* space = SpaceOf(from, m.job, m.attempt);
   if (!space) return;
   auto existing = space->values.find(m.key);
@@ -164,8 +166,9 @@ void Rendezvous::OnBarrier(const Caller& from, const wire::RdzvBarrier& m) {
   if (b != space->barriers.end()) {
     if (b->second.world_size != m.world_size)
       return fx_.Error(from, wire::ErrorCode::kBadRequest,
-                       "barrier " + Quoted(m.name) + " has world size " + std::to_string(b->second.world_size) +
-                           "; rank " + std::to_string(m.rank) + " said " + std::to_string(m.world_size));
+                       "barrier " + Quoted(m.name) + " has world size " +
+                           std::to_string(b->second.world_size) + "; rank " + std::to_string(m.rank) +
+                           " said " + std::to_string(m.world_size));
     // The same rank again (a retry after a lost reply, or a second process
     // claiming the rank): the newer request takes the place of the older.
     if (auto r = b->second.arrived.find(m.rank); r != b->second.arrived.end()) {
@@ -233,7 +236,8 @@ void Rendezvous::OnWaiterTimeout(uint64_t id) {
     if (static_cast<int64_t>(arrived.size()) + shown < b->second.world_size) detail += ", ...";
   }
   RemoveWaiter(space, id);
-  fx_.Error(w.caller, wire::ErrorCode::kUnavailable, "barrier timed out" + (detail.empty() ? "" : ": " + detail));
+  fx_.Error(w.caller, wire::ErrorCode::kUnavailable,
+            "barrier timed out" + (detail.empty() ? "" : ": " + detail));
 }
 
 void Rendezvous::Drop(JobId job, const std::string& why) {

@@ -24,8 +24,16 @@ int64_t MonotonicAt(const Clock& clock, Time at) {
 SchedulingDriver::SchedulingDriver(Options options, std::shared_ptr<const timewin::OffPeakCalendar> calendar,
                                    JobTable& jobs, NodeRegistry& nodes, Queues& queues, Arrays& arrays,
                                    GangCoordinator& gangs, Effects& fx, Timers& timers, const Clock& clock)
-    : options_(options), jobs_(jobs), nodes_(nodes), queues_(queues), arrays_(arrays), gangs_(gangs), fx_(fx),
-      timers_(timers), clock_(clock), offpeak_(std::move(calendar)),
+    : options_(options),
+      jobs_(jobs),
+      nodes_(nodes),
+      queues_(queues),
+      arrays_(arrays),
+      gangs_(gangs),
+      fx_(fx),
+      timers_(timers),
+      clock_(clock),
+      offpeak_(std::move(calendar)),
       pending_({options.queue_depth, options.full_queue_depth, kSecond}) {}
 
 void SchedulingDriver::IndexAll() {
@@ -67,15 +75,18 @@ bool SchedulingDriver::Cycle() {
         e->job.reason_detail = why;
       });
   full_cycle_owed_ = selection.unseen || (!selection.full && full_cycle_owed_);
-  if (full_cycle_owed_) timers_.Arm(Timer::kFullCycle, 0, pending_.NextFullCycleUs());
-  else timers_.Disarm(Timer::kFullCycle, 0);
+  if (full_cycle_owed_)
+    timers_.Arm(Timer::kFullCycle, 0, pending_.NextFullCycleUs());
+  else
+    timers_.Disarm(Timer::kFullCycle, 0);
 
   // The tables of this snapshot: every queue, and the teams in use.
   std::vector<core::QueueConfig> configs;
   for (const auto& [name, spec] : queues_.specs()) configs.push_back(input::QueueConfigOf(spec));
   tables_.Reset(std::move(configs));
   for (JobId id : jobs_.placed())
-    if (const JobEntry* e = jobs_.Active(id)) tables_.Note(tables_.Queue(e->job.spec.queue), e->job.spec.team);
+    if (const JobEntry* e = jobs_.Active(id))
+      tables_.Note(tables_.Queue(e->job.spec.queue), e->job.spec.team);
   for (JobId id : selection.jobs) {
     const Job& j = jobs_.Active(id)->job;
     tables_.Note(tables_.Queue(j.spec.queue), j.spec.team);
@@ -89,8 +100,8 @@ bool SchedulingDriver::Cycle() {
     if (!e || e->job.placement.empty()) continue;
     const Job& j = e->job;
     int32_t queue = tables_.Queue(j.spec.queue);
-    cluster.running.push_back(input::RunningJobOf(id, j.spec, j.start_time, j.ending.has_value(), j.placement, queue,
-                                                  tables_.Team(queue, j.spec.team)));
+    cluster.running.push_back(input::RunningJobOf(id, j.spec, j.start_time, j.ending.has_value(), j.placement,
+                                                  queue, tables_.Team(queue, j.spec.team)));
   }
   std::map<JobId, int32_t> array_index;
   arrays_.Limits(&q.arrays, &array_index);
@@ -100,8 +111,8 @@ bool SchedulingDriver::Cycle() {
     int32_t queue = tables_.Queue(s.queue);
     auto array = j.array_job == kNoJob ? array_index.end() : array_index.find(j.array_job);
     q.pending.push_back(input::PendingJobOf(
-        id, s, j.submit_time, j.held, s.after.empty() ? core::DependencyState::kMet : DependencyStateOf(j), queue,
-        tables_.Team(queue, s.team), array == array_index.end() ? -1 : array->second));
+        id, s, j.submit_time, j.held, s.after.empty() ? core::DependencyState::kMet : DependencyStateOf(j),
+        queue, tables_.Team(queue, s.team), array == array_index.end() ? -1 : array->second));
   }
   if (q.pending.empty()) return selection.full;
   q.policy.backfill = options_.backfill;
@@ -143,8 +154,10 @@ void SchedulingDriver::Apply(core::Plan& plan, Time now) {
     if (v.eta != kNoTime && v.eta > now && (wakeup == kNoTime || v.eta < wakeup)) wakeup = v.eta;
   }
   // Windows opening and reservations falling due are boundaries too.
-  if (wakeup != kNoTime) timers_.Arm(Timer::kWakeup, 0, MonotonicAt(clock_, wakeup));
-  else timers_.Disarm(Timer::kWakeup, 0);
+  if (wakeup != kNoTime)
+    timers_.Arm(Timer::kWakeup, 0, MonotonicAt(clock_, wakeup));
+  else
+    timers_.Disarm(Timer::kWakeup, 0);
 }
 
 void SchedulingDriver::FailNeverRunnable(JobId id) {

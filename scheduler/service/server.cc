@@ -11,9 +11,9 @@
 namespace muster::service {
 namespace {
 
-constexpr int64_t kMaxWaitMs = 100;             // the stop flag is seen at least this often
-constexpr int64_t kLivenessEveryUs = 200'000;   // heartbeat sweep
-constexpr int64_t kUsageEveryUs = 1'000'000;    // fair-share accrual, deferred retrains
+constexpr int64_t kMaxWaitMs = 100;            // the stop flag is seen at least this often
+constexpr int64_t kLivenessEveryUs = 200'000;  // heartbeat sweep
+constexpr int64_t kUsageEveryUs = 1'000'000;   // fair-share accrual, deferred retrains
 
 // A wildcard bind ("tcp://0.0.0.0:7600", "tcp://[::]:7600") is no address a
 // rank on another host can dial: name this host instead.
@@ -73,8 +73,8 @@ Server::Server(const ServerOptions& o, std::unique_ptr<store::StateStore> store,
              jobs_, nodes_, rdzv_, fx_, timers_, clock),
       arrays_(jobs_, gangs_, fx_, clock),
       models_(CheckpointRoot(o), *store_, jobs_, queues_, arrays_, fx_, clock),
-      driver_({o.backfill, o.queue_depth, o.full_queue_depth}, std::move(calendar), jobs_, nodes_, queues_, arrays_,
-              gangs_, fx_, timers_, clock),
+      driver_({o.backfill, o.queue_depth, o.full_queue_depth}, std::move(calendar), jobs_, nodes_, queues_,
+              arrays_, gangs_, fx_, timers_, clock),
       client_(*store_, jobs_, queues_, arrays_, gangs_, fx_, clock),
       ops_(queues_, nodes_, jobs_, models_, fx_, clock),
       agents_({o.heartbeat_timeout, o.heartbeat_interval_ms}, nodes_, gangs_, fx_, clock),
@@ -88,11 +88,14 @@ Server::Server(const ServerOptions& o, std::unique_ptr<store::StateStore> store,
 
 Server::~Server() = default;
 
-Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std::unique_ptr<store::StateStore> store,
-                                               std::unique_ptr<transport::Router> router, const Clock& clock) {
+Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
+                                               std::unique_ptr<store::StateStore> store,
+                                               std::unique_ptr<transport::Router> router,
+                                               const Clock& clock) {
   auto calendar = timewin::OffPeakCalendar::Create(options.offpeak, options.timezone);
   if (!calendar.ok()) return calendar.status();
-  std::unique_ptr<Server> s(new Server(options, std::move(store), std::move(router), clock, std::move(*calendar)));
+  std::unique_ptr<Server> s(
+      new Server(options, std::move(store), std::move(router), clock, std::move(*calendar)));
   MUSTER_RETURN_IF_ERROR(s->Recover());
   // What the recovery itself decided (a default queue, reservations rolled
   // back) is durable before the first request is served.
@@ -124,8 +127,8 @@ Status Server::Recover() {
   timers_.Arm(Timer::kLiveness, 0, now_us + kLivenessEveryUs);
   timers_.Arm(Timer::kUsage, 0, now_us);
   MLOG(Info) << "recovered " << jobs_.active().size() << " active jobs (" << placed << " placed), "
-             << jobs_.recent().size() << " recent finished, " << nodes_.nodes().size() << " nodes; next job id "
-             << jobs_.next_id();
+             << jobs_.recent().size() << " recent finished, " << nodes_.nodes().size()
+             << " nodes; next job id " << jobs_.next_id();
   return Status::Ok();
 }
 
@@ -239,41 +242,65 @@ void Server::Dispatch(const Caller& from, wire::Envelope env) {
       [&](auto& m) {
         using T = std::decay_t<decltype(m)>;
         // Users.
-        if constexpr (std::is_same_v<T, wire::SubmitJob>) client_.OnSubmit(from, m);
-        else if constexpr (std::is_same_v<T, wire::ListJobs>) client_.OnListJobs(from, m);
-        else if constexpr (std::is_same_v<T, wire::CancelJob>) client_.OnCancel(from, m);
-        else if constexpr (std::is_same_v<T, wire::JobAction>) client_.OnJobAction(from, m);
-        else if constexpr (std::is_same_v<T, wire::ListEvents>) client_.OnListEvents(from, m);
-        else if constexpr (std::is_same_v<T, wire::ReadLog>) logs_.OnReadLog(from, m);
+        if constexpr (std::is_same_v<T, wire::SubmitJob>)
+          client_.OnSubmit(from, m);
+        else if constexpr (std::is_same_v<T, wire::ListJobs>)
+          client_.OnListJobs(from, m);
+        else if constexpr (std::is_same_v<T, wire::CancelJob>)
+          client_.OnCancel(from, m);
+        else if constexpr (std::is_same_v<T, wire::JobAction>)
+          client_.OnJobAction(from, m);
+        else if constexpr (std::is_same_v<T, wire::ListEvents>)
+          client_.OnListEvents(from, m);
+        else if constexpr (std::is_same_v<T, wire::ReadLog>)
+          logs_.OnReadLog(from, m);
         // Operators.
-        else if constexpr (std::is_same_v<T, wire::ListNodes>) ops_.OnListNodes(from, m);
-        else if constexpr (std::is_same_v<T, wire::NodeAction>) ops_.OnNodeAction(from, m);
-        else if constexpr (std::is_same_v<T, wire::PutQueue>) ops_.OnPutQueue(from, m);
-        else if constexpr (std::is_same_v<T, wire::DeleteQueue>) ops_.OnDeleteQueue(from, m);
-        else if constexpr (std::is_same_v<T, wire::ListQueues>) ops_.OnListQueues(from);
+        else if constexpr (std::is_same_v<T, wire::ListNodes>)
+          ops_.OnListNodes(from, m);
+        else if constexpr (std::is_same_v<T, wire::NodeAction>)
+          ops_.OnNodeAction(from, m);
+        else if constexpr (std::is_same_v<T, wire::PutQueue>)
+          ops_.OnPutQueue(from, m);
+        else if constexpr (std::is_same_v<T, wire::DeleteQueue>)
+          ops_.OnDeleteQueue(from, m);
+        else if constexpr (std::is_same_v<T, wire::ListQueues>)
+          ops_.OnListQueues(from);
         // Retraining.
-        else if constexpr (std::is_same_v<T, wire::PutModel>) models_.OnPut(from, m);
-        else if constexpr (std::is_same_v<T, wire::DeleteModel>) models_.OnDelete(from, m);
-        else if constexpr (std::is_same_v<T, wire::ListModels>) models_.OnList(from, m);
-        else if constexpr (std::is_same_v<T, wire::TriggerModel>) models_.OnTrigger(from, m);
+        else if constexpr (std::is_same_v<T, wire::PutModel>)
+          models_.OnPut(from, m);
+        else if constexpr (std::is_same_v<T, wire::DeleteModel>)
+          models_.OnDelete(from, m);
+        else if constexpr (std::is_same_v<T, wire::ListModels>)
+          models_.OnList(from, m);
+        else if constexpr (std::is_same_v<T, wire::TriggerModel>)
+          models_.OnTrigger(from, m);
         // Ranks: the rendezvous.
-        else if constexpr (std::is_same_v<T, wire::RdzvPut>) rdzv_.OnPut(from, m);
-        else if constexpr (std::is_same_v<T, wire::RdzvGet>) rdzv_.OnGet(from, m);
-        else if constexpr (std::is_same_v<T, wire::RdzvBarrier>) rdzv_.OnBarrier(from, m);
+        else if constexpr (std::is_same_v<T, wire::RdzvPut>)
+          rdzv_.OnPut(from, m);
+        else if constexpr (std::is_same_v<T, wire::RdzvGet>)
+          rdzv_.OnGet(from, m);
+        else if constexpr (std::is_same_v<T, wire::RdzvBarrier>)
+          rdzv_.OnBarrier(from, m);
         // Agents.
-        else if constexpr (std::is_same_v<T, wire::Register>) agents_.OnRegister(from, m);
+        else if constexpr (std::is_same_v<T, wire::Register>)
+          agents_.OnRegister(from, m);
         else if constexpr (std::is_same_v<T, wire::Heartbeat>) {
           ++stats_.heartbeats;
           agents_.OnHeartbeat(from, m);
-        } else if constexpr (std::is_same_v<T, wire::RankStarted>) gangs_.OnRankStarted(from.peer, m);
-        else if constexpr (std::is_same_v<T, wire::Reserved>) gangs_.OnReserved(from.peer, m);
-        else if constexpr (std::is_same_v<T, wire::RankExited>) gangs_.OnRankExited(from.peer, m.exit);
-        else if constexpr (std::is_same_v<T, wire::LogChunk>) logs_.OnAnswer(from.request, std::move(m));
+        } else if constexpr (std::is_same_v<T, wire::RankStarted>)
+          gangs_.OnRankStarted(from.peer, m);
+        else if constexpr (std::is_same_v<T, wire::Reserved>)
+          gangs_.OnReserved(from.peer, m);
+        else if constexpr (std::is_same_v<T, wire::RankExited>)
+          gangs_.OnRankExited(from.peer, m.exit);
+        else if constexpr (std::is_same_v<T, wire::LogChunk>)
+          logs_.OnAnswer(from.request, std::move(m));
         else if constexpr (std::is_same_v<T, wire::Error>) {
           if (!logs_.OnAnswer(from.request, m)) MLOG(Warning) << "error from a peer: " << m.message;
         } else if constexpr (std::is_same_v<T, wire::Ok>) {
         } else {
-          fx_.Error(from, wire::ErrorCode::kBadRequest, std::string("musterd does not accept ") + wire::BodyName(env.body));
+          fx_.Error(from, wire::ErrorCode::kBadRequest,
+                    std::string("musterd does not accept ") + wire::BodyName(env.body));
         }
       },
       env.body);

@@ -43,8 +43,10 @@ namespace muster::service {
 class Server {
  public:
   // Loads the state from `store` and serves on `router`. Does not loop yet.
-  static Result<std::unique_ptr<Server>> Create(const ServerOptions& options, std::unique_ptr<store::StateStore> store,
-                                                std::unique_ptr<transport::Router> router, const Clock& clock);
+  static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
+                                                std::unique_ptr<store::StateStore> store,
+                                                std::unique_ptr<transport::Router> router,
+                                                const Clock& clock);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -70,14 +70,16 @@ void MusterPolicy::BeforeBatch(const SimView& view) {
   charges_.clear();
   for (size_t s = 0; s < slot_gpus_.size(); ++s)
     if (slot_gpus_[s] > 0)
-      charges_.push_back({q_.queues[q_.teams[s].queue].name, q_.teams[s].name, static_cast<int32_t>(slot_gpus_[s])});
+      charges_.push_back(
+          {q_.queues[q_.teams[s].queue].name, q_.teams[s].name, static_cast<int32_t>(slot_gpus_[s])});
   ledger_.Advance(view.now, charges_);
 }
 
 void MusterPolicy::OnPending(const SimView& view, int32_t job) {
   pending_[job] = 1;
   const SimJob& j = workload_.jobs[job];
-  queue_.Add({workload_.queues[j.queue], workload_.teams[j.team], 0, j.submit, j.id, j.window == Window::kAnytime});
+  queue_.Add(
+      {workload_.queues[j.queue], workload_.teams[j.team], 0, j.submit, j.id, j.window == Window::kAnytime});
 }
 
 void MusterPolicy::OnStarted(const SimView& view, int32_t job) {
@@ -102,7 +104,7 @@ void MusterPolicy::Decide(const SimView& view, const Changes& changes, Actions* 
         int32_t job = static_cast<int32_t>(id - 1);
         if (job < 0 || job >= static_cast<int32_t>(pending_.size()) || !pending_[job]) return std::nullopt;
         const SimJob& j = workload_.jobs[job];
-        return input::PendingEntry{workload_.queues[j.queue], workload_.teams[j.team], 0, j.submit, j.id,
+        return input::PendingEntry{workload_.queues[j.queue],   workload_.teams[j.team], 0, j.submit, j.id,
                                    j.window == Window::kAnytime};
       },
       nullptr);
@@ -127,7 +129,8 @@ void MusterPolicy::Decide(const SimView& view, const Changes& changes, Actions* 
     if (!r || r->ending) continue;
     out->preempt.push_back(static_cast<int32_t>(p.victim - 1));
   }
-  for (auto& p : plan.placements) out->starts.push_back({static_cast<int32_t>(p.job - 1), std::move(p.nodes)});
+  for (auto& p : plan.placements)
+    out->starts.push_back({static_cast<int32_t>(p.job - 1), std::move(p.nodes)});
   Time wake = sel.next_eligible;
   for (const auto& v : plan.pending)
     if (v.eta != kNoTime && v.eta > now && (wake == kNoTime || v.eta < wake)) wake = v.eta;

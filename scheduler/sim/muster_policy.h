@@ -51,11 +51,11 @@ class MusterPolicy final : public SimPolicy {
   input::SnapshotTables tables_;
   input::OffpeakHorizon offpeak_;
   input::PendingQueue queue_;
-  core::QueueSnapshot q_;                // refreshed per call
-  std::vector<core::PendingJob> jobs_;   // by job index
-  std::vector<char> pending_;            // by job index: pending now
-  std::vector<int32_t> slot_;            // job index -> team index in q_.teams
-  std::vector<int64_t> slot_gpus_;       // GPUs held per team slot (charged to fair share)
+  core::QueueSnapshot q_;               // refreshed per call
+  std::vector<core::PendingJob> jobs_;  // by job index
+  std::vector<char> pending_;           // by job index: pending now
+  std::vector<int32_t> slot_;           // job index -> team index in q_.teams
+  std::vector<int64_t> slot_gpus_;      // GPUs held per team slot (charged to fair share)
   core::UsageLedger ledger_;
   PendingFilter filter_;
   std::vector<const core::PendingJob*> order_;

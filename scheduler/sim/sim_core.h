@@ -31,8 +31,8 @@ inline JobSpec SpecOf(const SimJob& j, const Workload& w) {
 // through its snapshot tables).
 inline core::PendingJob PendingFor(const Workload& w, int32_t index) {
   const SimJob& j = w.jobs[index];
-  return input::PendingJobOf(j.id, SpecOf(j, w), j.submit, /*held=*/false, core::DependencyState::kMet, j.queue,
-                             j.team);
+  return input::PendingJobOf(j.id, SpecOf(j, w), j.submit, /*held=*/false, core::DependencyState::kMet,
+                             j.queue, j.team);
 }
 
 }  // namespace muster::sim

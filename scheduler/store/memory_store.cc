@@ -10,14 +10,13 @@
 #include <variant>
 #include <vector>
 
-#include "common/proto/codec.h"
 #include "common/base/mutex.h"
 #include "common/base/overloaded.h"
+#include "common/proto/codec.h"
 #include "scheduler/store/state_store.h"
 
 namespace muster::store {
 namespace {
-
 
 template <typename T>
 Result<T> DecodeRecord(const std::string& bytes, Result<T> (*decode)(std::string_view),
@@ -30,7 +29,6 @@ Result<T> DecodeRecord(const std::string& bytes, Result<T> (*decode)(std::string
 Result<Job> DecodeJobRecord(const std::string& bytes, JobId id, const char* where) {
   return DecodeRecord<Job>(bytes, &wire::DecodeJob, std::string(where) + " job " + std::to_string(id));
 }
-
 
 class MemoryStore final : public StateStore {
  public:
@@ -104,36 +102,31 @@ Status MemoryStore::Commit(const WriteSet& ws) {
   for (const WriteSet::Op& op : ws.ops()) {
     // REQUIRES(mu_) on each lambda: they run with the lock above held, and
     // the analysis checks a lambda as a function of its own.
-    std::visit(Overloaded{
-                   [&](const WriteSet::PutJob& p) REQUIRES(mu_) { ApplyPutJob(p.job); },
-                   [&](const WriteSet::PutNode& p) REQUIRES(mu_) {
-                     nodes_[p.node.name] = wire::EncodeNode(p.node);
-                   },
-                   [&](const WriteSet::DeleteNode& p) REQUIRES(mu_) { nodes_.erase(p.name); },
-                   [&](const WriteSet::AppendEvent& p) REQUIRES(mu_) {
-                     events_[p.event.job].push_back(wire::EncodeJobEvent(p.event));
-                   },
-                   [&](const WriteSet::SetNextJobId& p) REQUIRES(mu_) { next_job_id_ = p.next; },
-                   [&](const WriteSet::PutQueue& p) REQUIRES(mu_) {
-                     queues_[p.queue.name] = wire::EncodeQueue(p.queue);
-                   },
-                   [&](const WriteSet::DeleteQueue& p) REQUIRES(mu_) { queues_.erase(p.name); },
-                   [&](const WriteSet::PutMeta& p) REQUIRES(mu_) { meta_[p.key] = p.value; },
-                   [&](const WriteSet::PutModel& p) REQUIRES(mu_) {
-                     models_[p.model.spec.name] = wire::EncodeModel(p.model);
-                   },
-                   [&](const WriteSet::DeleteModel& p) REQUIRES(mu_) {
-                     models_.erase(p.name);
-                     triggers_.erase(p.name);
-                   },
-                   [&](const WriteSet::AppendTrigger& p) REQUIRES(mu_) {
-                     triggers_[p.trigger.model][p.trigger.seq] = wire::EncodeTrigger(p.trigger);
-                   },
-                   [&](const WriteSet::DropTrigger& p) REQUIRES(mu_) {
-                     if (auto it = triggers_.find(p.model); it != triggers_.end()) it->second.erase(p.seq);
-                   },
-               },
-               op);
+    std::visit(
+        Overloaded{
+            [&](const WriteSet::PutJob& p) REQUIRES(mu_) { ApplyPutJob(p.job); },
+            [&](const WriteSet::PutNode& p) REQUIRES(mu_) { nodes_[p.node.name] = wire::EncodeNode(p.node); },
+            [&](const WriteSet::DeleteNode& p) REQUIRES(mu_) { nodes_.erase(p.name); },
+            [&](const WriteSet::AppendEvent& p)
+                REQUIRES(mu_) { events_[p.event.job].push_back(wire::EncodeJobEvent(p.event)); },
+            [&](const WriteSet::SetNextJobId& p) REQUIRES(mu_) { next_job_id_ = p.next; },
+            [&](const WriteSet::PutQueue& p)
+                REQUIRES(mu_) { queues_[p.queue.name] = wire::EncodeQueue(p.queue); },
+            [&](const WriteSet::DeleteQueue& p) REQUIRES(mu_) { queues_.erase(p.name); },
+            [&](const WriteSet::PutMeta& p) REQUIRES(mu_) { meta_[p.key] = p.value; },
+            [&](const WriteSet::PutModel& p)
+                REQUIRES(mu_) { models_[p.model.spec.name] = wire::EncodeModel(p.model); },
+            [&](const WriteSet::DeleteModel& p) REQUIRES(mu_) {
+              models_.erase(p.name);
+              triggers_.erase(p.name);
+            },
+            [&](const WriteSet::AppendTrigger& p)
+                REQUIRES(mu_) { triggers_[p.trigger.model][p.trigger.seq] = wire::EncodeTrigger(p.trigger); },
+            [&](const WriteSet::DropTrigger& p) REQUIRES(mu_) {
+              if (auto it = triggers_.find(p.model); it != triggers_.end()) it->second.erase(p.seq);
+            },
+        },
+        op);
   }
   return Status::Ok();
 }

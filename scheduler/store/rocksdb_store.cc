@@ -43,8 +43,8 @@
 
 #include "common/base/log.h"
 #include "common/base/mutex.h"
-#include "common/proto/codec.h"
 #include "common/base/overloaded.h"
+#include "common/proto/codec.h"
 #include "scheduler/store/state_store.h"
 
 namespace muster::store {
@@ -215,7 +215,6 @@ std::string QueueKeyOf(const QueueSpec& q) { return QueueKey(q.name); }
 std::string ModelKeyOf(const Model& m) { return ModelKey(m.spec.name); }
 std::string TriggerKeyOf(const TriggerRecord& t) { return TriggerKey(t.model, t.seq); }
 
-
 // A small, durable metadata store: modest memory, bounded files, and point
 // lookups (GetJob misses ja/ for every finished job) helped by a bloom filter.
 rocksdb::Options MakeOptions() {
@@ -244,7 +243,6 @@ rocksdb::Options MakeOptions() {
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
 }
-
 
 // ---------------------------------------------------------------------------
 
@@ -412,57 +410,55 @@ Status RocksDbStore::Commit(const WriteSet& ws) {
   std::vector<JobId> finished;
   for (const WriteSet::Op& op : ws.ops()) {
     rocksdb::Status rs;  // what WriteBatch says about a plain put or delete
-    Status st =
-        std::visit(Overloaded{
-                       [&](const WriteSet::PutJob& p) { return AddJob(p.job, &batch, &finished); },
-                       [&](const WriteSet::PutNode& p) {
-                         rs = batch.Put(NodeKey(p.node.name), wire::EncodeNode(p.node));
-                         return Status::Ok();
-                       },
-                       [&](const WriteSet::DeleteNode& p) {
-                         rs = batch.Delete(NodeKey(p.name));
-                         return Status::Ok();
-                       },
-                       // Under the lock above (a lambda is analysed on its own).
-                       [&](const WriteSet::AppendEvent& p) REQUIRES(commit_mu_) {
-                         return AddEvent(p.event, fresh, &batch, &staged);
-                       },
-                       [&](const WriteSet::SetNextJobId& p) {
-                         rs = batch.Put(std::string(kNextJobIdKey), std::to_string(p.next));
-                         return Status::Ok();
-                       },
-                       [&](const WriteSet::PutQueue& p) {
-                         rs = batch.Put(QueueKey(p.queue.name), wire::EncodeQueue(p.queue));
-                         return Status::Ok();
-                       },
-                       [&](const WriteSet::DeleteQueue& p) {
-                         rs = batch.Delete(QueueKey(p.name));
-                         return Status::Ok();
-                       },
-                       [&](const WriteSet::PutMeta& p) {
-                         rs = batch.Put(MetaKey(p.key), p.value);
-                         return Status::Ok();
-                       },
-                       [&](const WriteSet::PutModel& p) {
-                         rs = batch.Put(ModelKey(p.model.spec.name), wire::EncodeModel(p.model));
-                         return Status::Ok();
-                       },
-                       [&](const WriteSet::DeleteModel& p) {
-                         rs = batch.Delete(ModelKey(p.name));
-                         const std::string prefix = TriggerPrefixOf(p.name);
-                         if (rs.ok()) rs = batch.DeleteRange(prefix, PrefixEnd(prefix));
-                         return Status::Ok();
-                       },
-                       [&](const WriteSet::AppendTrigger& p) {
-                         rs = batch.Put(TriggerKeyOf(p.trigger), wire::EncodeTrigger(p.trigger));
-                         return Status::Ok();
-                       },
-                       [&](const WriteSet::DropTrigger& p) {
-                         rs = batch.Delete(TriggerKey(p.model, p.seq));
-                         return Status::Ok();
-                       },
-                   },
-                   op);
+    Status st = std::visit(Overloaded{
+                               [&](const WriteSet::PutJob& p) { return AddJob(p.job, &batch, &finished); },
+                               [&](const WriteSet::PutNode& p) {
+                                 rs = batch.Put(NodeKey(p.node.name), wire::EncodeNode(p.node));
+                                 return Status::Ok();
+                               },
+                               [&](const WriteSet::DeleteNode& p) {
+                                 rs = batch.Delete(NodeKey(p.name));
+                                 return Status::Ok();
+                               },
+                               // Under the lock above (a lambda is analysed on its own).
+                               [&](const WriteSet::AppendEvent& p)
+                                   REQUIRES(commit_mu_) { return AddEvent(p.event, fresh, &batch, &staged); },
+                               [&](const WriteSet::SetNextJobId& p) {
+                                 rs = batch.Put(std::string(kNextJobIdKey), std::to_string(p.next));
+                                 return Status::Ok();
+                               },
+                               [&](const WriteSet::PutQueue& p) {
+                                 rs = batch.Put(QueueKey(p.queue.name), wire::EncodeQueue(p.queue));
+                                 return Status::Ok();
+                               },
+                               [&](const WriteSet::DeleteQueue& p) {
+                                 rs = batch.Delete(QueueKey(p.name));
+                                 return Status::Ok();
+                               },
+                               [&](const WriteSet::PutMeta& p) {
+                                 rs = batch.Put(MetaKey(p.key), p.value);
+                                 return Status::Ok();
+                               },
+                               [&](const WriteSet::PutModel& p) {
+                                 rs = batch.Put(ModelKey(p.model.spec.name), wire::EncodeModel(p.model));
+                                 return Status::Ok();
+                               },
+                               [&](const WriteSet::DeleteModel& p) {
+                                 rs = batch.Delete(ModelKey(p.name));
+                                 const std::string prefix = TriggerPrefixOf(p.name);
+                                 if (rs.ok()) rs = batch.DeleteRange(prefix, PrefixEnd(prefix));
+                                 return Status::Ok();
+                               },
+                               [&](const WriteSet::AppendTrigger& p) {
+                                 rs = batch.Put(TriggerKeyOf(p.trigger), wire::EncodeTrigger(p.trigger));
+                                 return Status::Ok();
+                               },
+                               [&](const WriteSet::DropTrigger& p) {
+                                 rs = batch.Delete(TriggerKey(p.model, p.seq));
+                                 return Status::Ok();
+                               },
+                           },
+                           op);
     MUSTER_RETURN_IF_ERROR(st);
     if (!rs.ok()) return IoError("building the write batch", rs);
   }
@@ -583,14 +579,14 @@ Result<std::vector<JobEvent>> RocksDbStore::Events(JobId id) {
 Result<std::vector<TriggerRecord>> RocksDbStore::Triggers(const std::string& model, size_t limit) {
   std::vector<TriggerRecord> out;
   const std::string prefix = TriggerPrefixOf(model);
-  MUSTER_RETURN_IF_ERROR(ScanBackward(db_.get(), rocksdb::ReadOptions(), prefix, PrefixEnd(prefix), limit,
-                                      [&](auto key, auto value) {
-                                        Result<TriggerRecord> t = DecodeRecord<TriggerRecord>(
-                                            key, value, &wire::DecodeTrigger, &TriggerKeyOf);
-                                        if (!t.ok()) return t.status();
-                                        out.push_back(std::move(t).value());
-                                        return Status::Ok();
-                                      }));
+  MUSTER_RETURN_IF_ERROR(ScanBackward(
+      db_.get(), rocksdb::ReadOptions(), prefix, PrefixEnd(prefix), limit, [&](auto key, auto value) {
+        Result<TriggerRecord> t =
+            DecodeRecord<TriggerRecord>(key, value, &wire::DecodeTrigger, &TriggerKeyOf);
+        if (!t.ok()) return t.status();
+        out.push_back(std::move(t).value());
+        return Status::Ok();
+      }));
   std::reverse(out.begin(), out.end());
   return out;
 }

@@ -27,20 +27,46 @@ namespace muster::store {
 // turn of its loop into one WriteSet and commits it with one synced write.
 class WriteSet {
  public:
-  struct PutJob { Job job; };            // insert or update; final jobs go to history
-  struct PutNode { Node node; };
-  struct DeleteNode { std::string name; };
-  struct AppendEvent { JobEvent event; };
-  struct SetNextJobId { JobId next; };
-  struct PutQueue { QueueSpec queue; };
-  struct DeleteQueue { std::string name; };
-  struct PutMeta { std::string key; std::string value; };  // small opaque values (fair-share usage)
-  struct PutModel { Model model; };
-  struct DeleteModel { std::string name; };  // and its trigger history
-  struct AppendTrigger { TriggerRecord trigger; };
-  struct DropTrigger { std::string model; uint64_t seq = 0; };  // history retention
-  using Op = std::variant<PutJob, PutNode, DeleteNode, AppendEvent, SetNextJobId, PutQueue, DeleteQueue, PutMeta,
-                          PutModel, DeleteModel, AppendTrigger, DropTrigger>;
+  struct PutJob {
+    Job job;
+  };  // insert or update; final jobs go to history
+  struct PutNode {
+    Node node;
+  };
+  struct DeleteNode {
+    std::string name;
+  };
+  struct AppendEvent {
+    JobEvent event;
+  };
+  struct SetNextJobId {
+    JobId next;
+  };
+  struct PutQueue {
+    QueueSpec queue;
+  };
+  struct DeleteQueue {
+    std::string name;
+  };
+  struct PutMeta {
+    std::string key;
+    std::string value;
+  };  // small opaque values (fair-share usage)
+  struct PutModel {
+    Model model;
+  };
+  struct DeleteModel {
+    std::string name;
+  };  // and its trigger history
+  struct AppendTrigger {
+    TriggerRecord trigger;
+  };
+  struct DropTrigger {
+    std::string model;
+    uint64_t seq = 0;
+  };  // history retention
+  using Op = std::variant<PutJob, PutNode, DeleteNode, AppendEvent, SetNextJobId, PutQueue, DeleteQueue,
+                          PutMeta, PutModel, DeleteModel, AppendTrigger, DropTrigger>;
 
   void Put(const Job& job) { ops_.push_back(PutJob{job}); }
   void Put(const Node& node) { ops_.push_back(PutNode{node}); }
@@ -49,7 +75,9 @@ class WriteSet {
   void SetNextId(JobId next) { ops_.push_back(SetNextJobId{next}); }
   void Put(const QueueSpec& q) { ops_.push_back(PutQueue{q}); }
   void DeleteQueueNamed(const std::string& name) { ops_.push_back(DeleteQueue{name}); }
-  void SetMeta(std::string key, std::string value) { ops_.push_back(PutMeta{std::move(key), std::move(value)}); }
+  void SetMeta(std::string key, std::string value) {
+    ops_.push_back(PutMeta{std::move(key), std::move(value)});
+  }
   void Put(const Model& model) { ops_.push_back(PutModel{model}); }
   void DeleteModelNamed(const std::string& name) { ops_.push_back(DeleteModel{name}); }
   void Append(const TriggerRecord& t) { ops_.push_back(AppendTrigger{t}); }
@@ -75,13 +103,13 @@ struct RecoveredState {
   std::vector<Job> recent_finished;  // the newest finished jobs, by id, at most the asked count
   std::vector<Node> nodes;
   std::vector<QueueSpec> queues;
-  std::vector<Model> models;         // by name; their trigger history stays on disk
+  std::vector<Model> models;  // by name; their trigger history stays on disk
   std::map<std::string, std::string> meta;
   JobId next_job_id = 1;
 };
 
 struct HistoryQuery {
-  JobId before = 0;   // only ids < before (0: no bound) — newest first paging
+  JobId before = 0;  // only ids < before (0: no bound) — newest first paging
   size_t limit = 1000;
 };
 

@@ -470,7 +470,8 @@ TEST_F(AgentServiceTest, ReserveStartsNothingUntilCommit) {
   StartRegistered();
   auto l = Sh(30, 1, "exec sleep 30", 2);
   sched_->Send(wire::ReserveRanks{l});
-  auto reserved = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 30; });
+  auto reserved =
+      sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 30; });
   ASSERT_TRUE(reserved);
   EXPECT_TRUE(reserved->ok) << reserved->reason;
   EXPECT_EQ(reserved->attempt, 1);
@@ -490,7 +491,8 @@ TEST_F(AgentServiceTest, ReserveStartsNothingUntilCommit) {
   EXPECT_TRUE(sched_->CollectFor<wire::Reserved>(0).empty()) << "a duplicate commit was refused";
   // Its GPUs are in use now: another attempt cannot reserve them.
   sched_->Send(wire::ReserveRanks{Sh(31, 1, "true", 1)});
-  auto refused = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 31; });
+  auto refused =
+      sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 31; });
   ASSERT_TRUE(refused);
   EXPECT_FALSE(refused->ok);
   EXPECT_NE(refused->reason.find("in use by job 30"), std::string::npos) << refused->reason;
@@ -501,7 +503,8 @@ TEST_F(AgentServiceTest, ReadLogBetweenReserveAndCommitIsEmptyNotMissing) {
   // before the commit reaches this node; that must not read as "no log".
   StartRegistered();
   sched_->Send(wire::ReserveRanks{Sh(37, 1, "echo late-start", 1)});
-  auto reserved = sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 37; });
+  auto reserved =
+      sched_->WaitFor<wire::Reserved>(kWaitMs, [](const wire::Reserved& m) { return m.job == 37; });
   ASSERT_TRUE(reserved);
   ASSERT_TRUE(reserved->ok) << reserved->reason;
   auto chunk = ReadLog(wire::ReadLog{37, 0, 0, 1024}, 90);

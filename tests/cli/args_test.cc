@@ -60,8 +60,8 @@ TEST(ParseJobRef, AJobOrAnArrayTaskTheSlurmWay) {
   EXPECT_EQ(*ParseJobRef("42_7"), (JobRef{42, 7}));
   EXPECT_EQ(*ParseJobRef("42_0"), (JobRef{42, 0}));
   EXPECT_EQ(*ParseJobRef("42_007"), (JobRef{42, 7}));
-  for (const char* bad : {"", "0", "x", "42_", "_7", "42_x", "42_-1", "42_+1", "42_7_1", "42__7", "0_7", "-1_7",
-                          "42_7x", "42_99999999999", "42 _7"}) {
+  for (const char* bad : {"", "0", "x", "42_", "_7", "42_x", "42_-1", "42_+1", "42_7_1", "42__7", "0_7",
+                          "-1_7", "42_7x", "42_99999999999", "42 _7"}) {
     auto r = ParseJobRef(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().message(),
@@ -116,7 +116,8 @@ TEST(ParseShowArgs, OneJobId) {
   EXPECT_EQ(std::get<ShowArgs>(ParseShowArgs({"42_7"}, &g)).job, (JobRef{42, 7}));
   EXPECT_EQ(std::get<ShowArgs>(ParseHistoryArgs({"42_7"}, &g)).job, (JobRef{42, 7}));
   for (const char* bad : {"42_x", "_7", "42_-1"})
-    EXPECT_NE(std::get<UsageError>(ParseShowArgs({bad}, &g)).message.find("an array task (42_7)"), std::string::npos);
+    EXPECT_NE(std::get<UsageError>(ParseShowArgs({bad}, &g)).message.find("an array task (42_7)"),
+              std::string::npos);
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseShowArgs({}, &g)));
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseShowArgs({"42", "43"}, &g)));
   EXPECT_TRUE(std::holds_alternative<UsageError>(ParseShowArgs({"abc"}, &g)));

@@ -26,7 +26,8 @@ TEST_F(CommandsTest, SubmitAfterAnArrayTaskDependsOnItsOwnId) {
 }
 
 TEST_F(CommandsTest, SubmitAfterAMissingTaskSubmitsNothing) {
-  replies_.push_back(wire::Body{wire::Error{wire::ErrorCode::kNotFound, "array job 42 has no task 9 (its tasks: 0-3)"}});
+  replies_.push_back(
+      wire::Body{wire::Error{wire::ErrorCode::kNotFound, "array job 42 has no task 9 (its tasks: 0-3)"}});
   EXPECT_EQ(Run({"submit", "--after", "42_9", "--", "x"}), kExitRefused);
   EXPECT_EQ(err_.str(), "muster: array job 42 has no task 9 (its tasks: 0-3)\n");
   EXPECT_EQ(requests_.size(), 1u);
@@ -128,7 +129,8 @@ TEST_F(CommandsTest, ShowAnArrayTaskAsksMusterdByArrayAndIndex) {
 }
 
 TEST_F(CommandsTest, AMissingTaskIsMusterdsNotFound) {
-  replies_.push_back(wire::Body{wire::Error{wire::ErrorCode::kNotFound, "array job 42 has no task 9 (its tasks: 0-3)"}});
+  replies_.push_back(
+      wire::Body{wire::Error{wire::ErrorCode::kNotFound, "array job 42 has no task 9 (its tasks: 0-3)"}});
   EXPECT_EQ(Run({"show", "42_9"}), kExitRefused);
   EXPECT_EQ(err_.str(), "muster: array job 42 has no task 9 (its tasks: 0-3)\n");
   EXPECT_EQ(out_.str(), "");

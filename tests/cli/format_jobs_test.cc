@@ -129,7 +129,8 @@ TEST(FormatJobsTable, ArrayTasksShowAsArrayUnderscoreTask) {
   Job array = PendingFlexible();
   array.spec.array = "0-9";
   array.array_pending = "2-9";
-  std::string table = FormatJobsTable({ArrayTask(51, 42, 1), array, ArrayTask(50, 42, 0)}, kT0 + 3610 * kSecond);
+  std::string table =
+      FormatJobsTable({ArrayTask(51, 42, 1), array, ArrayTask(50, 42, 0)}, kT0 + 3610 * kSecond);
   auto lines = Split(table, '\n');
   ASSERT_EQ(lines.size(), 5u) << table;
   EXPECT_EQ(lines[0], "JOBID  NAME    TEAM    QUEUE    STATE    TIME     NODES  GPUS  NODELIST(REASON)");

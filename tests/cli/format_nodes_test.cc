@@ -96,11 +96,13 @@ TEST(FormatGpusTable, OneRowPerGpu) {
   b.node.gpus[0].memory_bytes = 16ull << 30;
   b.node.gpus[0].model = "Fake GPU";
   std::string table = FormatGpusTable({b, a});
-  EXPECT_EQ(table,
-            "NODE    GPU  MODEL                  MEMORY   UTIL  MEM_USED  HEALTH                             NVLINK\n"
-            "node-a  0    NVIDIA H100 80GB HBM3  80.0GiB  50%   8.0GiB    ok                                 1\n"
-            "node-a  1    NVIDIA H100 80GB HBM3  80.0GiB  0%    0.0GiB    UNHEALTHY: fake: marked unhealthy  0\n"
-            "node-b  0    Fake GPU               16.0GiB  0%    0.0GiB    ok                                 -\n");
+  EXPECT_EQ(
+      table,
+      "NODE    GPU  MODEL                  MEMORY   UTIL  MEM_USED  HEALTH                             "
+      "NVLINK\n"
+      "node-a  0    NVIDIA H100 80GB HBM3  80.0GiB  50%   8.0GiB    ok                                 1\n"
+      "node-a  1    NVIDIA H100 80GB HBM3  80.0GiB  0%    0.0GiB    UNHEALTHY: fake: marked unhealthy  0\n"
+      "node-b  0    Fake GPU               16.0GiB  0%    0.0GiB    ok                                 -\n");
 }
 
 TEST(NodeToJson, UnsetHeartbeatIsNullAndNoLabelsIsAnObject) {

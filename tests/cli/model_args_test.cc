@@ -4,9 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/cli/parsed_util.h"
-
 #include "scheduler/cli/format.h"
+#include "tests/cli/parsed_util.h"
 
 namespace muster::cli {
 namespace {
@@ -24,8 +23,9 @@ wire::PutModel Register(const Args& args) {
 }
 
 TEST(ParseModelPutArgs, RegisterBuildsATemplateThatDefaultsToOffpeakPreferred) {
-  wire::PutModel put = Register({"churn", "--gpus", "2", "--deadline", "12h", "--cooldown", "6h",
-                                 "--checkpoint-dir", "ckpt/", "--", "python3", "train.py", "--data", "x.csv"});
+  wire::PutModel put =
+      Register({"churn", "--gpus", "2", "--deadline", "12h", "--cooldown", "6h", "--checkpoint-dir", "ckpt/",
+                "--", "python3", "train.py", "--data", "x.csv"});
   EXPECT_TRUE(put.create);
   const ModelSpec& s = put.spec;
   EXPECT_EQ(s.name, "churn");
@@ -51,10 +51,12 @@ TEST(ParseModelPutArgs, RegisterRefusesWhatMusterdWouldRefuse) {
             std::string::npos);
   EXPECT_NE(ErrorOf(ParseModelPutArgs(true, {"a/b", "--", "true"}, kAlice, &g)).find("bad model name"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(ParseModelPutArgs(true, {"m", "--cooldown", "soon", "--", "true"}, kAlice, &g)).find("--cooldown"),
+  EXPECT_NE(ErrorOf(ParseModelPutArgs(true, {"m", "--cooldown", "soon", "--", "true"}, kAlice, &g))
+                .find("--cooldown"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(ParseModelPutArgs(true, {"m", "--window", "never", "--", "true"}, kAlice, &g)).find("--window"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(ParseModelPutArgs(true, {"m", "--window", "never", "--", "true"}, kAlice, &g)).find("--window"),
+      std::string::npos);
   EXPECT_FALSE(IsValue(ParseModelPutArgs(true, {"m", "--hold", "--", "true"}, kAlice, &g)))
       << "submit-only flags are not template flags";
   EXPECT_FALSE(IsValue(ParseModelPutArgs(true, {"m", "--array", "0-3", "--", "true"}, kAlice, &g)));
@@ -62,10 +64,12 @@ TEST(ParseModelPutArgs, RegisterRefusesWhatMusterdWouldRefuse) {
 }
 
 TEST(ParseModelPutArgs, UpdateChangesOnlyTheFlagsGiven) {
-  ModelSpec current = Register({"churn", "--team", "vision", "--queue", "research", "--nodes", "2", "--gpus-per-node",
-                                "4", "--env", "A=1", "--env", "B=2", "--cooldown", "6h", "--", "python3", "t.py"})
-                          .spec;
-  auto a = ValueOf(ParseModelPutArgs(false, {"churn", "--gpus", "8", "--env", "B=3", "--cooldown", "1h"}, kAlice, &g));
+  ModelSpec current =
+      Register({"churn", "--team", "vision", "--queue", "research", "--nodes", "2", "--gpus-per-node", "4",
+                "--env", "A=1", "--env", "B=2", "--cooldown", "6h", "--", "python3", "t.py"})
+          .spec;
+  auto a = ValueOf(
+      ParseModelPutArgs(false, {"churn", "--gpus", "8", "--env", "B=3", "--cooldown", "1h"}, kAlice, &g));
   auto put = BuildModelPut(a, &current);
   ASSERT_TRUE(put.ok()) << put.status().ToString();
   EXPECT_FALSE(put->create);
@@ -82,7 +86,8 @@ TEST(ParseModelPutArgs, UpdateChangesOnlyTheFlagsGiven) {
 
   a = ValueOf(ParseModelPutArgs(false, {"churn", "--", "python3", "t2.py"}, kAlice, &g));
   EXPECT_EQ(BuildModelPut(a, &current)->spec.job.argv, (std::vector<std::string>{"python3", "t2.py"}));
-  EXPECT_NE(ErrorOf(ParseModelPutArgs(false, {"churn"}, kAlice, &g)).find("nothing to update"), std::string::npos);
+  EXPECT_NE(ErrorOf(ParseModelPutArgs(false, {"churn"}, kAlice, &g)).find("nothing to update"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(ParseModelPutArgs(false, {"churn", "--deadline", "x"}, kAlice, &g)).find("--deadline"),
             std::string::npos);
 }
@@ -91,9 +96,9 @@ TEST(ParseModelPutArgs, UpdateTurnsPreemptionOffAndUnsetsVariables) {
   ModelSpec current =
       Register({"churn", "--preemptible", "--env", "A=1", "--env", "B=2", "--env", "C=3", "--", "t"}).spec;
   ASSERT_TRUE(current.job.preemptible);
-  auto a = ValueOf(ParseModelPutArgs(false, {"churn", "--no-preemptible", "--unset-env", "A", "--unset-env", "C",
-                                             "--env", "D=4"},
-                                     kAlice, &g));
+  auto a = ValueOf(ParseModelPutArgs(
+      false, {"churn", "--no-preemptible", "--unset-env", "A", "--unset-env", "C", "--env", "D=4"}, kAlice,
+      &g));
   auto put = BuildModelPut(a, &current);
   ASSERT_TRUE(put.ok()) << put.status().ToString();
   EXPECT_FALSE(put->spec.job.preemptible);
@@ -109,7 +114,8 @@ TEST(ParseModelPutArgs, UpdateTurnsPreemptionOffAndUnsetsVariables) {
 
 TEST(ParseModelPutArgs, UnsettingAVariableTheModelLacksSaysWhichAndWhatItHas) {
   ModelSpec current = Register({"churn", "--env", "A=1", "--env", "B=2", "--", "t"}).spec;
-  auto a = ValueOf(ParseModelPutArgs(false, {"churn", "--unset-env", "A", "--unset-env", "NOPE"}, kAlice, &g));
+  auto a =
+      ValueOf(ParseModelPutArgs(false, {"churn", "--unset-env", "A", "--unset-env", "NOPE"}, kAlice, &g));
   auto put = BuildModelPut(a, &current);
   ASSERT_FALSE(put.ok());
   EXPECT_EQ(put.status().message(), "--unset-env NOPE: the template sets no variable NOPE (it sets: A, B)");
@@ -129,10 +135,12 @@ TEST(ParseModelPutArgs, UpdateOnlyFlagsAreUsageErrorsWhenMisusedOrOutOfPlace) {
             std::string::npos)
       << "the other flags are still checked before musterd is asked";
   // A new template has nothing to undo; a job neither.
-  EXPECT_NE(ErrorOf(ParseModelPutArgs(true, {"m", "--no-preemptible", "--", "t"}, kAlice, &g)).find("no-preemptible"),
+  EXPECT_NE(ErrorOf(ParseModelPutArgs(true, {"m", "--no-preemptible", "--", "t"}, kAlice, &g))
+                .find("no-preemptible"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(ParseModelPutArgs(true, {"m", "--unset-env", "A", "--", "t"}, kAlice, &g)).find("unset-env"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(ParseModelPutArgs(true, {"m", "--unset-env", "A", "--", "t"}, kAlice, &g)).find("unset-env"),
+      std::string::npos);
   auto update_help = ParseModelPutArgs(false, {"--help"}, kAlice, &g);
   ASSERT_TRUE(std::holds_alternative<Help>(update_help));
   EXPECT_NE(std::get<Help>(update_help).text.find("--unset-env NAME"), std::string::npos);
@@ -142,19 +150,22 @@ TEST(ParseModelPutArgs, UpdateOnlyFlagsAreUsageErrorsWhenMisusedOrOutOfPlace) {
 }
 
 TEST(ParseTriggerArgs, ReasonIsRequiredAndMetricsAreNameValuePairs) {
-  auto t = ValueOf(ParseTriggerArgs({"churn", "--reason", "psi high", "--metric", "psi.age=0.31", "--metric",
-                                     "note=a=b", "--json"},
-                                    kAlice, &g));
+  auto t = ValueOf(ParseTriggerArgs(
+      {"churn", "--reason", "psi high", "--metric", "psi.age=0.31", "--metric", "note=a=b", "--json"}, kAlice,
+      &g));
   EXPECT_EQ(t.trigger.model, "churn");
   EXPECT_EQ(t.trigger.reason, "psi high");
   EXPECT_EQ(t.trigger.source, "cli:alice");
   EXPECT_EQ(t.trigger.metrics, (std::vector<EnvVar>{{"psi.age", "0.31"}, {"note", "a=b"}}));
   EXPECT_TRUE(t.json);
   EXPECT_NE(ErrorOf(ParseTriggerArgs({"churn"}, kAlice, &g)).find("--reason"), std::string::npos);
-  EXPECT_NE(ErrorOf(ParseTriggerArgs({"churn", "--reason", ""}, kAlice, &g)).find("--reason"), std::string::npos);
-  EXPECT_NE(ErrorOf(ParseTriggerArgs({"churn", "--reason", "x", "--metric", "nope"}, kAlice, &g)).find("--metric"),
+  EXPECT_NE(ErrorOf(ParseTriggerArgs({"churn", "--reason", ""}, kAlice, &g)).find("--reason"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(ParseTriggerArgs({"--reason", "x"}, kAlice, &g)).find("missing model NAME"), std::string::npos);
+  EXPECT_NE(
+      ErrorOf(ParseTriggerArgs({"churn", "--reason", "x", "--metric", "nope"}, kAlice, &g)).find("--metric"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf(ParseTriggerArgs({"--reason", "x"}, kAlice, &g)).find("missing model NAME"),
+            std::string::npos);
 }
 
 TEST(FormatModels, TableShowsWhatEachModelIsDoing) {
@@ -175,11 +186,13 @@ TEST(FormatModels, TableShowsWhatEachModelIsDoing) {
   due.cooldown_end = 1'764'000'000'000'000;
   idle.model.spec.name = "c-idle";
   std::string table = FormatModelsTable({running, due, idle});
-  EXPECT_EQ(table,
-            "NAME       QUEUE  GPUS  WINDOW   COOLDOWN  RETRAIN                   LAST          WARM_START  TRIGGERS\n"
-            "a-due             2x8   anytime  6h        due 2025-11-24T16:00:00Z  40 COMPLETED  /ckpt/40    0\n"
-            "b-running  q      2     anytime  -         42                        -             -           1000\n"
-            "c-idle            0     anytime  -         -                         -             -           0\n");
+  EXPECT_EQ(
+      table,
+      "NAME       QUEUE  GPUS  WINDOW   COOLDOWN  RETRAIN                   LAST          WARM_START  "
+      "TRIGGERS\n"
+      "a-due             2x8   anytime  6h        due 2025-11-24T16:00:00Z  40 COMPLETED  /ckpt/40    0\n"
+      "b-running  q      2     anytime  -         42                        -             -           1000\n"
+      "c-idle            0     anytime  -         -                         -             -           0\n");
 }
 
 TEST(FormatModels, TriggerRepliesSayWhatHappened) {

@@ -3,9 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/cli/parsed_util.h"
-
 #include "common/base/strings.h"
+#include "tests/cli/parsed_util.h"
 
 namespace muster::cli {
 namespace {
@@ -149,7 +148,8 @@ TEST(ParseNodeActionArgs, OneNode) {
 }
 
 TEST(ParseJobActionArgs, JobsAndArrayTasksInOrder) {
-  EXPECT_EQ(ValueOf(ParseJobActionArgs(wire::JobOp::kHold, {"5", "7"}, &g)), (std::vector<JobRef>{{5, -1}, {7, -1}}));
+  EXPECT_EQ(ValueOf(ParseJobActionArgs(wire::JobOp::kHold, {"5", "7"}, &g)),
+            (std::vector<JobRef>{{5, -1}, {7, -1}}));
   EXPECT_EQ(ValueOf(ParseJobActionArgs(wire::JobOp::kRequeue, {"9_3", "9"}, &g)),
             (std::vector<JobRef>{{9, 3}, {9, -1}}));
   EXPECT_NE(ErrorOf(ParseJobActionArgs(wire::JobOp::kHold, {"9_x"}, &g)).find("bad job id '9_x'"),

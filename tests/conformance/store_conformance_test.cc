@@ -569,9 +569,14 @@ Model FullModel(const std::string& name) {
 }
 
 TriggerRecord MakeTrigger(const std::string& model, uint64_t seq) {
-  return TriggerRecord{model, seq, kT0 + static_cast<Time>(seq) * kSecond, "cli:alice",
-                       "drift #" + std::to_string(seq), {{"psi.age", "0.3"}},
-                       seq == 0 ? TriggerOutcome::kSubmitted : TriggerOutcome::kCoalesced, 77};
+  return TriggerRecord{model,
+                       seq,
+                       kT0 + static_cast<Time>(seq) * kSecond,
+                       "cli:alice",
+                       "drift #" + std::to_string(seq),
+                       {{"psi.age", "0.3"}},
+                       seq == 0 ? TriggerOutcome::kSubmitted : TriggerOutcome::kCoalesced,
+                       77};
 }
 
 TYPED_TEST(StoreConformanceTest, ModelsAndTriggersPersistAndPage) {

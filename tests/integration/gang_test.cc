@@ -246,10 +246,10 @@ namespace {
 // every other rank on both nodes.
 TEST_F(IntegrationGang, OneRankFailingAtStartTearsDownTheWholeGang) {
   const std::string pids_file = cluster().Scratch("pids");
-  int64_t id = cluster().Submit(
-      {"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "0", "--grace", "1s"},
-      Sh("if [ \"$RANK\" = 2 ]; then exit 5; fi; echo \"$MUSTER_TEST_NODE $RANK $$\" >> " + pids_file +
-         "; exec sleep 300"));
+  int64_t id =
+      cluster().Submit({"--nodes", "2", "--gpus-per-node", "2", "--max-restarts", "0", "--grace", "1s"},
+                       Sh("if [ \"$RANK\" = 2 ]; then exit 5; fi; echo \"$MUSTER_TEST_NODE $RANK $$\" >> " +
+                          pids_file + "; exec sleep 300"));
   Json job = cluster().WaitForJobState(id, "FAILED", Millis(20000));
   ASSERT_EQ(job.value("state", ""), "FAILED") << job.dump(2);
   EXPECT_EQ(job.value("exit_code", 0), 5) << job.dump(2);

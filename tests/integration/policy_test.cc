@@ -49,7 +49,6 @@ TEST_F(IntegrationPolicy, JobsStartInPriorityThenSubmitOrder) {
   EXPECT_EQ(ReadFile(order_file), "blocker\nhigh\nmid1\nmid2\nlow\n");
 }
 
-
 // Array tasks are named the Slurm way, N_T, wherever a job id goes: in
 // `muster jobs`, and as the argument of show, logs, history and cancel.
 class IntegrationArrayTasks : public IntegrationPolicy {
@@ -91,7 +90,8 @@ TEST_F(IntegrationArrayTasks, TasksAreShownAndAddressedAsArrayUnderscoreTask) {
       << cluster().Cli({"jobs"}).out << cluster().Diagnostics();
 
   // `muster jobs`: the array as N, its tasks as N_0..N_3, never by their own ids.
-  EXPECT_EQ(TableIds(), (std::set<std::string>{n, task(0), task(1), task(2), task(3)})) << cluster().Cli({"jobs"}).out;
+  EXPECT_EQ(TableIds(), (std::set<std::string>{n, task(0), task(1), task(2), task(3)}))
+      << cluster().Cli({"jobs"}).out;
   std::set<int64_t> task_ids;
   for (const auto& j : cluster().Jobs()) {
     if (!j["array_job"].is_number()) {

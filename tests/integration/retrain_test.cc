@@ -21,16 +21,17 @@ constexpr const char* kOtherToken = "speech-token-0123456789";
 
 // A trainer that records what a retrain sees and leaves a checkpoint.
 std::vector<std::string> Trainer() {
-  return Sh("echo \"reason=$MUSTER_TRIGGER_REASON warm=$MUSTER_WARM_START model=$MUSTER_MODEL "
-            "psi=$MUSTER_METRIC_PSI_AGE\"; mkdir -p \"$MUSTER_CHECKPOINT_DIR\" && "
-            "echo weights > \"$MUSTER_CHECKPOINT_DIR/model.ckpt\"");
+  return Sh(
+      "echo \"reason=$MUSTER_TRIGGER_REASON warm=$MUSTER_WARM_START model=$MUSTER_MODEL "
+      "psi=$MUSTER_METRIC_PSI_AGE\"; mkdir -p \"$MUSTER_CHECKPOINT_DIR\" && "
+      "echo weights > \"$MUSTER_CHECKPOINT_DIR/model.ckpt\"");
 }
 
 class IntegrationRetrain : public ClusterTest {
  protected:
   ClusterOptions Options() const override {
-    std::ofstream(tokens_.Sub("tokens")) << "# team token\nvision " << kTeamToken << "\nspeech " << kOtherToken
-                                          << "\n";
+    std::ofstream(tokens_.Sub("tokens"))
+        << "# team token\nvision " << kTeamToken << "\nspeech " << kOtherToken << "\n";
     ClusterOptions o;
     o.agents = 1;
     o.gpus_per_agent = 2;
@@ -39,7 +40,8 @@ class IntegrationRetrain : public ClusterTest {
   }
 
   // `muster model register NAME --team vision FLAGS -- CMD`.
-  void Register(const std::string& name, std::vector<std::string> flags, const std::vector<std::string>& cmd) {
+  void Register(const std::string& name, std::vector<std::string> flags,
+                const std::vector<std::string>& cmd) {
     std::vector<std::string> args = {"model", "register", name, "--team", "vision"};
     args.insert(args.end(), flags.begin(), flags.end());
     args.push_back("--");
@@ -91,7 +93,8 @@ class IntegrationRetrain : public ClusterTest {
 };
 
 TEST_F(IntegrationRetrain, TriggerRunsTheTemplateAndTheNextRetrainWarmStartsFromTheLastGoodCheckpoint) {
-  ASSERT_NO_FATAL_FAILURE(Register("fraud", {"--gpus", "1", "--window", "anytime", "--deadline", "12h"}, Trainer()));
+  ASSERT_NO_FATAL_FAILURE(
+      Register("fraud", {"--gpus", "1", "--window", "anytime", "--deadline", "12h"}, Trainer()));
 
   Json first = Trigger("fraud", "psi above 0.2 on age", {"--metric", "psi.age=0.31"});
   ASSERT_EQ(first["outcome"], "submitted") << first.dump(2);
@@ -109,7 +112,8 @@ TEST_F(IntegrationRetrain, TriggerRunsTheTemplateAndTheNextRetrainWarmStartsFrom
   const std::string ckpt1 = cluster().state_dir() + "/checkpoints/" + std::to_string(id1);
   EXPECT_EQ(model["warm_start"], ckpt1) << model.dump(2);
   EXPECT_EQ(model["last_success_job"], id1);
-  EXPECT_TRUE(std::ifstream(ckpt1 + "/model.ckpt").good()) << "the trainer's checkpoint is where the model says";
+  EXPECT_TRUE(std::ifstream(ckpt1 + "/model.ckpt").good())
+      << "the trainer's checkpoint is where the model says";
 
   Json second = Trigger("fraud", "accuracy dropped");
   ASSERT_EQ(second["outcome"], "submitted") << "no cooldown: a new retrain";
@@ -135,10 +139,14 @@ TEST_F(IntegrationRetrain, ABurstOfAThousandConcurrentTriggersSubmitsExactlyOneR
         wire::TriggerModel t{"ranker", "drift " + std::to_string(c) + "/" + std::to_string(i), {}, "test"};
         auto reply = client.Call(t);
         auto* r = reply.ok() ? std::get_if<wire::TriggerReply>(&*reply) : nullptr;
-        if (!r) ++failed;
-        else if (r->outcome == TriggerOutcome::kSubmitted) ++submitted;
-        else if (r->outcome == TriggerOutcome::kCoalesced) ++coalesced;
-        else ++deferred;
+        if (!r)
+          ++failed;
+        else if (r->outcome == TriggerOutcome::kSubmitted)
+          ++submitted;
+        else if (r->outcome == TriggerOutcome::kCoalesced)
+          ++coalesced;
+        else
+          ++deferred;
       }
     });
   }
@@ -152,7 +160,8 @@ TEST_F(IntegrationRetrain, ABurstOfAThousandConcurrentTriggersSubmitsExactlyOneR
 
   Json model = Model("ranker", 2000);
   EXPECT_EQ(model["triggers"], kClients * kPerClient);
-  ASSERT_EQ(model["recent_triggers"].size(), static_cast<size_t>(kClients * kPerClient)) << "every trigger is kept";
+  ASSERT_EQ(model["recent_triggers"].size(), static_cast<size_t>(kClients * kPerClient))
+      << "every trigger is kept";
   std::set<uint64_t> seqs;
   for (const Json& t : model["recent_triggers"]) {
     seqs.insert(t["seq"].get<uint64_t>());
@@ -193,20 +202,22 @@ TEST_F(IntegrationRetrain, ATriggerInTheCooldownIsDeferredAndRunsWhenItEnds) {
       Millis(10000)))
       << model.dump(2);
   EXPECT_EQ(RetrainJobs("churn").size(), 2u);
-  int64_t id2 = model["active_job"].is_null() ? model["last_job"].get<int64_t>() : model["active_job"].get<int64_t>();
+  int64_t id2 =
+      model["active_job"].is_null() ? model["last_job"].get<int64_t>() : model["active_job"].get<int64_t>();
   ASSERT_EQ(cluster().WaitForJobState(id2, "COMPLETED")["state"], "COMPLETED");
   CommandResult logs = cluster().Cli({"logs", std::to_string(id2)});
-  EXPECT_TRUE(Contains(logs.out, "reason=more drift warm=" + cluster().state_dir() + "/checkpoints/" +
-                                     std::to_string(id1)))
+  EXPECT_TRUE(Contains(
+      logs.out, "reason=more drift warm=" + cluster().state_dir() + "/checkpoints/" + std::to_string(id1)))
       << logs.out;
   EXPECT_EQ(Model("churn")["due"], false);
 }
 
 TEST_F(IntegrationRetrain, ModelsTheirStateAndHistorySurviveAMusterdCrash) {
-  ASSERT_NO_FATAL_FAILURE(Register("fraud", {"--gpus", "2", "--window", "anytime", "--cooldown", "1h"},
-                                   Sh("sleep 30")));
+  ASSERT_NO_FATAL_FAILURE(
+      Register("fraud", {"--gpus", "2", "--window", "anytime", "--cooldown", "1h"}, Sh("sleep 30")));
   int64_t id = Trigger("fraud", "first")["job"].get<int64_t>();
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(Trigger("fraud", "again " + std::to_string(i))["outcome"], "coalesced");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(Trigger("fraud", "again " + std::to_string(i))["outcome"], "coalesced");
   ASSERT_EQ(cluster().WaitForJobState(id, "RUNNING")["state"], "RUNNING");
 
   cluster().KillMusterd();
@@ -218,7 +229,8 @@ TEST_F(IntegrationRetrain, ModelsTheirStateAndHistorySurviveAMusterdCrash) {
   ASSERT_EQ(model["recent_triggers"].size(), 6u);
   EXPECT_EQ(model["recent_triggers"][5]["reason"], "again 4");
   EXPECT_EQ(model["cooldown_s"], 3600);
-  EXPECT_EQ(Trigger("fraud", "after restart")["outcome"], "coalesced") << "still coalesces into the running retrain";
+  EXPECT_EQ(Trigger("fraud", "after restart")["outcome"], "coalesced")
+      << "still coalesces into the running retrain";
 
   // The retrain ends (cancelled): the model records it and the cooldown starts.
   ASSERT_EQ(cluster().Cli({"cancel", std::to_string(id)}).exit_code, 0);
@@ -247,13 +259,14 @@ TEST_F(IntegrationRetrain, DriftCheckWithTriggerRetrainsOnlyWhenTheDataDrifted) 
   same.close();
   drifted.close();
 
-  CommandResult r = cluster().Cli({"drift", "check", "--model", "fraud", "--reference", cluster().Scratch("ref.csv"),
-                                   "--current", cluster().Scratch("same.csv"), "--trigger"});
+  CommandResult r =
+      cluster().Cli({"drift", "check", "--model", "fraud", "--reference", cluster().Scratch("ref.csv"),
+                     "--current", cluster().Scratch("same.csv"), "--trigger"});
   EXPECT_EQ(r.exit_code, 0) << "no drift: " << r.Describe();
   EXPECT_EQ(Model("fraud")["triggers"], 0) << "no drift, no trigger";
 
-  r = cluster().Cli({"drift", "check", "--model", "fraud", "--reference", cluster().Scratch("ref.csv"), "--current",
-                     cluster().Scratch("drifted.csv"), "--trigger"});
+  r = cluster().Cli({"drift", "check", "--model", "fraud", "--reference", cluster().Scratch("ref.csv"),
+                     "--current", cluster().Scratch("drifted.csv"), "--trigger"});
   EXPECT_EQ(r.exit_code, 10) << "drift: " << r.Describe();
   Json model = Model("fraud");
   ASSERT_EQ(model["triggers"], 1) << model.dump(2);
@@ -294,10 +307,12 @@ TEST_F(IntegrationRetrain, BadModelsAndTriggersGetClearErrorsAndChangeNothing) {
     auto* e = reply.ok() ? std::get_if<wire::Error>(&*reply) : nullptr;
     return e && e->code == code;
   };
-  EXPECT_TRUE(refused({"m", "x", {{"a=b", "1"}}, "test"}, wire::ErrorCode::kBadRequest)) << "'=' in a metric name";
+  EXPECT_TRUE(refused({"m", "x", {{"a=b", "1"}}, "test"}, wire::ErrorCode::kBadRequest))
+      << "'=' in a metric name";
   EXPECT_TRUE(refused({"m", "two\nlines", {}, "test"}, wire::ErrorCode::kBadRequest));
   EXPECT_TRUE(refused({"m", std::string(5000, 'x'), {}, "test"}, wire::ErrorCode::kBadRequest));
-  EXPECT_TRUE(refused({"m", "x", std::vector<EnvVar>(300, EnvVar{"k", "v"}), "test"}, wire::ErrorCode::kBadRequest));
+  EXPECT_TRUE(
+      refused({"m", "x", std::vector<EnvVar>(300, EnvVar{"k", "v"}), "test"}, wire::ErrorCode::kBadRequest));
   EXPECT_TRUE(refused({"m", "x", {}, "http:speech", "speech"}, wire::ErrorCode::kPermissionDenied))
       << "a team may trigger only its own models";
   EXPECT_EQ(Model("m")["triggers"], 0) << "refused triggers leave no trace";
@@ -321,7 +336,8 @@ TEST_F(IntegrationRetrain, BadModelsAndTriggersGetClearErrorsAndChangeNothing) {
   EXPECT_EQ(r.exit_code, 2) << "nothing to update: " << r.Describe();
 
   // Switches turn off and variables go away again.
-  ASSERT_EQ(cluster().Cli({"model", "update", "m", "--preemptible", "--env", "A=1", "--env", "B=2"}).exit_code, 0);
+  ASSERT_EQ(
+      cluster().Cli({"model", "update", "m", "--preemptible", "--env", "A=1", "--env", "B=2"}).exit_code, 0);
   m = Model("m");
   EXPECT_EQ(m["preemptible"], true) << m.dump(2);
   EXPECT_EQ(m["env_names"], Json({"A", "B"}));
@@ -395,10 +411,13 @@ TEST_F(IntegrationRetrain, HttpTriggersAuthenticateByTeamAndAcceptAlertmanagerWe
   EXPECT_EQ(r->status, 422) << r->body;
   r = Post("/v1/alertmanager", R"({"receiver": "x"})", kTeamToken);
   EXPECT_EQ(r->status, 400) << r->body;
-  r = Post("/v1/alertmanager", R"({"alerts": [{"status": "firing", "labels": {"alertname": "A", "model": "fraud"}}, 7]})",
+  r = Post("/v1/alertmanager",
+           R"({"alerts": [{"status": "firing", "labels": {"alertname": "A", "model": "fraud"}}, 7]})",
            kTeamToken);
-  EXPECT_EQ(r->status, 400) << "one malformed alert refuses the whole body before anything triggers: " << r->body;
-  r = Post("/v1/alertmanager", R"({"alerts": [{"status": "firing", "labels": {"alertname": "A", "model": "fraud"}}]})",
+  EXPECT_EQ(r->status, 400) << "one malformed alert refuses the whole body before anything triggers: "
+                            << r->body;
+  r = Post("/v1/alertmanager",
+           R"({"alerts": [{"status": "firing", "labels": {"alertname": "A", "model": "fraud"}}]})",
            kOtherToken);
   EXPECT_EQ(r->status, 403) << "another team's model, also through Alertmanager: " << r->body;
 

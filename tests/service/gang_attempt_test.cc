@@ -79,7 +79,8 @@ const Row kRows[] = {
      "ArmStartTimer Reserve(0) Reserve(1) ArmReserveTimer "},
     {"first node reserved: still reserving", Reserving,
      [](GangAttempt& g, GangActions* out) { g.OnReserved(1, out); }, GangState::kReserving, ""},
-    {"last node reserved: commit everywhere", [] {
+    {"last node reserved: commit everywhere",
+     [] {
        GangAttempt g = Reserving();
        GangActions ignore;
        g.OnReserved(0, &ignore);
@@ -88,8 +89,8 @@ const Row kRows[] = {
      [](GangAttempt& g, GangActions* out) { g.OnReserved(1, out); }, GangState::kCommitted,
      "DisarmReserveTimer Commit(0) Commit(1) "},
     {"a node refuses: abort all, requeue", Reserving,
-     [](GangAttempt& g, GangActions* out) { g.OnReserveRefused(1, "node b refused", out); }, GangState::kEnded,
-     "DisarmReserveTimer Abort(0) Abort(1) DisarmStartTimer DisarmReserveTimer Ended "},
+     [](GangAttempt& g, GangActions* out) { g.OnReserveRefused(1, "node b refused", out); },
+     GangState::kEnded, "DisarmReserveTimer Abort(0) Abort(1) DisarmStartTimer DisarmReserveTimer Ended "},
     {"reserve timeout: abort all", Reserving,
      [](GangAttempt& g, GangActions* out) { g.OnReserveTimeout("timed out", out); }, GangState::kEnded,
      "DisarmReserveTimer Abort(0) Abort(1) DisarmStartTimer DisarmReserveTimer Ended "},
@@ -106,7 +107,8 @@ const Row kRows[] = {
        g.OnRankStarted(3, out);
      },
      GangState::kCommitted, ""},
-    {"every rank started: RUNNING", [] {
+    {"every rank started: RUNNING",
+     [] {
        GangAttempt g = Committed();
        GangActions ignore;
        for (int r = 0; r < 3; ++r) g.OnRankStarted(r, &ignore);
@@ -117,14 +119,17 @@ const Row kRows[] = {
     {"commit refused by a node that started nothing: tear down", Committed,
      [](GangAttempt& g, GangActions* out) { g.OnCommitRefused(1, "expired", out); }, GangState::kTearingDown,
      "Kill(0) "},
-    {"commit refused after that node started: stale, ignored", [] {
+    {"commit refused after that node started: stale, ignored",
+     [] {
        GangAttempt g = Committed();
        GangActions ignore;
        g.OnRankStarted(2, &ignore);
        return g;
      },
-     [](GangAttempt& g, GangActions* out) { g.OnCommitRefused(1, "expired", out); }, GangState::kCommitted, ""},
-    {"start barrier times out: kill all, wait for the unstarted", [] {
+     [](GangAttempt& g, GangActions* out) { g.OnCommitRefused(1, "expired", out); }, GangState::kCommitted,
+     ""},
+    {"start barrier times out: kill all, wait for the unstarted",
+     [] {
        GangAttempt g = Committed();
        GangActions ignore;
        g.OnRankStarted(0, &ignore);
@@ -139,7 +144,8 @@ const Row kRows[] = {
     {"a rank fails: the whole gang is killed", Running,
      [](GangAttempt& g, GangActions* out) { g.OnRankExited(1, Failed(7), out); }, GangState::kTearingDown,
      "Kill(0) Kill(1) "},
-    {"the last rank exits 0: COMPLETED", [] {
+    {"the last rank exits 0: COMPLETED",
+     [] {
        GangAttempt g = Running();
        GangActions ignore;
        for (int r = 0; r < 3; ++r) g.OnRankExited(r, Ok(), &ignore);
@@ -148,15 +154,16 @@ const Row kRows[] = {
      [](GangAttempt& g, GangActions* out) { g.OnRankExited(3, Ok(), out); }, GangState::kEnded,
      "DisarmStartTimer DisarmReserveTimer Ended "},
     {"a node is lost: kill the other node's ranks", Running,
-     [](GangAttempt& g, GangActions* out) { g.OnNodeLost(0, "node a is down", out); }, GangState::kTearingDown,
-     "Kill(1) "},
+     [](GangAttempt& g, GangActions* out) { g.OnNodeLost(0, "node a is down", out); },
+     GangState::kTearingDown, "Kill(1) "},
     {"a rank is lost: kill every node with live ranks", Running,
      [](GangAttempt& g, GangActions* out) { g.OnRankLost(0, "lost", out); }, GangState::kTearingDown,
      "Kill(0) Kill(1) "},
     {"a second teardown: the first cause stands, no new kills", TearingDown,
      [](GangAttempt& g, GangActions* out) { g.TearDown(JobState::kTimeout, false, "time limit", out); },
      GangState::kTearingDown, ""},
-    {"cancel overrides an earlier ending and kills again", [] {
+    {"cancel overrides an earlier ending and kills again",
+     [] {
        GangAttempt g = Running();
        GangActions ignore;
        g.TearDown(JobState::kPreempted, true, "preempted", &ignore);
@@ -164,7 +171,8 @@ const Row kRows[] = {
      },
      [](GangAttempt& g, GangActions* out) { g.TearDown(JobState::kCancelled, false, "cancelled", out); },
      GangState::kTearingDown, "Kill(0) Kill(1) "},
-    {"a resent exit: ignored", [] {
+    {"a resent exit: ignored",
+     [] {
        GangAttempt g = Running();
        GangActions ignore;
        g.OnRankExited(2, Ok(), &ignore);
@@ -174,7 +182,9 @@ const Row kRows[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(GangAttempt, Transitions, ::testing::ValuesIn(kRows),
-                         [](const ::testing::TestParamInfo<Row>& info) { return "row" + std::to_string(info.index); });
+                         [](const ::testing::TestParamInfo<Row>& info) {
+                           return "row" + std::to_string(info.index);
+                         });
 
 TEST(GangAttemptEnd, CompletedWhenEveryRankExitsZero) {
   GangAttempt g = Running();
@@ -227,7 +237,8 @@ TEST(GangAttemptEnd, PhaseIsWhatARestartNeeds) {
 
 TEST(GangAttemptRecover, ARunningGangPresumesItsRanksStarted) {
   GangActions a;
-  GangAttempt g = GangAttempt::Recover(2, 2, JobState::kRunning, GangPhase::kCommitted, std::nullopt, false, 0, &a);
+  GangAttempt g =
+      GangAttempt::Recover(2, 2, JobState::kRunning, GangPhase::kCommitted, std::nullopt, false, 0, &a);
   EXPECT_EQ(g.state(), GangState::kRunning);
   EXPECT_TRUE(a.empty()) << Describe(a);
   for (int r = 0; r < 4; ++r) EXPECT_TRUE(g.started(r));
@@ -235,18 +246,21 @@ TEST(GangAttemptRecover, ARunningGangPresumesItsRanksStarted) {
 
 TEST(GangAttemptRecover, AStartingGangGetsAWholeStartTimeout) {
   GangActions a;
-  GangAttempt g = GangAttempt::Recover(2, 1, JobState::kStarting, GangPhase::kCommitted, std::nullopt, false, 0, &a);
+  GangAttempt g =
+      GangAttempt::Recover(2, 1, JobState::kStarting, GangPhase::kCommitted, std::nullopt, false, 0, &a);
   EXPECT_EQ(g.state(), GangState::kCommitted);
   EXPECT_EQ(Describe(a), "ArmStartTimer ");
 }
 
 TEST(GangAttemptRecover, AReservingGangIsRolledBackByATearDown) {
   GangActions a;
-  GangAttempt g = GangAttempt::Recover(3, 1, JobState::kStarting, GangPhase::kReserving, std::nullopt, false, 0, &a);
+  GangAttempt g =
+      GangAttempt::Recover(3, 1, JobState::kStarting, GangPhase::kReserving, std::nullopt, false, 0, &a);
   EXPECT_EQ(g.state(), GangState::kReserving);
   a.clear();
   g.TearDown(JobState::kNodeFail, true, "musterd restarted", &a);
-  EXPECT_EQ(Describe(a), "DisarmReserveTimer Abort(0) Abort(1) Abort(2) DisarmStartTimer DisarmReserveTimer Ended ");
+  EXPECT_EQ(Describe(a),
+            "DisarmReserveTimer Abort(0) Abort(1) Abort(2) DisarmStartTimer DisarmReserveTimer Ended ");
   EXPECT_TRUE(g.end().requeue);
 }
 

@@ -83,7 +83,8 @@ TEST_F(GangStart, ANodeRefusingTheReservationRequeuesTheGangAndAbortsTheOther) {
   EXPECT_EQ(a_->Got<wire::CommitRanks>().size(), 0u);
   Job j = h_.Show(id);
   EXPECT_EQ(JobStateName(j.state), std::string("FAILED"));
-  EXPECT_TRUE(Contains(j.reason_detail, "node node-b refused the gang reservation: GPU 1 is in use by job 99"))
+  EXPECT_TRUE(
+      Contains(j.reason_detail, "node node-b refused the gang reservation: GPU 1 is in use by job 99"))
       << j.reason_detail;
   EXPECT_EQ(FreeGpus(h_, "node-a"), 2);
 }

@@ -77,7 +77,9 @@ void FakeAgent::Register(std::vector<wire::RankRef> running, std::vector<wire::R
   peer_->Send(std::move(m));
 }
 
-void FakeAgent::Heartbeat(std::vector<wire::GpuStat> gpus) { peer_->Send(wire::Heartbeat{name_, std::move(gpus)}); }
+void FakeAgent::Heartbeat(std::vector<wire::GpuStat> gpus) {
+  peer_->Send(wire::Heartbeat{name_, std::move(gpus)});
+}
 
 std::vector<wire::RankRef> FakeAgent::Running(JobId job) const {
   std::vector<wire::RankRef> out;
@@ -159,7 +161,8 @@ bool FakeAgent::Process() {
     } else if (auto* m = std::get_if<wire::ReadLog>(&env->body)) {
       std::string text = "log of job " + std::to_string(m->job) + " rank " + std::to_string(m->rank) + "\n";
       std::string data = m->offset < text.size() ? text.substr(m->offset) : "";
-      peer_->Send(wire::LogChunk{data, m->offset + data.size(), true, Running(m->job).empty()}, env->request_id);
+      peer_->Send(wire::LogChunk{data, m->offset + data.size(), true, Running(m->job).empty()},
+                  env->request_id);
     }
   }
   return any;
@@ -214,7 +217,8 @@ void Harness::Advance(Duration d, Duration step) {
 
 FakeAgent& Harness::AddAgent(const std::string& name, int gpus, std::map<std::string, std::string> labels,
                              bool register_now) {
-  auto [it, added] = agents_.emplace(name, std::unique_ptr<FakeAgent>(new FakeAgent(*this, name, gpus, labels)));
+  auto [it, added] =
+      agents_.emplace(name, std::unique_ptr<FakeAgent>(new FakeAgent(*this, name, gpus, labels)));
   MUSTER_CHECK(added) << "agent " << name << " exists";
   if (register_now) {
     it->second->Register();

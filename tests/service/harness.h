@@ -44,7 +44,9 @@ class FaultyStore final : public store::StateStore {
   Result<store::RecoveredState> Load(size_t limit) override { return base_.Load(limit); }
   Status Commit(const store::WriteSet& ws) override;
   Result<std::optional<Job>> GetJob(JobId id) override { return base_.GetJob(id); }
-  Result<std::vector<Job>> ListFinished(const store::HistoryQuery& q) override { return base_.ListFinished(q); }
+  Result<std::vector<Job>> ListFinished(const store::HistoryQuery& q) override {
+    return base_.ListFinished(q);
+  }
   Result<std::vector<JobEvent>> Events(JobId id) override { return base_.Events(id); }
   Result<std::vector<TriggerRecord>> Triggers(const std::string& model, size_t limit) override {
     return base_.Triggers(model, limit);
@@ -61,11 +63,11 @@ class Harness;
 class FakeAgent {
  public:
   struct Behaviour {
-    bool answer_reserve = true;  // ReserveRanks -> Reserved{ok}
-    bool start_on_commit = true; // CommitRanks -> every rank started
-    bool exit_on_kill = true;    // KillJob -> every rank of the attempt exits (SIGTERM)
-    std::string refuse_reserve;  // non-empty: Reserved{ok = false, this reason}
-    bool heartbeat = true;       // heartbeats while time passes (Harness::Advance)
+    bool answer_reserve = true;   // ReserveRanks -> Reserved{ok}
+    bool start_on_commit = true;  // CommitRanks -> every rank started
+    bool exit_on_kill = true;     // KillJob -> every rank of the attempt exits (SIGTERM)
+    std::string refuse_reserve;   // non-empty: Reserved{ok = false, this reason}
+    bool heartbeat = true;        // heartbeats while time passes (Harness::Advance)
   };
 
   const std::string& name() const { return name_; }
@@ -119,7 +121,7 @@ class FakeAgent {
   std::vector<wire::Envelope> received_;
   std::map<std::pair<JobId, int32_t>, wire::LaunchRanks> reservations_;
   std::map<std::pair<JobId, int32_t>, wire::LaunchRanks> launched_;  // committed, by (job, attempt)
-  std::set<std::tuple<JobId, int32_t, int32_t>> running_;  // (job, attempt, rank)
+  std::set<std::tuple<JobId, int32_t, int32_t>> running_;            // (job, attempt, rank)
 };
 
 class Harness {

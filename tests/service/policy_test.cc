@@ -9,7 +9,9 @@ namespace {
 
 class Policy : public ::testing::Test {
  protected:
-  explicit Policy(Harness::Options o = {}, int gpus = 4) : h_(std::move(o)) { a_ = &h_.AddAgent("node-a", gpus); }
+  explicit Policy(Harness::Options o = {}, int gpus = 4) : h_(std::move(o)) {
+    a_ = &h_.AddAgent("node-a", gpus);
+  }
 
   JobId Submit(int32_t gpus, Duration limit = 0, const std::string& queue = "") {
     JobSpec s = Spec(gpus);
@@ -225,8 +227,8 @@ class Arrays : public Policy {
   std::vector<Job> Tasks(JobId array) {
     wire::ListJobs q;
     q.array_job = array;
-    q.states = {JobState::kPending, JobState::kRunning, JobState::kCompleted, JobState::kFailed,
-                JobState::kCancelled, JobState::kTimeout};
+    q.states = {JobState::kPending, JobState::kRunning,   JobState::kCompleted,
+                JobState::kFailed,  JobState::kCancelled, JobState::kTimeout};
     return std::get<wire::JobList>(h_.Call(q)).jobs;
   }
   wire::Body Task(JobId array, int32_t index) {
@@ -291,7 +293,8 @@ TEST_F(Arrays, TasksNotStartedSayWhy) {
   ASSERT_TRUE(std::holds_alternative<wire::Ok>(h_.Call(wire::CancelJob{array})));
   EXPECT_EQ(State(array), JobState::kCancelled);
   e = ErrorOf(Task(array, 2));
-  EXPECT_TRUE(Contains(e.message, "task 2 of array " + n + " never started (array job " + n + " is CANCELLED)"))
+  EXPECT_TRUE(
+      Contains(e.message, "task 2 of array " + n + " never started (array job " + n + " is CANCELLED)"))
       << e.message;
 }
 

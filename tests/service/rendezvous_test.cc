@@ -52,7 +52,8 @@ class Rendezvous : public ::testing::Test {
     return Send(rank, wire::RdzvGet{job_, attempt_, key, static_cast<int32_t>(wait / kMillisecond)});
   }
   uint64_t Barrier(int32_t rank, const std::string& name, Duration wait, int32_t world = 4) {
-    return Send(rank, wire::RdzvBarrier{job_, attempt_, name, rank, world, static_cast<int32_t>(wait / kMillisecond)});
+    return Send(rank, wire::RdzvBarrier{job_, attempt_, name, rank, world,
+                                        static_cast<int32_t>(wait / kMillisecond)});
   }
 
   Harness h_;
@@ -126,7 +127,8 @@ TEST_F(Rendezvous, AHeldGetIsAnsweredByALaterPublishNotAtItsDeadline) {
   std::vector<uint64_t> held;
   for (int r = 1; r < 4; ++r) held.push_back(Get(r, "nccl-id", 20 * kSecond));
   h_.Advance(300 * kMillisecond);
-  for (int r = 1; r < 4; ++r) EXPECT_FALSE(Answer(r, held[r - 1])) << "rank " << r << " answered before the publish";
+  for (int r = 1; r < 4; ++r)
+    EXPECT_FALSE(Answer(r, held[r - 1])) << "rank " << r << " answered before the publish";
   ASSERT_TRUE(IsOk(Put("nccl-id", "the-id")));
   for (int r = 1; r < 4; ++r) {
     auto got = Answer(r, held[r - 1]);
@@ -150,7 +152,8 @@ TEST_F(Rendezvous, ABarrierReleasesEveryRankOnceAllArrivedAndCanBeUsedAgain) {
     SCOPED_TRACE("round " + std::to_string(round));
     std::vector<uint64_t> ids;
     for (int r = 0; r < 3; ++r) ids.push_back(Barrier(r, "ready", 20 * kSecond));
-    for (int r = 0; r < 3; ++r) EXPECT_FALSE(Answer(r, ids[r])) << "rank " << r << " released before rank 3 came";
+    for (int r = 0; r < 3; ++r)
+      EXPECT_FALSE(Answer(r, ids[r])) << "rank " << r << " released before rank 3 came";
     ids.push_back(Barrier(3, "ready", 20 * kSecond));
     for (int r = 0; r < 4; ++r) {
       auto got = Answer(r, ids[r]);

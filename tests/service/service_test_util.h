@@ -10,7 +10,9 @@
 
 namespace muster::testing {
 
-inline bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+inline bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // The causes of a job's events, in order, joined by " | ".
 inline std::string Causes(const std::vector<JobEvent>& events) {

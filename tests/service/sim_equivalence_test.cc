@@ -62,7 +62,9 @@ class Lcg {
     s_ = s_ * 6364136223846793005ULL + 1442695040888963407ULL;
     return s_ >> 33;
   }
-  int64_t Uniform(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(Next() % uint64_t(hi - lo + 1)); }
+  int64_t Uniform(int64_t lo, int64_t hi) {
+    return lo + static_cast<int64_t>(Next() % uint64_t(hi - lo + 1));
+  }
 
  private:
   uint64_t s_;
@@ -113,7 +115,7 @@ std::map<JobId, StartRecord> RunInMusterd(const sim::Workload& w) {
   for (int n = 0; n < kNodes; ++n) h.AddAgent("node-" + std::to_string(n), kGpusPerNode);
   auto& submitter = h.Connect("submitter");
   std::map<JobId, StartRecord> starts;
-  std::map<JobId, Time> ends;  // of the jobs started, by musterd's id
+  std::map<JobId, Time> ends;    // of the jobs started, by musterd's id
   std::map<JobId, JobId> id_of;  // musterd id -> workload id
   size_t next = 0;
   auto collect_starts = [&] {

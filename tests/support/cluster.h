@@ -44,8 +44,8 @@ struct ClusterOptions {
   std::vector<std::string> musterd_args;  // extra flags
   // Per agent extra flags (e.g. {"--fake-unhealthy-gpus", "1"}); missing: none.
   std::vector<std::vector<std::string>> agent_args;
-  int cli_timeout_ms = 5000;              // muster --timeout-ms
-  Millis startup_timeout{20000};          // for the "listening"/"registered" lines
+  int cli_timeout_ms = 5000;      // muster --timeout-ms
+  Millis startup_timeout{20000};  // for the "listening"/"registered" lines
 };
 
 class TestCluster {

@@ -66,22 +66,22 @@ JobSpec FullSpec() {
 
 Job FullJob(JobId id = 0x0123456789ABCDEFull) {
   Job j = JobBuilder(id)
-      .Spec(FullSpec())
-      .State(JobState::kRunning)
-      .Reason(PendingReason::kPreempted, "needs 16 GPUs, 8 free")
-      .Submitted(-5)  // negative times survive too
-      .Started(1'700'000'000'000'001)
-      .Ended(1'700'000'360'000'002)
-      .ExitCode(-11)
-      .Restarts(2)
-      .Attempt(3)
-      .Place("gpu-a1", {0, 1, 2, 3})
-      .Place("gpu-a2", {7, 5})
-      .Place("gpu-a3", {})
-      .MasterPort(29500)
-      .Ending(JobState::kTimeout)
-      .RequeueOnEnd(true)
-      .Build();
+              .Spec(FullSpec())
+              .State(JobState::kRunning)
+              .Reason(PendingReason::kPreempted, "needs 16 GPUs, 8 free")
+              .Submitted(-5)  // negative times survive too
+              .Started(1'700'000'000'000'001)
+              .Ended(1'700'000'360'000'002)
+              .ExitCode(-11)
+              .Restarts(2)
+              .Attempt(3)
+              .Place("gpu-a1", {0, 1, 2, 3})
+              .Place("gpu-a2", {7, 5})
+              .Place("gpu-a3", {})
+              .MasterPort(29500)
+              .Ending(JobState::kTimeout)
+              .RequeueOnEnd(true)
+              .Build();
   j.gang_phase = GangPhase::kCommitted;
   return j;
 }
@@ -99,8 +99,15 @@ Node FullNode(const std::string& name = "gpu-a1") {
   return NodeBuilder(name)
       .Address("10.0.0.17:7071")
       .Gpus(3, "A100-SXM4-80GB", 85'899'345'920ull)
-      .Gpu({63, "GPU-ffff", "H100", 0xFFFFFFFFFFFFFFFFull, {0, 2, 62}, false,
-            "uncorrectable ECC errors: 3", 97, 0xFFFFFFFFFFFFFFFEull})
+      .Gpu({63,
+            "GPU-ffff",
+            "H100",
+            0xFFFFFFFFFFFFFFFFull,
+            {0, 2, 62},
+            false,
+            "uncorrectable ECC errors: 3",
+            97,
+            0xFFFFFFFFFFFFFFFEull})
       .Label("rack", "r1")
       .Label("switch", "s-07")
       .Label("empty", "")
@@ -131,16 +138,19 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(JobList{{FullJob(1), FullJob(2), JobBuilder(3).Build()}});
   bodies.push_back(CancelJob{424242});
   bodies.push_back(ListNodes{"gpu-a7", 250});
-  bodies.push_back(NodeList{{NodeStatus{FullNode("a"), 3, {5, 6}, "GPU 63 unhealthy: uncorrectable ECC errors: 3"},
-                             NodeStatus{FullNode("b"), -1, {}, ""}},
-                            true});
+  bodies.push_back(
+      NodeList{{NodeStatus{FullNode("a"), 3, {5, 6}, "GPU 63 unhealthy: uncorrectable ECC errors: 3"},
+                NodeStatus{FullNode("b"), -1, {}, ""}},
+               true});
   bodies.push_back(ReadLog{77, 5, 0x1'0000'0001ull, 1234567});
   static const char kBinary[] = "line 1\nbinary \0\xFF\x80 bytes\n";
   bodies.push_back(LogChunk{std::string(kBinary, sizeof kBinary - 1), 99999, true, true});
-  bodies.push_back(Register{FullNode("agent-7"), {Ref(1, 1, 0), Ref(2, 3, 7)}, {FullExit(0), FullExit(1)}, {{9, 2}}});
+  bodies.push_back(
+      Register{FullNode("agent-7"), {Ref(1, 1, 0), Ref(2, 3, 7)}, {FullExit(0), FullExit(1)}, {{9, 2}}});
   bodies.push_back(RegisterReply{250, {Ref(8, 2, 1), Ref(9, 1, 0)}});
-  bodies.push_back(Heartbeat{"agent-7",
-                             {{0, 100, 0xFFFFFFFFFFFFFFFFull, true, ""}, {3, 0, 17, false, "NVML reports the GPU lost"}}});
+  bodies.push_back(
+      Heartbeat{"agent-7",
+                {{0, 100, 0xFFFFFFFFFFFFFFFFull, true, ""}, {3, 0, 17, false, "NVML reports the GPU lost"}}});
   bodies.push_back(LaunchRanks{31,
                                2,
                                {"python", "-u", "train.py"},
@@ -182,16 +192,23 @@ std::vector<Envelope> AllSamples() {
   bodies.push_back(PutModel{model_spec, true});
   bodies.push_back(DeleteModel{"fraud"});
   bodies.push_back(ListModels{"fraud", 5000});
-  Model model{model_spec, 1'700'000'000'000'000, 77, 70, JobState::kTimeout, 1'700'000'100'000'000, 69,
-              "/shared/ckpt/fraud/69", 1234, true, "psi above 0.2", {{"psi.age", "0.31"}}};
-  TriggerRecord trigger{"fraud", 1233, 1'700'000'200'000'000, "alertmanager:vision/muster", "alert DataDrift",
-                        {{"value", "0.41"}, {"psi.age", ""}}, TriggerOutcome::kDeferred, 0};
+  Model model{model_spec, 1'700'000'000'000'000,   77,   70,   JobState::kTimeout, 1'700'000'100'000'000,
+              69,         "/shared/ckpt/fraud/69", 1234, true, "psi above 0.2",    {{"psi.age", "0.31"}}};
+  TriggerRecord trigger{"fraud",
+                        1233,
+                        1'700'000'200'000'000,
+                        "alertmanager:vision/muster",
+                        "alert DataDrift",
+                        {{"value", "0.41"}, {"psi.age", ""}},
+                        TriggerOutcome::kDeferred,
+                        0};
   bodies.push_back(ModelList{{ModelInfo{model, {trigger, trigger}, 1'700'000'300'000'000}, ModelInfo{}}});
   bodies.push_back(TriggerModel{"fraud", "psi above 0.2", {{"psi.age", "0.31"}}, "http:vision", "vision"});
   bodies.push_back(TriggerReply{TriggerOutcome::kCoalesced, 77, 1234, 1'700'000'300'000'000});
   bodies.push_back(ListEvents{77});
-  bodies.push_back(EventList{{JobEvent{77, 1'700'000'000'000'000, JobState::kPending, JobState::kStarting, "placed"},
-                              JobEvent{77, -1, JobState::kRunning, JobState::kNodeFail, "node lost"}}});
+  bodies.push_back(
+      EventList{{JobEvent{77, 1'700'000'000'000'000, JobState::kPending, JobState::kStarting, "placed"},
+                 JobEvent{77, -1, JobState::kRunning, JobState::kNodeFail, "node lost"}}});
 
   std::vector<Envelope> out;
   uint64_t rid = 0xA5A5A5A500000000ull;

@@ -1,11 +1,11 @@
 // The retraining decisions (scheduler/core/retrain.h): coalescing, cooldown,
 // the retrain job's spec and warm start.
-#include "scheduler/core/retrain.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <optional>
+
+#include "scheduler/core/retrain.h"
 
 namespace muster::core {
 namespace {
@@ -40,7 +40,9 @@ Job EndedJob(JobId id, JobState state, std::vector<EnvVar> env = {}) {
   return j;
 }
 
-TEST(CoreRetrain, AFirstTriggerSubmits) { EXPECT_EQ(DecideTrigger(MakeModel(), kNow), TriggerOutcome::kSubmitted); }
+TEST(CoreRetrain, AFirstTriggerSubmits) {
+  EXPECT_EQ(DecideTrigger(MakeModel(), kNow), TriggerOutcome::kSubmitted);
+}
 
 TEST(CoreRetrain, ATriggerWhileARetrainIsActiveCoalesces) {
   Model m = MakeModel();
@@ -106,8 +108,8 @@ TEST(CoreRetrain, OnlyACompletedRetrainBecomesTheWarmStart) {
   EXPECT_EQ(m.warm_start, "/state/checkpoints/40");
 
   m.active_job = 41;
-  RecordRetrainEnd(m, EndedJob(41, JobState::kFailed, {{"MUSTER_CHECKPOINT_DIR", "/x/41"}}), "/state/checkpoints",
-                   kNow + kHour);
+  RecordRetrainEnd(m, EndedJob(41, JobState::kFailed, {{"MUSTER_CHECKPOINT_DIR", "/x/41"}}),
+                   "/state/checkpoints", kNow + kHour);
   EXPECT_EQ(m.last_job, 41u);
   EXPECT_EQ(m.last_state, JobState::kFailed);
   EXPECT_EQ(m.warm_start, "/state/checkpoints/40") << "a failed run does not replace the warm start";

@@ -59,7 +59,8 @@ class Router {
 // both directions carry the request's bytes.
 std::vector<wire::Envelope> Echo(const wire::Envelope& in) {
   const auto& submit = std::get<wire::SubmitJob>(in.body);
-  return {wire::Envelope{wire::kProtocolVersion, in.request_id, wire::Error{wire::ErrorCode::kUnknown, submit.spec.name}}};
+  return {wire::Envelope{wire::kProtocolVersion, in.request_id,
+                         wire::Error{wire::ErrorCode::kUnknown, submit.spec.name}}};
 }
 
 wire::SubmitJob Named(std::string name) {
@@ -78,7 +79,7 @@ TEST(ZmtpClient, TalksToALibzmqRouterWithShortAndLongFrames) {
   Router router(Echo);
   ZmtpClient client(router.endpoint(), 5000);
   EXPECT_EQ(ErrorText(client.Call(Named("a"))), "a");
-  const std::string medium(300, 'm');          // a long frame (> 255 bytes)
+  const std::string medium(300, 'm');             // a long frame (> 255 bytes)
   const std::string large(3 * 1024 * 1024, 'L');  // several TCP segments each way
   EXPECT_EQ(ErrorText(client.Call(Named(medium))), medium);
   EXPECT_EQ(ErrorText(client.Call(Named(large))), large);
@@ -87,7 +88,8 @@ TEST(ZmtpClient, TalksToALibzmqRouterWithShortAndLongFrames) {
 
 TEST(ZmtpClient, SkipsRepliesToOtherRequests) {
   Router router([](const wire::Envelope& in) {
-    wire::Envelope stale{wire::kProtocolVersion, in.request_id + 100, wire::Error{wire::ErrorCode::kUnknown, "stale"}};
+    wire::Envelope stale{wire::kProtocolVersion, in.request_id + 100,
+                         wire::Error{wire::ErrorCode::kUnknown, "stale"}};
     return std::vector<wire::Envelope>{stale, Echo(in)[0]};
   });
   ZmtpClient client(router.endpoint(), 5000);
@@ -136,8 +138,8 @@ TEST(ZmtpClient, ReachesAPeerThatStartsListeningWithinTheTimeout) {
 }
 
 TEST(ZmtpClient, BadEndpointsAreInvalidArguments) {
-  for (const char* bad : {"foo", "ipc:///tmp/x", "tcp://", "tcp://host", "tcp://host:", "tcp://host:99999",
-                          "tcp://host:12a"}) {
+  for (const char* bad :
+       {"foo", "ipc:///tmp/x", "tcp://", "tcp://host", "tcp://host:", "tcp://host:99999", "tcp://host:12a"}) {
     ZmtpClient client(bad, 200);
     auto r = client.Call(Named("x"));
     ASSERT_FALSE(r.ok()) << bad;
