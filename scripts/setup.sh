@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev libhowardhinnant-date-dev tzdata procps
   libcpp-httplib-dev python3
   clang  # scripts/check-thread-safety.sh: -Wthread-safety is clang's
+  clang-format  # scripts/check-format.sh
 )
 
 missing=()

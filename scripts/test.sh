@@ -24,6 +24,13 @@ if ! scripts/check-includes.sh; then
   exit 1
 fi
 
+section "format"
+# Also cheap. Runs only with the clang-format the tree is kept with (14).
+if ! scripts/check-format.sh; then
+  echo "test.sh: a C++ file is not clang-formatted (see above)" >&2
+  exit 1
+fi
+
 section "configure ($build_dir)"
 # Warnings are errors in CI, where the compiler is the one the tree is kept
 # clean with (g++ 12), and stay warnings locally, so that a newer compiler's
