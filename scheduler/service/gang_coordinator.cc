@@ -71,8 +71,9 @@ void GangCoordinator::Recover(JobEntry& e) {
   jobs_.SetPlaced(j.id, true);
   ArmTimeLimit(j);
   GangActions actions;
-  e.gang = GangAttempt::Recover(j.NodeCount(), RanksPerNode(j), j.state, j.gang_phase, j.ending,
-                                j.requeue_on_end, j.exit_code, &actions);
+  e.gang = std::make_unique<GangAttempt>(GangAttempt::Recover(j.NodeCount(), RanksPerNode(j), j.state,
+                                                              j.gang_phase, j.ending, j.requeue_on_end,
+                                                              j.exit_code, &actions));
   Apply(e, actions);
 }
 
@@ -142,7 +143,7 @@ void GangCoordinator::Launch(JobEntry& e, std::vector<NodeAllocation> placement)
   j.master_port = nodes_.AllocatePort(j.placement[0].node);
   ArmTimeLimit(j);
   GangActions actions;
-  e.gang = GangAttempt::Start(j.NodeCount(), RanksPerNode(j), &actions);
+  e.gang = std::make_unique<GangAttempt>(GangAttempt::Start(j.NodeCount(), RanksPerNode(j), &actions));
   std::vector<std::string> names;
   for (const auto& a : j.placement) names.push_back(a.node);
   jobs_.Transition(e, JobState::kStarting, "placed on " + Join(names, ","));

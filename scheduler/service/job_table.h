@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,7 +24,9 @@ namespace muster::service {
 
 struct JobEntry {
   Job job;
-  std::optional<GangAttempt> gang;  // the current attempt while the job is placed
+  // The current attempt while the job is placed. On the heap: most jobs are
+  // pending, and an attempt inline would cost each of them its size.
+  std::unique_ptr<GangAttempt> gang;
 };
 
 class JobTable {
