@@ -16,11 +16,6 @@ void JobTable::Recover(std::vector<Job> active, std::vector<Job> recent, JobId n
   for (auto& j : recent) recent_.emplace(j.id, std::move(j));
 }
 
-JobEntry* JobTable::Active(JobId id) {
-  auto it = active_.find(id);
-  return it == active_.end() ? nullptr : &it->second;
-}
-
 std::optional<Job> JobTable::Find(JobId id) {
   if (auto it = active_.find(id); it != active_.end()) return it->second.job;
   if (auto it = recent_.find(id); it != recent_.end()) return it->second;

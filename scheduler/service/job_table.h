@@ -43,7 +43,11 @@ class JobTable {
 
   void Recover(std::vector<Job> active, std::vector<Job> recent, JobId next_id);
 
-  JobEntry* Active(JobId id);
+  // Inline: the scheduling cycle looks up every placed job a few times.
+  JobEntry* Active(JobId id) {
+    auto it = active_.find(id);
+    return it == active_.end() ? nullptr : &it->second;
+  }
   std::map<JobId, JobEntry>& active() { return active_; }
   const std::map<JobId, Job>& recent() const { return recent_; }
   // Any job: active, recently finished, else read from the store.

@@ -84,9 +84,12 @@ bool SchedulingDriver::Cycle() {
   std::vector<core::QueueConfig> configs;
   for (const auto& [name, spec] : queues_.specs()) configs.push_back(input::QueueConfigOf(spec));
   tables_.Reset(std::move(configs));
+  // Placed jobs with GPUs, looked up once for the two passes below.
+  std::vector<const Job*> placed;
+  placed.reserve(jobs_.placed().size());
   for (JobId id : jobs_.placed())
-    if (const JobEntry* e = jobs_.Active(id))
-      tables_.Note(tables_.Queue(e->job.spec.queue), e->job.spec.team);
+    if (const JobEntry* e = jobs_.Active(id); e && !e->job.placement.empty()) placed.push_back(&e->job);
+  for (const Job* j : placed) tables_.Note(tables_.Queue(j->spec.queue), j->spec.team);
   for (JobId id : selection.jobs) {
     const Job& j = jobs_.Active(id)->job;
     tables_.Note(tables_.Queue(j.spec.queue), j.spec.team);
@@ -95,13 +98,10 @@ bool SchedulingDriver::Cycle() {
   tables_.Finish(queues_.usage(), &q);
 
   core::ClusterSnapshot& cluster = nodes_.Snapshot();
-  for (JobId id : jobs_.placed()) {
-    const JobEntry* e = jobs_.Active(id);
-    if (!e || e->job.placement.empty()) continue;
-    const Job& j = e->job;
-    int32_t queue = tables_.Queue(j.spec.queue);
-    cluster.running.push_back(input::RunningJobOf(id, j.spec, j.start_time, j.ending.has_value(), j.placement,
-                                                  queue, tables_.Team(queue, j.spec.team)));
+  for (const Job* j : placed) {
+    int32_t queue = tables_.Queue(j->spec.queue);
+    cluster.running.push_back(input::RunningJobOf(j->id, j->spec, j->start_time, j->ending.has_value(),
+                                                  j->placement, queue, tables_.Team(queue, j->spec.team)));
   }
   std::map<JobId, int32_t> array_index;
   arrays_.Limits(&q.arrays, &array_index);
