@@ -18,6 +18,9 @@ struct Incoming {
   std::string identity;  // empty on a DEALER
   std::string payload;
   bool extra_frames = false;  // a peer that sent more frames than expected
+  // Who the connection authenticated as (a CURVE server's ZAP handler
+  // decides: zap.h); empty when the connection is not authenticated.
+  std::string principal{};
 };
 
 class Router {

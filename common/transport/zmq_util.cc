@@ -43,6 +43,8 @@ std::optional<Incoming> TryRecv(zmq::socket_t& sock, bool is_router) {
     zmq::message_t payload;
     (void)sock.recv(payload, zmq::recv_flags::none);
     in.payload = payload.to_string();
+    // The ZAP handler's verdict travels with each message of the connection.
+    if (const char* who = zmq_msg_gets(payload.handle(), "User-Id")) in.principal = who;
     while (payload.more()) {  // drain and flag extra frames
       in.extra_frames = true;
       (void)sock.recv(payload, zmq::recv_flags::none);

@@ -24,14 +24,14 @@ constexpr uint8_t kCommand = 0x04;
 constexpr size_t kGreetingBytes = 64;
 constexpr int kRetryConnectMs = 20;
 
-// Signature, version 3.0, mechanism NULL, as-server 0, filler.
-std::string Greeting() {
+// Signature, version 3.0, the mechanism (NULL or CURVE), as-server 0, filler.
+std::string Greeting(const char* mechanism) {
   std::string g(kGreetingBytes, '\0');
   g[0] = static_cast<char>(0xFF);
   g[9] = 0x7F;
   g[10] = 3;
   g[11] = 0;
-  std::memcpy(&g[12], "NULL", 4);
+  std::memcpy(&g[12], mechanism, std::strlen(mechanism));
   return g;
 }
 
@@ -57,18 +57,19 @@ std::string EncodeFrame(const std::string& body, uint8_t flags) {
   return f + body;
 }
 
-// READY with the one property a ROUTER needs: Socket-Type = DEALER.
-std::string ReadyCommand() {
+// The one property a ROUTER needs of its peer: Socket-Type = DEALER.
+std::string DealerMetadata() {
   std::string body;
-  body.push_back(5);
-  body += "READY";
   const std::string name = "Socket-Type", value = "DEALER";
   body.push_back(static_cast<char>(name.size()));
   body += name;
   AppendBigEndian(&body, value.size(), 4);
   body += value;
-  return EncodeFrame(body, kCommand);
+  return body;
 }
+
+// NULL security's READY command.
+std::string ReadyCommand() { return EncodeFrame("\x05READY" + DealerMetadata(), kCommand); }
 
 struct HostPort {
   std::string host, port;
@@ -100,14 +101,15 @@ int LeftMs(int64_t deadline_ms) {
 
 }  // namespace
 
-ZmtpClient::ZmtpClient(std::string endpoint, int timeout_ms)
-    : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms) {}
+ZmtpClient::ZmtpClient(std::string endpoint, int timeout_ms, std::optional<curve::ClientKeys> keys)
+    : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms), keys_(std::move(keys)) {}
 
 ZmtpClient::~ZmtpClient() { Close(); }
 
 void ZmtpClient::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  session_.reset();
 }
 
 Status ZmtpClient::Unavailable(const std::string& why) const {
@@ -196,17 +198,74 @@ Result<ZmtpClient::Frame> ZmtpClient::ReadFrame(int64_t deadline_ms) {
 }
 
 Status ZmtpClient::Handshake(int64_t deadline_ms) {
-  MUSTER_RETURN_IF_ERROR(WriteAll(Greeting() + ReadyCommand(), deadline_ms));
+  const char* mechanism = keys_ ? "CURVE" : "NULL";
+  // Greetings first: a peer of another mechanism closes the connection on
+  // reading ours, and its own greeting says why.
+  MUSTER_RETURN_IF_ERROR(WriteAll(Greeting(mechanism), deadline_ms));
   std::string greeting;
-  MUSTER_RETURN_IF_ERROR(ReadExactly(kGreetingBytes, &greeting, deadline_ms));
-  if (static_cast<uint8_t>(greeting[0]) != 0xFF || greeting[9] != 0x7F || greeting[10] < 3 ||
-      greeting.compare(12, 4, "NULL") != 0)
-    return Unavailable("the peer does not speak ZMTP 3 with NULL security");
+  if (Status st = ReadExactly(kGreetingBytes, &greeting, deadline_ms); !st.ok()) {
+    // libzmq closes at once on a greeting of another mechanism, often before
+    // its own greeting is out.
+    if (st.message().find("closed the connection") != std::string::npos ||
+        st.message().find("reset by peer") != std::string::npos)
+      return Unavailable(std::string("the peer closed the connection on our ") + mechanism +
+                         " greeting: it may use another security mechanism" +
+                         (keys_ ? "" : " (CURVE: see docs/security.md)"));
+    return st;
+  }
+  if (static_cast<uint8_t>(greeting[0]) != 0xFF || greeting[9] != 0x7F || greeting[10] < 3)
+    return Unavailable("the peer does not speak ZMTP 3");
+  if (greeting.compare(12, 20, std::string(mechanism) + std::string(20 - std::strlen(mechanism), '\0')) != 0)
+    return Unavailable(std::string("the peer does not use ") + mechanism + " security" +
+                       (keys_ ? "" : " (is musterd run with CURVE keys? see docs/security.md)"));
+  if (keys_) return CurveHandshake(deadline_ms);
+  MUSTER_RETURN_IF_ERROR(WriteAll(ReadyCommand(), deadline_ms));
   auto ready = ReadFrame(deadline_ms);
   if (!ready.ok()) return ready.status();
   if (!ready->command || ready->body.size() < 6 || ready->body.compare(1, 5, "READY") != 0)
     return Unavailable("the peer refused the ZMTP handshake");
   return Status::Ok();
+}
+
+// HELLO, WELCOME, INITIATE, READY (curve.h builds and checks each).
+Status ZmtpClient::CurveHandshake(int64_t deadline_ms) {
+  session_.emplace(*keys_);
+  auto hello = session_->Hello();
+  if (!hello.ok()) return Unavailable(hello.status().message());
+  MUSTER_RETURN_IF_ERROR(WriteAll(EncodeFrame(*hello, kCommand), deadline_ms));
+  auto welcome = ReadFrame(deadline_ms);
+  if (!welcome.ok()) {
+    // libzmq drops a HELLO it cannot open without a word.
+    if (welcome.status().message().find("closed the connection") != std::string::npos)
+      return Unavailable(
+          "musterd closed the connection during the CURVE handshake (is the server key right?)");
+    return welcome.status();
+  }
+  auto initiate = session_->Initiate(welcome->body, DealerMetadata());
+  if (!initiate.ok()) return Unavailable(initiate.status().message());
+  MUSTER_RETURN_IF_ERROR(WriteAll(EncodeFrame(*initiate, kCommand), deadline_ms));
+  auto ready = ReadFrame(deadline_ms);
+  if (!ready.ok()) return ready.status();
+  auto metadata = session_->Ready(ready->body);
+  if (!metadata.ok()) return Unavailable(metadata.status().message());
+  return Status::Ok();
+}
+
+Result<ZmtpClient::Frame> ZmtpClient::ReadMessage(int64_t deadline_ms) {
+  auto frame = ReadFrame(deadline_ms);
+  if (!frame.ok() || !session_) return frame;
+  // Under CURVE every frame is a MESSAGE box, its flags inside.
+  auto unboxed = session_->Unbox(frame->body);
+  if (!unboxed.ok()) return Unavailable(unboxed.status().message());
+  frame->command = unboxed->command;
+  frame->more = unboxed->more;
+  frame->body = std::move(unboxed->payload);
+  return frame;
+}
+
+Status ZmtpClient::SendMessage(const std::string& payload, int64_t deadline_ms) {
+  if (session_) return WriteAll(EncodeFrame(session_->Box(payload), 0), deadline_ms);
+  return WriteAll(EncodeFrame(payload, 0), deadline_ms);
 }
 
 Result<wire::Body> ZmtpClient::Call(const wire::Body& request) {
@@ -221,20 +280,20 @@ Result<wire::Body> ZmtpClient::Call(const wire::Body& request) {
   wire::Envelope env;
   env.request_id = next_id_++;
   env.body = request;
-  if (Status st = WriteAll(EncodeFrame(wire::Encode(env), 0), deadline); !st.ok()) {
+  if (Status st = SendMessage(wire::Encode(env), deadline); !st.ok()) {
     Close();
     return st;
   }
   while (true) {
-    auto frame = ReadFrame(deadline);
+    auto frame = ReadMessage(deadline);
     if (!frame.ok()) {
       Close();
       return frame.status();
     }
-    if (frame->command) continue;  // PING and the like: nothing to answer for NULL peers
+    if (frame->command) continue;  // PING and the like: nothing to answer
     std::string payload = std::move(frame->body);
     while (frame->more) {  // not our protocol; read the rest and let Decode refuse it
-      frame = ReadFrame(deadline);
+      frame = ReadMessage(deadline);
       if (!frame.ok()) return frame.status();
       payload += frame->body;
     }

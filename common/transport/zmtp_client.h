@@ -1,6 +1,7 @@
 // A one-shot request/reply client that speaks ZMTP 3.0 (ZeroMQ's wire
-// protocol, rfc.zeromq.org/spec/23) as a DEALER with NULL security over one
-// blocking TCP socket, without libzmq.
+// protocol, rfc.zeromq.org/spec/23) as a DEALER over one blocking TCP
+// socket, without libzmq: with CURVE security (curve.h) when given keys,
+// NULL security otherwise.
 //
 // Why: the CLI is one process per command, and for it libzmq costs more than
 // the request itself — some fifteen shared libraries to load and a context
@@ -10,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/proto/messages.h"
+#include "common/transport/curve.h"
 #include "muster/status.h"
 
 namespace muster::transport {
@@ -21,7 +24,9 @@ class ZmtpClient {
  public:
   // `endpoint` is tcp://HOST:PORT (HOST a name, an IPv4 address or [IPv6]).
   // Nothing is connected until the first Call.
-  ZmtpClient(std::string endpoint, int timeout_ms);
+  // With `keys`, the connection is CurveZMQ: the server must hold the
+  // secret half of keys.server and accept keys.client.
+  ZmtpClient(std::string endpoint, int timeout_ms, std::optional<curve::ClientKeys> keys = std::nullopt);
   ~ZmtpClient();
   ZmtpClient(const ZmtpClient&) = delete;
   ZmtpClient& operator=(const ZmtpClient&) = delete;
@@ -36,6 +41,8 @@ class ZmtpClient {
  private:
   Status Connect(int64_t deadline_ms);
   Status Handshake(int64_t deadline_ms);
+  Status CurveHandshake(int64_t deadline_ms);
+  Status SendMessage(const std::string& payload, int64_t deadline_ms);
   Status WriteAll(const std::string& bytes, int64_t deadline_ms);
   Status ReadExactly(size_t n, std::string* out, int64_t deadline_ms);
   struct Frame {
@@ -44,11 +51,15 @@ class ZmtpClient {
     std::string body;
   };
   Result<Frame> ReadFrame(int64_t deadline_ms);
+  // A frame of a message: unboxed when the connection is CURVE.
+  Result<Frame> ReadMessage(int64_t deadline_ms);
   Status Unavailable(const std::string& why) const;
   void Close();
 
   std::string endpoint_;
   int timeout_ms_;
+  std::optional<curve::ClientKeys> keys_;
+  std::optional<curve::ClientSession> session_;  // per connection
   int fd_ = -1;
   uint64_t next_id_ = 1;
 };
