@@ -17,6 +17,7 @@
 #include "common/transport/zmq_util.h"
 #include "common/transport/zmtp_client.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_router.h"
 
 namespace muster::transport {
 namespace {
@@ -92,79 +93,35 @@ TEST_F(KeyFiles, MismatchedHalvesAndMissingFilesSayWhy) {
   EXPECT_NE(missing.status().message().find(Path("nope")), std::string::npos);
 }
 
-// A libzmq ROUTER with CURVE and a ZAP handler that knows one client key
-// (as "alice"): each request is answered with an Error whose message is the
-// request's name plus the principal libzmq attached to the message.
-class CurveRouter {
- public:
-  CurveRouter(KeyPair server, curve::Key alice) : server_(server) {
-    zap_ = std::make_unique<ZapHandler>(ctx_, [alice](const curve::Key& k) -> std::optional<std::string> {
-      if (k == alice) return "alice";
-      return std::nullopt;
-    });
-    sock_ = zmq::socket_t(ctx_, zmq::socket_type::router);
-    sock_.set(zmq::sockopt::linger, 0);
-    SetCurveServer(sock_, server_);
-    sock_.bind("tcp://127.0.0.1:*");
-    endpoint_ = sock_.get(zmq::sockopt::last_endpoint);
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~CurveRouter() {
-    stop_ = true;
-    thread_.join();
-  }
-  const std::string& endpoint() const { return endpoint_; }
-  const ZapHandler& zap() const { return *zap_; }
-  int requests() const { return requests_; }
-
- private:
-  void Loop() {
-    while (!stop_) {
-      zmq::pollitem_t items[] = {{sock_.handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 1, std::chrono::milliseconds(20));
-      auto in = TryRecv(sock_, true);
-      if (!in) continue;
-      ++requests_;
-      auto env = wire::Decode(in->payload);
-      if (!env.ok()) continue;
-      const auto& name = std::get<wire::SubmitJob>(env->body).spec.name;
-      SendTo(sock_, in->identity,
-             wire::Envelope{wire::kProtocolVersion, env->request_id,
-                            wire::Error{wire::ErrorCode::kUnknown, in->principal + ":" + name}});
-    }
-  }
-  KeyPair server_;
-  zmq::context_t ctx_{1};
-  std::unique_ptr<ZapHandler> zap_;
-  zmq::socket_t sock_;
-  std::string endpoint_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> requests_{0};
-};
-
-wire::SubmitJob Named(std::string name) {
-  wire::SubmitJob s;
-  s.spec.name = std::move(name);
-  return s;
+// A CURVE ROUTER whose ZAP handler knows one client key, as "alice": each
+// request is answered with an Error whose message is the principal libzmq
+// attached to it and the request's name.
+std::unique_ptr<testing::TestRouter> CurveRouter(const KeyPair& server, const curve::Key& alice) {
+  auto authorize = [alice](const curve::Key& k) -> std::optional<std::string> {
+    if (k == alice) return "alice";
+    return std::nullopt;
+  };
+  auto answer = [](const wire::Envelope& in, const std::string& who) {
+    const auto& name = std::get<wire::SubmitJob>(in.body).spec.name;
+    return std::vector<wire::Envelope>{
+        {wire::kProtocolVersion, in.request_id, wire::Error{wire::ErrorCode::kUnknown, who + ":" + name}}};
+  };
+  return std::make_unique<testing::TestRouter>(answer, 0, testing::TestRouter::Curve{server, authorize});
 }
 
-std::string ErrorText(const Result<wire::Body>& r) {
-  if (!r.ok()) return "call failed: " + r.status().ToString();
-  auto* e = std::get_if<wire::Error>(&*r);
-  return e ? e->message : std::string("not an Error");
-}
+using testing::ErrorText;
+using testing::Named;
 
 class CurveWire : public ::testing::Test {
  protected:
   KeyPair server_ = curve::GenerateKeyPair();
   KeyPair alice_ = curve::GenerateKeyPair();
-  CurveRouter router_{server_, alice_.public_key};
+  std::unique_ptr<testing::TestRouter> router_ = CurveRouter(server_, alice_.public_key);
   ClientKeys AliceKeys() const { return ClientKeys{alice_, server_.public_key}; }
 };
 
 TEST_F(CurveWire, TheCliClientAndLibzmqOpenEachOthersBoxesShortAndLong) {
-  ZmtpClient client(router_.endpoint(), 5000, AliceKeys());
+  ZmtpClient client(router_->endpoint(), 5000, AliceKeys());
   EXPECT_EQ(ErrorText(client.Call(Named("hi"))), "alice:hi");
   // Over 255 bytes (a long ZMTP frame) and 1 MiB, both ways, on the same connection.
   for (size_t n : {300ul, 1ul << 20}) {
@@ -172,7 +129,7 @@ TEST_F(CurveWire, TheCliClientAndLibzmqOpenEachOthersBoxesShortAndLong) {
     big[n / 2] = '\0';
     EXPECT_EQ(ErrorText(client.Call(Named(big))), "alice:" + big) << n << " bytes";
   }
-  EXPECT_EQ(router_.zap().accepted(), 1u) << "one connection, one ZAP check";
+  EXPECT_EQ(router_->zap()->accepted(), 1u) << "one connection, one ZAP check";
 }
 
 TEST_F(CurveWire, LibzmqsOwnCurveClientGetsThePrincipalToo) {
@@ -180,7 +137,7 @@ TEST_F(CurveWire, LibzmqsOwnCurveClientGetsThePrincipalToo) {
   zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::linger, 0);
   SetCurveClient(dealer, AliceKeys());
-  dealer.connect(router_.endpoint());
+  dealer.connect(router_->endpoint());
   Send(dealer, wire::Envelope{wire::kProtocolVersion, 7, Named("from-libzmq")});
   zmq::pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0}};
   zmq::poll(items, 1, std::chrono::milliseconds(5000));
@@ -192,28 +149,28 @@ TEST_F(CurveWire, LibzmqsOwnCurveClientGetsThePrincipalToo) {
 }
 
 TEST_F(CurveWire, AnUnknownClientKeyIsRefusedBeforeAnyMessageArrives) {
-  ZmtpClient mallory(router_.endpoint(), 2000, ClientKeys{curve::GenerateKeyPair(), server_.public_key});
+  ZmtpClient mallory(router_->endpoint(), 2000, ClientKeys{curve::GenerateKeyPair(), server_.public_key});
   auto r = mallory.Call(Named("let me in"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("refused our key"), std::string::npos) << r.status().message();
-  EXPECT_EQ(router_.requests(), 0) << "nothing of an unknown key reaches the server";
-  EXPECT_EQ(router_.zap().refused(), 1u);
+  EXPECT_EQ(router_->requests(), 0) << "nothing of an unknown key reaches the server";
+  EXPECT_EQ(router_->zap()->refused(), 1u);
 }
 
 TEST_F(CurveWire, AWrongServerKeyFailsTheHandshakeInsteadOfTalkingToAnImpostor) {
   const int64_t t0 = MonotonicMs();
-  ZmtpClient client(router_.endpoint(), 2000, ClientKeys{alice_, curve::GenerateKeyPair().public_key});
+  ZmtpClient client(router_->endpoint(), 2000, ClientKeys{alice_, curve::GenerateKeyPair().public_key});
   auto r = client.Call(Named("hi"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("CURVE handshake"), std::string::npos) << r.status().message();
   EXPECT_LT(MonotonicMs() - t0, 2500);
-  EXPECT_EQ(router_.requests(), 0);
+  EXPECT_EQ(router_->requests(), 0);
 }
 
 TEST_F(CurveWire, APlainTextClientIsToldTheServerWantsCurve) {
-  ZmtpClient plain(router_.endpoint(), 2000);
+  ZmtpClient plain(router_->endpoint(), 2000);
   auto r = plain.Call(Named("hi"));
   ASSERT_FALSE(r.ok());
   const std::string& m = r.status().message();
@@ -221,7 +178,7 @@ TEST_F(CurveWire, APlainTextClientIsToldTheServerWantsCurve) {
               m.find("closed the connection on our NULL greeting: it may use another security mechanism") !=
                   std::string::npos)
       << m;
-  EXPECT_EQ(router_.requests(), 0);
+  EXPECT_EQ(router_->requests(), 0);
 }
 
 // The handshake out of order: nothing is unboxed before READY, and only a
