@@ -194,6 +194,7 @@ void Fill(g::Job::Builder b, const Job& j) {
   b.setArrayTask(j.array_task);
   b.setArrayPending(T(j.array_pending));
   b.setGangPhase(static_cast<uint8_t>(j.gang_phase));
+  b.setSubmitToken(j.submit_token);
 }
 
 void Fill(g::QueueSpec::Builder b, const QueueSpec& q) {
@@ -247,6 +248,7 @@ Job Read(g::Job::Reader r) {
   j.array_task = r.getArrayTask();
   j.array_pending = Str(r.getArrayPending());
   j.gang_phase = CheckedEnum<GangPhase>(r.getGangPhase(), "gang phase");
+  j.submit_token = Str(r.getSubmitToken());
   return j;
 }
 
@@ -465,7 +467,11 @@ struct BodyFiller {
     e.setMessage(T(m.message));
   }
   void operator()(const Ok&) { b.initOk(); }
-  void operator()(const SubmitJob& m) { Fill(b.initSubmitJob().initSpec(), m.spec); }
+  void operator()(const SubmitJob& m) {
+    auto s = b.initSubmitJob();
+    Fill(s.initSpec(), m.spec);
+    s.setToken(m.token);
+  }
   void operator()(const SubmitReply& m) { b.initSubmitReply().setId(m.id); }
   void operator()(const ListJobs& m) {
     auto l = b.initListJobs();
@@ -689,7 +695,7 @@ Body ReadBody(g::Envelope::Body::Reader b) {
     case g::Envelope::Body::OK:
       return Ok{};
     case g::Envelope::Body::SUBMIT_JOB:
-      return SubmitJob{Read(b.getSubmitJob().getSpec())};
+      return SubmitJob{Read(b.getSubmitJob().getSpec()), Str(b.getSubmitJob().getToken())};
     case g::Envelope::Body::SUBMIT_REPLY:
       return SubmitReply{b.getSubmitReply().getId()};
     case g::Envelope::Body::LIST_JOBS: {

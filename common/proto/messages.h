@@ -40,8 +40,14 @@ struct Ok {
 };
 
 // ---- client -> musterd ----------------------------------------------------
+// -> SubmitReply. `token`: the client's request token (at most
+// kMaxSubmitTokenBytes, printable), so that a submit sent again after a
+// broken connection or a musterd crash answers the job the first one made
+// instead of making a second (docs/protocol.md "Idempotent submit").
+constexpr size_t kMaxSubmitTokenBytes = 128;
 struct SubmitJob {
   JobSpec spec;
+  std::string token{};
   bool operator==(const SubmitJob&) const = default;
 };
 struct SubmitReply {

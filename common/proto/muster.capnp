@@ -61,6 +61,7 @@ struct Job {
   arrayTask @18 :Int32;
   arrayPending @19 :Text;
   gangPhase @20 :UInt8;        # 0 none, 1 reserving, 2 committed
+  submitToken @21 :Text;
 }
 
 struct QueueSpec {
@@ -150,7 +151,7 @@ struct TriggerRecord {
 
 struct Error { code @0 :UInt16; message @1 :Text; }
 struct Ok {}
-struct SubmitJob { spec @0 :JobSpec; }
+struct SubmitJob { spec @0 :JobSpec; token @1 :Text; }
 struct SubmitReply { id @0 :UInt64; }
 struct ListJobs {
   ids @0 :List(UInt64); states @1 :List(UInt8); team @2 :Text; queue @3 :Text;

@@ -37,6 +37,8 @@ class ZmtpClient {
   // reply came in time, InvalidArgument for an endpoint that cannot be used.
   Result<wire::Body> Call(const wire::Body& request);
   const std::string& endpoint() const { return endpoint_; }
+  // For the calls after this one.
+  void set_timeout_ms(int timeout_ms) { timeout_ms_ = timeout_ms; }
 
  private:
   Status Connect(int64_t deadline_ms);

@@ -142,6 +142,9 @@ struct Job {
   // The gang's two-phase start (docs/protocol.md "Gang start"): persisted so
   // a restarted musterd rolls a reservation back or finishes a commit.
   GangPhase gang_phase = GangPhase::kNone;
+  // The request token of the submit that made it (idempotent submit: a
+  // repeat of the token answers this job); empty when none was sent.
+  std::string submit_token;
 
   int32_t NodeCount() const { return static_cast<int32_t>(placement.size()); }
   bool operator==(const Job&) const = default;

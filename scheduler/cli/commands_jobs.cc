@@ -21,7 +21,9 @@ int RunSubmit(Context& ctx, const std::vector<std::string>& args) {
     if (!id) return exit_code;
     if (std::find(spec.after.begin(), spec.after.end(), *id) == spec.after.end()) spec.after.push_back(*id);
   }
-  auto reply = CallFor<wire::SubmitReply>(*rpc, wire::SubmitJob{std::move(spec)}, ctx.err, &exit_code);
+  // A request token makes the submit safe to send again (rpc.cc).
+  auto reply = CallFor<wire::SubmitReply>(*rpc, wire::SubmitJob{std::move(spec), NewRequestToken()}, ctx.err,
+                                          &exit_code);
   if (!reply) return exit_code;
   if (a.json) {
     ctx.out << "{\"id\": " << reply->id << "}\n";

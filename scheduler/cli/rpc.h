@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <variant>
 
 #include "common/proto/messages.h"
@@ -22,6 +23,9 @@ int ReportCallFailure(const Status& status, std::ostream& err);
 // Prints "muster: <message>" for musterd's Error answer; kExitRefused.
 int ReportRefusal(const wire::Error& error, std::ostream& err);
 const char* ErrorCodeName(wire::ErrorCode code);
+// A fresh request token for an idempotent submit: 32 hex digits from the
+// kernel's random source.
+std::string NewRequestToken();
 
 // Sends `request` and returns the reply when it is a T. Otherwise the failure
 // (no reply, musterd's Error, a reply of another type) is reported on `err`

@@ -11,6 +11,10 @@
 
 namespace muster::service {
 
-Result<JobId> AdmitJob(JobSpec spec, Time now, JobTable& jobs, const Queues& queues, Arrays& arrays);
+// `token`: the client's request token (may be empty); a token the user
+// already used answers the job it made, without a second one
+// (docs/protocol.md "Idempotent submit").
+Result<JobId> AdmitJob(JobSpec spec, const std::string& token, Time now, JobTable& jobs, const Queues& queues,
+                       Arrays& arrays);
 
 }  // namespace muster::service

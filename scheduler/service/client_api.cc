@@ -15,7 +15,7 @@ JobEntry* ClientApi::ActiveOrReply(const Caller& from, JobId id) {
 }
 
 void ClientApi::OnSubmit(const Caller& from, wire::SubmitJob& m) {
-  Result<JobId> id = AdmitJob(std::move(m.spec), clock_.Now(), jobs_, queues_, arrays_);
+  Result<JobId> id = AdmitJob(std::move(m.spec), m.token, clock_.Now(), jobs_, queues_, arrays_);
   if (!id.ok()) return fx_.Error(from, wire::ErrorCode::kInvalidSpec, id.status().message());
   fx_.Reply(from, wire::SubmitReply{*id});
 }

@@ -4,16 +4,25 @@
 #include "common/base/log.h"
 
 namespace muster::service {
+namespace {
+
+std::string TokenKey(const std::string& user, const std::string& token) { return user + '\0' + token; }
+
+}  // namespace
 
 void JobTable::Recover(std::vector<Job> active, std::vector<Job> recent, JobId next_id) {
   next_id_ = next_id;
   for (auto& j : active) {
     if (!j.placement.empty()) placed_.insert(j.id);
+    if (!j.submit_token.empty()) tokens_[TokenKey(j.spec.user, j.submit_token)] = j.id;
     JobEntry e;
     e.job = std::move(j);
     active_.emplace(e.job.id, std::move(e));
   }
-  for (auto& j : recent) recent_.emplace(j.id, std::move(j));
+  for (auto& j : recent) {
+    if (!j.submit_token.empty()) tokens_[TokenKey(j.spec.user, j.submit_token)] = j.id;
+    recent_.emplace(j.id, std::move(j));
+  }
 }
 
 std::optional<Job> JobTable::Find(JobId id) {
@@ -34,9 +43,12 @@ Result<JobEntry*> JobTable::ActiveOr(JobId id) {
   return Status::FailedPrecondition(NameOf(*j) + " already ended " + JobStateName(j->state));
 }
 
-JobEntry& JobTable::Create(JobSpec spec, Time submit_time, const std::string& cause) {
+JobEntry& JobTable::Create(JobSpec spec, Time submit_time, const std::string& cause,
+                           std::string submit_token) {
   JobEntry e;
   e.job.id = next_id_++;
+  if (!submit_token.empty()) tokens_[TokenKey(spec.user, submit_token)] = e.job.id;
+  e.job.submit_token = std::move(submit_token);
   e.job.spec = std::move(spec);
   e.job.state = JobState::kPending;
   e.job.submit_time = submit_time;
@@ -100,8 +112,20 @@ void JobTable::Finish(JobId id) {
   fx_.dirty_jobs().erase(id);
   if (hooks_.finished) hooks_.finished(job);
   recent_[id] = std::move(job);
-  while (recent_.size() > recent_limit_) recent_.erase(recent_.begin());
+  while (recent_.size() > recent_limit_) {
+    const Job& old = recent_.begin()->second;
+    if (!old.submit_token.empty()) tokens_.erase(TokenKey(old.spec.user, old.submit_token));
+    recent_.erase(recent_.begin());
+  }
   fx_.ScheduleSoon();
+}
+
+const Job* JobTable::ByToken(const std::string& user, const std::string& token) {
+  auto it = tokens_.find(TokenKey(user, token));
+  if (it == tokens_.end()) return nullptr;
+  if (auto a = active_.find(it->second); a != active_.end()) return &a->second.job;
+  if (auto r = recent_.find(it->second); r != recent_.end()) return &r->second;
+  return nullptr;
 }
 
 void JobTable::SetPlaced(JobId id, bool placed) {

@@ -58,7 +58,7 @@ class JobTable {
 
   // Creates a pending job from an already validated spec (its queue's
   // defaults applied): id, "submitted" event, persisted at the commit.
-  JobEntry& Create(JobSpec spec, Time submit_time, const std::string& cause);
+  JobEntry& Create(JobSpec spec, Time submit_time, const std::string& cause, std::string submit_token = "");
   // A job of its own for an array task (arrays.cc).
   JobEntry& CreateTask(const Job& parent, int32_t index);
 
@@ -72,6 +72,9 @@ class JobTable {
   // Jobs holding GPUs now (placement not empty), for per-cycle work that
   // must not walk every pending job.
   const std::set<JobId>& placed() const { return placed_; }
+  // The job a user's submit with `token` made, while it is in memory
+  // (active, or among the recent finished): idempotent submits.
+  const Job* ByToken(const std::string& user, const std::string& token);
   void SetPlaced(JobId id, bool placed);
 
   // Whether every finished job with an id above `id` is still in memory.
@@ -91,6 +94,7 @@ class JobTable {
   std::map<JobId, JobEntry> active_;  // every job not final
   std::map<JobId, Job> recent_;       // newest finished, bounded
   std::set<JobId> placed_;
+  std::map<std::string, JobId> tokens_;  // user '\0' token -> job, for jobs in memory
   JobId next_id_ = 1;
 };
 

@@ -172,8 +172,8 @@ void Models::OnTrigger(const Caller& from, const wire::TriggerModel& m) {
 Result<JobId> Models::SubmitRetrain(Model& model, const std::string& reason,
                                     const std::vector<EnvVar>& metrics) {
   Time now = clock_.Now();
-  Result<JobId> id = AdmitJob(core::RetrainJobSpec(model, jobs_.next_id(), reason, metrics, now), now, jobs_,
-                              queues_, arrays_);
+  Result<JobId> id = AdmitJob(core::RetrainJobSpec(model, jobs_.next_id(), reason, metrics, now), "", now,
+                              jobs_, queues_, arrays_);
   if (!id.ok()) return id;
   model.active_job = *id;
   model.due = false;

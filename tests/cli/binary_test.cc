@@ -228,3 +228,55 @@ TEST(MusterBinary, RoundTripOverZeroMq) {
 }
 
 }  // namespace
+
+namespace {
+
+// musterd crashes after it read a submit and before it answered: the CLI
+// sends the submit again, with the same request token, to the musterd that
+// comes back on the same port (musterd dedups by token: tests/service).
+TEST(MusterBinary, ASubmitWhoseConnectionBrokeIsSentAgainWithTheSameToken) {
+  using namespace muster;
+  std::string endpoint;
+  {
+    zmq::context_t ctx(1);
+    zmq::socket_t probe(ctx, zmq::socket_type::router);
+    probe.bind("tcp://127.0.0.1:*");
+    endpoint = probe.get(zmq::sockopt::last_endpoint);
+  }
+  std::vector<std::string> tokens;
+  std::thread musterd([&] {
+    for (int life = 0; life < 2; ++life) {
+      zmq::context_t ctx(1);
+      zmq::socket_t router(ctx, zmq::socket_type::router);
+      router.set(zmq::sockopt::linger, 1000);
+      for (int i = 0; i < 100; ++i) {  // the port may linger for a moment
+        try {
+          router.bind(endpoint);
+          break;
+        } catch (const zmq::error_t&) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+      zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 1, std::chrono::milliseconds(10000));
+      auto in = transport::TryRecv(router, true);
+      if (!in) return;
+      auto env = wire::Decode(in->payload);
+      if (!env.ok() || !std::holds_alternative<wire::SubmitJob>(env->body)) return;
+      tokens.push_back(std::get<wire::SubmitJob>(env->body).token);
+      if (life == 1)
+        transport::SendTo(router, in->identity,
+                          {wire::kProtocolVersion, env->request_id, wire::SubmitReply{99}});
+      // life 0: gone without a word (the socket and its connections close)
+    }
+  });
+  Outcome o = RunMuster({"--scheduler", endpoint, "--timeout-ms", "10000", "submit", "--", "true"});
+  musterd.join();
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "Submitted job 99\n");
+  ASSERT_EQ(tokens.size(), 2u) << "the submit was not sent again";
+  EXPECT_EQ(tokens[0], tokens[1]);
+  EXPECT_EQ(tokens[0].size(), 32u) << tokens[0];
+}
+
+}  // namespace

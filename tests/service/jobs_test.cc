@@ -263,3 +263,75 @@ TEST_F(Jobs, ADrainedNodeFinishesItsWorkButStartsNothingNew) {
 
 }  // namespace
 }  // namespace muster::testing
+
+namespace muster::testing {
+namespace {
+
+// Idempotent submit (docs/protocol.md): the CLI sends a request token, and a
+// submit sent again (after a broken connection, a timeout or a musterd
+// crash) answers the job the first one made.
+class IdempotentSubmit : public Jobs {
+ protected:
+  wire::Body SubmitWith(const std::string& token, JobSpec spec = Spec(1)) {
+    return h_.Call(wire::SubmitJob{std::move(spec), token});
+  }
+  static JobId IdOf(const wire::Body& reply) {
+    auto* r = std::get_if<wire::SubmitReply>(&reply);
+    return r ? r->id : kNoJob;
+  }
+};
+
+TEST_F(IdempotentSubmit, ASubmitSentAgainWithItsTokenAnswersTheSameJob) {
+  JobId first = IdOf(SubmitWith("req-1"));
+  ASSERT_NE(first, kNoJob);
+  EXPECT_EQ(IdOf(SubmitWith("req-1")), first);
+  EXPECT_EQ(h_.Jobs().size(), 1u);
+  // Tokens are per user, and a new token is a new job.
+  JobSpec bob = Spec(1);
+  bob.user = "bob";
+  EXPECT_NE(IdOf(SubmitWith("req-1", bob)), first);
+  EXPECT_NE(IdOf(SubmitWith("req-2")), first);
+  EXPECT_EQ(h_.Jobs().size(), 3u);
+  // After the job finished it still answers, while it is in memory.
+  a_->Exit(first);
+  h_.Settle();
+  EXPECT_EQ(IdOf(SubmitWith("req-1")), first);
+  EXPECT_EQ(h_.Show(first).state, JobState::kCompleted);
+}
+
+TEST_F(IdempotentSubmit, TwoCopiesInOneTurnMakeOneJob) {
+  auto& client = h_.Connect("impatient");
+  client.Send(wire::SubmitJob{Spec(1), "same"});
+  client.Send(wire::SubmitJob{Spec(1), "same"});
+  h_.Settle();
+  auto replies = client.RecvAll();
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(IdOf(replies[0].body), IdOf(replies[1].body));
+  EXPECT_EQ(h_.Jobs().size(), 1u);
+}
+
+TEST_F(IdempotentSubmit, TheTokenSurvivesAMusterdCrash) {
+  JobId first = IdOf(SubmitWith("before-the-crash"));
+  h_.Restart();
+  a_->Register(a_->AllRunning());
+  h_.Settle();
+  EXPECT_EQ(IdOf(SubmitWith("before-the-crash")), first);
+  EXPECT_EQ(h_.Jobs().size(), 1u);
+}
+
+TEST_F(IdempotentSubmit, AUsedTokenForAnotherRequestAndBadTokensAreRefused) {
+  JobId first = IdOf(SubmitWith("req-1"));
+  JobSpec other = Spec(1);
+  other.argv = {"rm", "-rf", "/tmp/x"};
+  wire::Error e = ErrorOf(SubmitWith("req-1", other));
+  EXPECT_EQ(e.message,
+            "request token 'req-1' already made job " + std::to_string(first) + " for a different request");
+  e = ErrorOf(SubmitWith(std::string(129, 't')));
+  EXPECT_EQ(e.message, "request token of 129 bytes (at most 128)");
+  e = ErrorOf(SubmitWith("tab\there"));
+  EXPECT_EQ(e.message, "request token with a byte that is not printable");
+  EXPECT_EQ(h_.Jobs().size(), 1u) << "refused submits make nothing";
+}
+
+}  // namespace
+}  // namespace muster::testing

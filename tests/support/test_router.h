@@ -20,7 +20,8 @@ namespace muster::testing {
 
 class TestRouter {
  public:
-  using Answer = std::function<std::vector<wire::Envelope>(const wire::Envelope& request, const std::string& principal)>;
+  using Answer =
+      std::function<std::vector<wire::Envelope>(const wire::Envelope& request, const std::string& principal)>;
   struct Curve {
     transport::curve::KeyPair server;
     transport::ZapHandler::Authorizer authorize;

@@ -83,6 +83,7 @@ Job FullJob(JobId id = 0x0123456789ABCDEFull) {
               .RequeueOnEnd(true)
               .Build();
   j.gang_phase = GangPhase::kCommitted;
+  j.submit_token = "0123456789abcdef0123456789abcdef";
   return j;
 }
 
@@ -127,7 +128,7 @@ std::vector<Envelope> AllSamples() {
   std::vector<Body> bodies;
   bodies.push_back(Error{ErrorCode::kNotRegistered, "register again"});
   bodies.push_back(Ok{});
-  bodies.push_back(SubmitJob{FullSpec()});
+  bodies.push_back(SubmitJob{FullSpec(), "0123456789abcdef0123456789abcdef"});
   bodies.push_back(SubmitReply{0xFEDCBA9876543210ull});
   bodies.push_back(ListJobs{{1, 2, 0xFFFFFFFFFFFFFFFFull},
                             {JobState::kPending, JobState::kNodeFail, JobState::kCompleted},
