@@ -112,6 +112,13 @@ Status ValidateJobSpec(const JobSpec& spec) {
       return bad("an environment variable is longer than 64 KiB");
   }
   if (!spec.name.empty() && spec.name.size() > 256) return bad("job name is longer than 256 bytes");
+  size_t bytes =
+      spec.name.size() + spec.workdir.size() + spec.user.size() + spec.model.size() + spec.array.size();
+  for (const auto& a : spec.argv) bytes += a.size() + 1;
+  for (const auto& e : spec.env) bytes += e.name.size() + e.value.size() + 2;
+  if (bytes > kMaxSpecBytes)
+    return bad("the job's command, environment and names come to " + std::to_string(bytes / 1024) +
+               " KiB (at most " + std::to_string(kMaxSpecBytes / 1024) + " KiB; put large inputs in files)");
   if (!IsValidName(spec.team)) return bad("bad team '" + spec.team + "': 1-64 of letters, digits, . _ -");
   if (!IsValidName(spec.queue)) return bad("bad queue '" + spec.queue + "': 1-64 of letters, digits, . _ -");
   if (spec.nodes < 0 || spec.gpus_per_node < 0 || spec.total_gpus < 0)

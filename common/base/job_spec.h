@@ -9,6 +9,11 @@
 
 namespace muster {
 
+// A whole spec (its command, environment and strings) at most: 40 held
+// jobs of megabytes each would otherwise make a listing too large for one
+// frame.
+constexpr size_t kMaxSpecBytes = 256 * 1024;
+
 // Every rule a submitted spec must satisfy, with a message that tells the
 // user what to change. Shared by musterd (authoritative) and the CLI.
 Status ValidateJobSpec(const JobSpec& spec);

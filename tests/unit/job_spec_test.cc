@@ -166,3 +166,22 @@ TEST(TotalGpus, BothForms) {
 
 }  // namespace
 }  // namespace muster
+
+namespace muster {
+namespace {
+
+// A whole spec is capped (issue: 40 held jobs of megabytes each made
+// `muster jobs` fail for everyone): each argument under its own limit, but
+// together over 256 KiB.
+TEST(ValidateJobSpec, AWholeSpecOver256KiBIsRefusedWithItsSize) {
+  std::vector<std::string> argv(5, std::string(60 * 1024, 'a'));
+  ExpectRejected(JobSpecBuilder().Argv(argv), "come to 300 KiB (at most 256 KiB; put large inputs in files)");
+  JobSpecBuilder env_heavy;
+  for (int i = 0; i < 5; ++i) env_heavy.Env("V" + std::to_string(i), std::string(60 * 1024, 'v'));
+  ExpectRejected(env_heavy, "(at most 256 KiB");
+  argv.resize(4);  // 240 KiB: fine
+  EXPECT_TRUE(ValidateJobSpec(JobSpecBuilder().Argv(argv).Build()).ok());
+}
+
+}  // namespace
+}  // namespace muster
