@@ -40,8 +40,11 @@ class ZmtpRpc final : public Rpc {
 
  private:
   static constexpr int64_t kRetryPauseMs = 100;
+  // The connection broke after it was made; not a handshake that failed
+  // (a wrong key or mechanism fails again the same way).
   static bool Broken(const Status& s) {
     const std::string& m = s.message();
+    if (m.find("greeting") != std::string::npos || m.find("handshake") != std::string::npos) return false;
     return s.code() == StatusCode::kUnavailable &&
            (m.find("closed the connection") != std::string::npos ||
             m.find("reset by peer") != std::string::npos || m.find("Broken pipe") != std::string::npos);
