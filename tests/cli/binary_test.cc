@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/transport/zmq_util.h"
+#include "tests/support/test_router.h"
 
 namespace {
 
@@ -150,46 +151,23 @@ TEST(MusterBinary, HelpIsExitZeroOnStdout) {
   EXPECT_NE(logs.out.find("--follow"), std::string::npos);
 }
 
-// A ROUTER on an ephemeral loopback port answering each request from a
-// function, on its own thread. Not musterd: just enough to see the binary's
-// bytes go out and the reply come back through the real transport.
+// A ROUTER on an ephemeral loopback port (tests/support/test_router.h)
+// answering each request from a function. Not musterd: just enough to see
+// the binary's bytes go out and the reply come back through the real
+// transport.
 class StubScheduler {
  public:
   explicit StubScheduler(std::function<muster::wire::Body(const muster::wire::Body&)> answer)
-      : answer_(std::move(answer)), router_(ctx_, zmq::socket_type::router) {
-    router_.set(zmq::sockopt::linger, 0);
-    router_.bind("tcp://127.0.0.1:*");
-    endpoint_ = router_.get(zmq::sockopt::last_endpoint);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~StubScheduler() {
-    stop_ = true;
-    thread_.join();
-  }
-  const std::string& endpoint() const { return endpoint_; }
+      : router_([answer = std::move(answer)](const muster::wire::Envelope& in, const std::string&) {
+          muster::wire::Envelope reply;
+          reply.request_id = in.request_id;
+          reply.body = answer(in.body);
+          return std::vector<muster::wire::Envelope>{reply};
+        }) {}
+  const std::string& endpoint() const { return router_.endpoint(); }
 
  private:
-  void Serve() {
-    while (!stop_) {
-      zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 1, std::chrono::milliseconds(20));
-      while (auto in = muster::transport::TryRecv(router_, /*is_router=*/true)) {
-        auto env = muster::wire::Decode(in->payload);
-        if (!env.ok()) continue;
-        muster::wire::Envelope reply;
-        reply.request_id = env->request_id;
-        reply.body = answer_(env->body);
-        muster::transport::SendTo(router_, in->identity, reply);
-      }
-    }
-  }
-
-  std::function<muster::wire::Body(const muster::wire::Body&)> answer_;
-  zmq::context_t ctx_{1};
-  zmq::socket_t router_;
-  std::string endpoint_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  muster::testing::TestRouter router_;
 };
 
 TEST(MusterBinary, RoundTripOverZeroMq) {
