@@ -109,6 +109,7 @@ ZmtpClient::~ZmtpClient() { Close(); }
 void ZmtpClient::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  ready_ = false;
   session_.reset();
 }
 
@@ -154,8 +155,10 @@ Status ZmtpClient::WriteAll(const std::string& bytes, int64_t deadline_ms) {
     pollfd p{fd_, POLLOUT, 0};
     if (::poll(&p, 1, LeftMs(deadline_ms)) <= 0) return Unavailable("timed out sending");
     ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno != EINTR && errno != EAGAIN)
+    if (n < 0 && errno != EINTR && errno != EAGAIN) {
+      broke_ = ready_;
       return Unavailable(std::string("send: ") + std::strerror(errno));
+    }
     if (n > 0) done += static_cast<size_t>(n);
   }
   return Status::Ok();
@@ -170,9 +173,11 @@ Status ZmtpClient::ReadExactly(size_t n, std::string* out, int64_t deadline_ms) 
     if (left <= 0 || ::poll(&p, 1, left) <= 0)
       return Unavailable("no reply in " + std::to_string(timeout_ms_) + " ms");
     ssize_t got = ::recv(fd_, out->data() + done, n - done, 0);
-    if (got == 0) return Unavailable("musterd closed the connection");
-    if (got < 0 && errno != EINTR && errno != EAGAIN)
-      return Unavailable(std::string("recv: ") + std::strerror(errno));
+    if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
+      broke_ = ready_;
+      return Unavailable(got == 0 ? "musterd closed the connection"
+                                  : std::string("recv: ") + std::strerror(errno));
+    }
     if (got > 0) done += static_cast<size_t>(got);
   }
   return Status::Ok();
@@ -270,12 +275,14 @@ Status ZmtpClient::SendMessage(const std::string& payload, int64_t deadline_ms) 
 
 Result<wire::Body> ZmtpClient::Call(const wire::Body& request) {
   const int64_t deadline = MonotonicMs() + timeout_ms_;
+  broke_ = false;
   if (fd_ < 0) {
     MUSTER_RETURN_IF_ERROR(Connect(deadline));
     if (Status st = Handshake(deadline); !st.ok()) {
       Close();
       return st;
     }
+    ready_ = true;
   }
   wire::Envelope env;
   env.request_id = next_id_++;

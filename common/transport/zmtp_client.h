@@ -39,6 +39,10 @@ class ZmtpClient {
   const std::string& endpoint() const { return endpoint_; }
   // For the calls after this one.
   void set_timeout_ms(int timeout_ms) { timeout_ms_ = timeout_ms; }
+  // The last Call failed because the connection broke after the handshake
+  // (the peer closed or reset it): the request may or may not have arrived.
+  // Not set for a timeout, a refused connection or a failed handshake.
+  bool connection_broke() const { return broke_; }
 
  private:
   Status Connect(int64_t deadline_ms);
@@ -63,6 +67,8 @@ class ZmtpClient {
   std::optional<curve::ClientKeys> keys_;
   std::optional<curve::ClientSession> session_;  // per connection
   int fd_ = -1;
+  bool ready_ = false;  // the handshake on fd_ is done
+  bool broke_ = false;
   uint64_t next_id_ = 1;
 };
 

@@ -1,9 +1,6 @@
 #include "scheduler/cli/rpc.h"
 
-#include <unistd.h>
-
-#include <cstring>
-#include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -28,7 +25,7 @@ class ZmtpRpc final : public Rpc {
     const int64_t deadline = MonotonicMs() + timeout_ms_;
     auto reply = client_.Call(request);
     const auto* submit = std::get_if<wire::SubmitJob>(&request);
-    while (!reply.ok() && submit && !submit->token.empty() && Broken(reply.status())) {
+    while (!reply.ok() && submit && !submit->token.empty() && client_.connection_broke()) {
       const int64_t left = deadline - MonotonicMs() - kRetryPauseMs;
       if (left <= 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(kRetryPauseMs));
@@ -40,15 +37,6 @@ class ZmtpRpc final : public Rpc {
 
  private:
   static constexpr int64_t kRetryPauseMs = 100;
-  // The connection broke after it was made; not a handshake that failed
-  // (a wrong key or mechanism fails again the same way).
-  static bool Broken(const Status& s) {
-    const std::string& m = s.message();
-    if (m.find("greeting") != std::string::npos || m.find("handshake") != std::string::npos) return false;
-    return s.code() == StatusCode::kUnavailable &&
-           (m.find("closed the connection") != std::string::npos ||
-            m.find("reset by peer") != std::string::npos || m.find("Broken pipe") != std::string::npos);
-  }
   transport::ZmtpClient client_;
   int timeout_ms_;
 };
@@ -58,20 +46,11 @@ class ZmtpRpc final : public Rpc {
 std::unique_ptr<Rpc> MakeZmqRpc(const GlobalOptions& global) { return std::make_unique<ZmtpRpc>(global); }
 
 std::string NewRequestToken() {
-  unsigned char bytes[16] = {};
-  std::ifstream random("/dev/urandom", std::ios::binary);
-  if (!random.read(reinterpret_cast<char*>(bytes), sizeof bytes)) {
-    // No /dev/urandom (a bare chroot): unique enough for one user's retries.
-    uint64_t a = static_cast<uint64_t>(::getpid()), b = static_cast<uint64_t>(MonotonicMs()) ^ (a << 40);
-    std::memcpy(bytes, &a, 8);
-    std::memcpy(bytes + 8, &b, 8);
-  }
+  std::random_device random;  // the kernel's random source (getrandom)
   static const char kHex[] = "0123456789abcdef";
   std::string token;
-  for (unsigned char c : bytes) {
-    token.push_back(kHex[c >> 4]);
-    token.push_back(kHex[c & 15]);
-  }
+  for (int i = 0; i < 4; ++i)
+    for (uint32_t v = random(), n = 0; n < 8; ++n, v >>= 4) token.push_back(kHex[v & 15]);
   return token;
 }
 
