@@ -30,6 +30,8 @@ const char* StatusCodeName(StatusCode code) {
       return "VersionMismatch";
     case StatusCode::kInternal:
       return "Internal";
+    case StatusCode::kPermissionDenied:
+      return "PermissionDenied";
   }
   return "Unknown";
 }

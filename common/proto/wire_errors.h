@@ -30,6 +30,8 @@ inline ErrorCode ErrorCodeOf(StatusCode code) {
       return ErrorCode::kVersionMismatch;
     case StatusCode::kInternal:
       return ErrorCode::kInternal;
+    case StatusCode::kPermissionDenied:
+      return ErrorCode::kPermissionDenied;
   }
   return ErrorCode::kUnknown;
 }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <zmq.hpp>
 
 #include "common/proto/messages.h"
@@ -36,6 +37,8 @@ Status FromWire(const wire::Error& e) {
       return Status::Unavailable(std::move(m));
     case wire::ErrorCode::kVersionMismatch:
       return Status(StatusCode::kVersionMismatch, std::move(m));
+    case wire::ErrorCode::kPermissionDenied:
+      return Status::PermissionDenied(std::move(m));
     default:
       return Status::Internal(std::move(m));
   }
@@ -66,8 +69,10 @@ Result<int64_t> ParseEnvInt(const char* name, const char* text, int64_t lo, int6
 
 class WireRendezvous final : public Rendezvous {
  public:
-  explicit WireRendezvous(RendezvousOptions options)
-      : options_(std::move(options)), rpc_(options_.endpoint, options_.request_timeout_ms) {}
+  WireRendezvous(RendezvousOptions options, std::optional<transport::curve::ClientKeys> keys)
+      : options_(std::move(options)),
+        keys_(std::move(keys)),
+        rpc_(options_.endpoint, options_.request_timeout_ms, keys_) {}
 
   Status Publish(const std::string& key, const std::string& value) override {
     MUSTER_RETURN_IF_ERROR(CheckName("key", key));
@@ -123,7 +128,8 @@ class WireRendezvous final : public Rendezvous {
   Result<wire::Body> CallWaiting(const wire::Body& request, int32_t wait_ms) {
     int64_t limit = static_cast<int64_t>(wait_ms) + Slack(options_);
     transport::Client client(options_.endpoint,
-                             static_cast<int>(std::min<int64_t>(limit, std::numeric_limits<int>::max())));
+                             static_cast<int>(std::min<int64_t>(limit, std::numeric_limits<int>::max())),
+                             keys_);
     return client.Call(request);
   }
 
@@ -138,6 +144,7 @@ class WireRendezvous final : public Rendezvous {
   }
 
   RendezvousOptions options_;
+  std::optional<transport::curve::ClientKeys> keys_;
   transport::Client rpc_;
 };
 
@@ -155,8 +162,23 @@ Result<std::unique_ptr<Rendezvous>> Rendezvous::Connect(const RendezvousOptions&
   if (options.request_timeout_ms <= 0)
     return Status::InvalidArgument("request timeout " + std::to_string(options.request_timeout_ms) +
                                    " ms is not positive");
+  std::optional<transport::curve::ClientKeys> keys;
+  const int given = !options.public_key.empty() + !options.secret_key.empty() + !options.server_key.empty();
+  if (given != 0) {
+    if (given != 3)
+      return Status::InvalidArgument("the rendezvous keys come in threes: public, secret and server key");
+    transport::curve::ClientKeys k;
+    for (auto [text, out] :
+         {std::pair{&options.public_key, &k.client.public_key},
+          std::pair{&options.secret_key, &k.client.secret_key}, std::pair{&options.server_key, &k.server}}) {
+      auto parsed = transport::curve::ParseZ85(*text);
+      if (!parsed.ok()) return Status::InvalidArgument("bad rendezvous key: " + parsed.status().message());
+      *out = *parsed;
+    }
+    keys = k;
+  }
   try {
-    return std::unique_ptr<Rendezvous>(new WireRendezvous(options));
+    return std::unique_ptr<Rendezvous>(new WireRendezvous(options, std::move(keys)));
   } catch (const zmq::error_t& e) {  // a malformed endpoint: connect() refuses it
     return Status::InvalidArgument("bad rendezvous endpoint '" + options.endpoint + "': " + e.what());
   }
@@ -187,6 +209,9 @@ Result<std::unique_ptr<Rendezvous>> Rendezvous::FromEnvironment() {
   o.attempt = static_cast<int32_t>(*attempt);
   o.world_size = static_cast<int32_t>(*world);
   o.rank = static_cast<int32_t>(*rank);
+  if (const char* k = get("MUSTER_RDZV_PUBLIC_KEY")) o.public_key = k;
+  if (const char* k = get("MUSTER_RDZV_SECRET_KEY")) o.secret_key = k;
+  if (const char* k = get("MUSTER_RDZV_SERVER_KEY")) o.server_key = k;
   return Connect(o);
 }
 

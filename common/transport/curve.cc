@@ -143,6 +143,26 @@ KeyPair GenerateKeyPair() {
   return kp;
 }
 
+Result<ClientKeys> ReadClientKeys(const std::string& secret_file, const std::string& server_public_file) {
+  auto own = ReadSecretFile(secret_file);
+  if (!own.ok()) return own.status();
+  auto server = ReadPublicFile(server_public_file);
+  if (!server.ok()) return server.status();
+  return ClientKeys{*own, *server};
+}
+
+KeyPair DeriveKeyPair(const Key& secret, std::string_view context) {
+  InitSodium();
+  static_assert(crypto_box_SEEDBYTES == kKeyBytes);
+  Key seed{};
+  MUSTER_CHECK(crypto_generichash(seed.data(), seed.size(), Bytes(context), context.size(), secret.data(),
+                                  secret.size()) == 0);
+  KeyPair kp;
+  MUSTER_CHECK(crypto_box_seed_keypair(kp.public_key.data(), kp.secret_key.data(), seed.data()) == 0);
+  sodium_memzero(seed.data(), seed.size());
+  return kp;
+}
+
 Status WriteSecretFile(const std::string& path, const KeyPair& keys) {
   return WriteFileAtomically(path,
                              "# Muster CURVE key pair: keep this file secret (mode 0600).\n"
@@ -262,7 +282,9 @@ Result<std::string> ClientSession::Ready(std::string_view ready) {
   if (!welcomed_) return Protocol("READY before WELCOME");
   if (!StartsWith(ready, "\x05READY")) {
     std::string why = ErrorReason(ready);
-    return Protocol(why.empty() ? "expected READY" : "the server refused our key: " + why);
+    if (why.empty()) return Protocol("expected READY");
+    // An ERROR instead of READY: the server's ZAP handler turned our key down.
+    return Status::PermissionDenied("the server refused this key (" + why + ")");
   }
   if (ready.size() < 14 + kMac) return Protocol("READY too short");
   Nonce n = MakeNonce("CurveZMQREADY---", Bytes(ready) + 6);

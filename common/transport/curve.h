@@ -34,6 +34,11 @@ Result<Key> ParseZ85(std::string_view text);
 
 // A fresh key pair from libsodium's CSPRNG.
 KeyPair GenerateKeyPair();
+// A key pair derived from `secret` and `context` (BLAKE2b keyed with the
+// secret, then crypto_box_seed_keypair): the same inputs give the same pair,
+// and nobody without `secret` can compute it. musterd derives each job
+// attempt's rendezvous key this way, so a restart needs no stored keys.
+KeyPair DeriveKeyPair(const Key& secret, std::string_view context);
 
 // Key files (text, one "name = value" a line, '#' comments):
 //   public-key = <40 Z85 chars>
@@ -51,6 +56,8 @@ struct ClientKeys {
   KeyPair client;
   Key server{};
 };
+// Its own secret file and the server's public file, with errors that name them.
+Result<ClientKeys> ReadClientKeys(const std::string& secret_file, const std::string& server_public_file);
 
 // The client side of one CurveZMQ connection after the greeting: builds
 // HELLO and INITIATE, checks WELCOME and READY, then boxes and unboxes

@@ -15,7 +15,7 @@ uint64_t InProcRouter::Peer::Send(wire::Body body, uint64_t request) {
 
 void InProcRouter::Peer::SendRaw(std::string bytes, bool extra_frames) {
   if (!connected_) return;
-  router_.inbound_.push_back({identity_, std::move(bytes), extra_frames});
+  router_.inbound_.push_back({identity_, std::move(bytes), extra_frames, principal_});
 }
 
 std::optional<wire::Envelope> InProcRouter::Peer::Recv() {
@@ -33,10 +33,10 @@ std::vector<wire::Envelope> InProcRouter::Peer::RecvAll() {
   return out;
 }
 
-InProcRouter::Peer& InProcRouter::Connect(const std::string& identity) {
+InProcRouter::Peer& InProcRouter::Connect(const std::string& identity, const std::string& principal) {
   auto [it, added] = peers_.try_emplace(identity);
   MUSTER_CHECK(added) << "peer " << identity << " is already connected";
-  it->second.reset(new Peer(*this, identity));
+  it->second.reset(new Peer(*this, identity, principal));
   return *it->second;
 }
 

@@ -34,9 +34,11 @@ class InProcRouter final : public Router {
 
    private:
     friend class InProcRouter;
-    Peer(InProcRouter& router, std::string identity) : router_(router), identity_(std::move(identity)) {}
+    Peer(InProcRouter& router, std::string identity, std::string principal)
+        : router_(router), identity_(std::move(identity)), principal_(std::move(principal)) {}
     InProcRouter& router_;
     std::string identity_;
+    std::string principal_;  // as a ZAP handler would have named it (zap.h)
     std::deque<std::string> inbox_;
     uint64_t next_request_ = 1;
     bool connected_ = true;
@@ -44,8 +46,9 @@ class InProcRouter final : public Router {
 
   explicit InProcRouter(std::string endpoint = "inproc://musterd") : endpoint_(std::move(endpoint)) {}
 
-  // A new connection; the identity must be unused.
-  Peer& Connect(const std::string& identity);
+  // A new connection; the identity must be unused. `principal`: who it
+  // authenticated as (Incoming::principal); empty: nobody.
+  Peer& Connect(const std::string& identity, const std::string& principal = "");
   Peer* Find(const std::string& identity);
   // Messages sent to musterd that it has not received yet.
   size_t inbound() const { return inbound_.size(); }

@@ -8,15 +8,22 @@ namespace muster::transport {
 namespace {
 
 constexpr int kListenBacklog = 4096;  // connections waiting for accept()
+constexpr int kHeartbeatIvlMs = 10000;
+constexpr int kHeartbeatTimeoutMs = 30000;
 
 class ZmqRouter final : public Router {
  public:
-  Status Bind(const std::string& listen) {
+  Status Bind(const std::string& listen, std::optional<CurveServer> curve) {
     std::string ep = listen;
     // "tcp://host:0" means "any free port", which ZeroMQ spells "*".
     if (ep.size() > 2 && ep.compare(ep.size() - 2, 2, ":0") == 0) ep = ep.substr(0, ep.size() - 1) + "*";
     try {
       sock_ = zmq::socket_t(ctx_, zmq::socket_type::router);
+      if (curve) {
+        // The handler first: a CURVE socket in a context without one lets every key in.
+        zap_ = std::make_unique<ZapHandler>(ctx_, std::move(curve->authorize));
+        SetCurveServer(sock_, curve->keys);
+      }
       sock_.set(zmq::sockopt::linger, 0);
       sock_.set(zmq::sockopt::router_mandatory, 1);
       sock_.set(zmq::sockopt::sndhwm, 1000000);
@@ -29,6 +36,11 @@ class ZmqRouter final : public Router {
       // drops the other SYNs and those agents wait out TCP's 1 s, 3 s, 7 s...
       // retries. The kernel caps this at net.core.somaxconn (4096 on Debian 12).
       sock_.set(zmq::sockopt::backlog, kListenBacklog);
+      // A peer that answers no PING for this long is dropped (a dead host
+      // holds no connection); a handshake must end within the same time.
+      sock_.set(zmq::sockopt::heartbeat_ivl, kHeartbeatIvlMs);
+      sock_.set(zmq::sockopt::heartbeat_timeout, kHeartbeatTimeoutMs);
+      sock_.set(zmq::sockopt::handshake_ivl, kHeartbeatTimeoutMs);
       sock_.bind(ep);
       endpoint_ = sock_.get(zmq::sockopt::last_endpoint);
     } catch (const zmq::error_t& e) {
@@ -64,15 +76,16 @@ class ZmqRouter final : public Router {
 
  private:
   zmq::context_t ctx_{1};
+  std::unique_ptr<ZapHandler> zap_;  // destroyed after the socket, before the context
   zmq::socket_t sock_;
   std::string endpoint_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Router>> BindZmqRouter(const std::string& listen) {
+Result<std::unique_ptr<Router>> BindZmqRouter(const std::string& listen, std::optional<CurveServer> curve) {
   auto router = std::make_unique<ZmqRouter>();
-  MUSTER_RETURN_IF_ERROR(router->Bind(listen));
+  MUSTER_RETURN_IF_ERROR(router->Bind(listen, std::move(curve)));
   return std::unique_ptr<Router>(std::move(router));
 }
 

@@ -1,11 +1,14 @@
 #include "common/transport/zmq_util.h"
 
 #include "common/base/clock.h"
+#include "common/transport/zap.h"
 
 namespace muster::transport {
 
-zmq::socket_t MakeDealer(zmq::context_t& ctx, const std::string& endpoint) {
+zmq::socket_t MakeDealer(zmq::context_t& ctx, const std::string& endpoint,
+                         const std::optional<curve::ClientKeys>& keys) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  if (keys) SetCurveClient(s, *keys);
   s.set(zmq::sockopt::linger, 0);
   s.set(zmq::sockopt::sndhwm, 100000);
   s.set(zmq::sockopt::rcvhwm, 100000);
@@ -59,8 +62,8 @@ std::optional<Incoming> TryRecv(zmq::socket_t& sock, bool is_router) {
   return in;
 }
 
-Client::Client(std::string endpoint, int timeout_ms)
-    : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms), sock_(MakeDealer(ctx_, endpoint_)) {}
+Client::Client(std::string endpoint, int timeout_ms, const std::optional<curve::ClientKeys>& keys)
+    : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms), sock_(MakeDealer(ctx_, endpoint_, keys)) {}
 
 Result<wire::Envelope> Client::Await(uint64_t request_id) {
   int64_t deadline = MonotonicMs() + timeout_ms_;

@@ -7,13 +7,16 @@
 #include <zmq.hpp>
 
 #include "common/proto/codec.h"
+#include "common/transport/curve.h"
 #include "common/transport/router.h"
 #include "muster/status.h"
 
 namespace muster::transport {
 
-// A DEALER socket with sane defaults: no linger, bounded queues.
-zmq::socket_t MakeDealer(zmq::context_t& ctx, const std::string& endpoint);
+// A DEALER socket with sane defaults: no linger, bounded queues; a CURVE
+// client of the server in `keys` when given.
+zmq::socket_t MakeDealer(zmq::context_t& ctx, const std::string& endpoint,
+                         const std::optional<curve::ClientKeys>& keys = std::nullopt);
 
 // Send one envelope from a DEALER.
 void Send(zmq::socket_t& dealer, const wire::Envelope& env);
@@ -29,7 +32,7 @@ std::optional<Incoming> TryRecv(zmq::socket_t& sock, bool is_router);
 // timed-out requests are skipped by request id.
 class Client {
  public:
-  Client(std::string endpoint, int timeout_ms);
+  Client(std::string endpoint, int timeout_ms, const std::optional<curve::ClientKeys>& keys = std::nullopt);
   Result<wire::Body> Call(const wire::Body& request);
   // Send raw bytes (tests of garbage handling) and wait for any reply.
   Result<wire::Envelope> CallRaw(const std::string& bytes);

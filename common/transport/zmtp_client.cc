@@ -252,6 +252,10 @@ Status ZmtpClient::CurveHandshake(int64_t deadline_ms) {
   auto ready = ReadFrame(deadline_ms);
   if (!ready.ok()) return ready.status();
   auto metadata = session_->Ready(ready->body);
+  if (metadata.status().code() == StatusCode::kPermissionDenied)
+    return Status::PermissionDenied("musterd at " + endpoint_ + " does not know this key: " +
+                                    "ask an operator to add its public key to musterd's access file (" +
+                                    metadata.status().message() + ")");
   if (!metadata.ok()) return Unavailable(metadata.status().message());
   return Status::Ok();
 }

@@ -27,13 +27,20 @@ struct RendezvousOptions {
   int32_t rank = 0;                    // RANK
   int32_t world_size = 1;              // WORLD_SIZE
   int32_t request_timeout_ms = 10000;  // one round trip to musterd
+  // The attempt's CURVE keys, Z85 (MUSTER_RDZV_PUBLIC_KEY,
+  // MUSTER_RDZV_SECRET_KEY, MUSTER_RDZV_SERVER_KEY): musterd made them for
+  // these ranks; all empty only against musterd --insecure.
+  std::string public_key{};
+  std::string secret_key{};
+  std::string server_key{};
 };
 
 class Rendezvous {
  public:
   virtual ~Rendezvous() = default;
 
-  // Reads MUSTER_RDZV, MUSTER_JOB_ID, MUSTER_ATTEMPT, RANK and WORLD_SIZE.
+  // Reads MUSTER_RDZV, MUSTER_JOB_ID, MUSTER_ATTEMPT, RANK, WORLD_SIZE and
+  // the MUSTER_RDZV_*_KEY variables.
   static Result<std::unique_ptr<Rendezvous>> FromEnvironment();
   static Result<std::unique_ptr<Rendezvous>> Connect(const RendezvousOptions& options);
 

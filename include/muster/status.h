@@ -20,6 +20,7 @@ enum class StatusCode {
   kResourceExhausted,   // too large, too many
   kVersionMismatch,     // wire protocol version we do not speak
   kInternal,
+  kPermissionDenied,  // the caller may not do this
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -38,6 +39,7 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -152,8 +152,8 @@ TEST_F(CurveWire, AnUnknownClientKeyIsRefusedBeforeAnyMessageArrives) {
   ZmtpClient mallory(router_->endpoint(), 2000, ClientKeys{curve::GenerateKeyPair(), server_.public_key});
   auto r = mallory.Call(Named("let me in"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(r.status().message().find("refused our key"), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << "refused, not unreachable";
+  EXPECT_NE(r.status().message().find("does not know this key"), std::string::npos) << r.status().message();
   EXPECT_EQ(router_->requests(), 0) << "nothing of an unknown key reaches the server";
   EXPECT_EQ(router_->zap()->refused(), 1u);
 }
