@@ -119,7 +119,9 @@ Status ValidateJobSpec(const JobSpec& spec) {
   if (bytes > kMaxSpecBytes)
     return bad("the job's command, environment and names come to " + std::to_string(bytes / 1024) +
                " KiB (at most " + std::to_string(kMaxSpecBytes / 1024) + " KiB; put large inputs in files)");
-  if (!IsValidName(spec.team)) return bad("bad team '" + spec.team + "': 1-64 of letters, digits, . _ -");
+  // An empty team is musterd's to fill (the submitter's default team).
+  if (!spec.team.empty() && !IsValidName(spec.team))
+    return bad("bad team '" + spec.team + "': 1-64 of letters, digits, . _ -");
   if (!IsValidName(spec.queue)) return bad("bad queue '" + spec.queue + "': 1-64 of letters, digits, . _ -");
   if (spec.nodes < 0 || spec.gpus_per_node < 0 || spec.total_gpus < 0)
     return bad("GPU and node counts cannot be negative");

@@ -338,6 +338,8 @@ void Fill(g::LaunchRanks::Builder l, const LaunchRanks& m) {
   }
   l.setNodeRank(m.node_rank);
   l.setLocalWorldSize(m.local_world_size);
+  l.setUser(T(m.user));
+  l.setAllowRoot(m.allow_root);
 }
 
 LaunchRanks Read(g::LaunchRanks::Reader l) {
@@ -356,6 +358,8 @@ LaunchRanks Read(g::LaunchRanks::Reader l) {
   }
   m.node_rank = l.getNodeRank();
   m.local_world_size = l.getLocalWorldSize();
+  m.user = Str(l.getUser());
+  m.allow_root = l.getAllowRoot();
   return m;
 }
 

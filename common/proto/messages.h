@@ -172,6 +172,10 @@ struct LaunchRanks {
   std::vector<RankLaunch> ranks;
   int32_t node_rank = 0;
   int32_t local_world_size = 0;
+  // The job's user: a root agent runs the ranks as this account, and as
+  // root (uid 0) only when musterd allows it (--allow-root-jobs).
+  std::string user{};
+  bool allow_root = false;
   bool operator==(const LaunchRanks&) const = default;
 };
 // Phase 1 of a gang start (musterd -> agent): the LaunchRanks of this node,

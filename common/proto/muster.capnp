@@ -196,6 +196,8 @@ struct LaunchRanks {
   ranks @5 :List(RankLaunch);
   nodeRank @6 :Int32;
   localWorldSize @7 :Int32;
+  user @8 :Text;
+  allowRoot @9 :Bool;
 }
 struct RankStarted { ref @0 :RankRef; pid @1 :Int32; }
 struct RankExited { exit @0 :RankExit; }

@@ -102,6 +102,14 @@ wire::LaunchRanks GangCoordinator::LaunchMessage(const Job& j, int32_t k) const 
   env.push_back({"MUSTER_JOB_ID", std::to_string(j.id)});
   env.push_back({"MUSTER_ATTEMPT", std::to_string(j.attempt)});
   env.push_back({"MUSTER_RDZV", options_.rdzv_endpoint});
+  if (options_.access) {
+    // The ranks' own key: it opens the rendezvous of this attempt and
+    // nothing else (access.h), and is never stored.
+    const transport::curve::KeyPair rank = options_.access->RankKeys(j.id, j.attempt);
+    env.push_back({"MUSTER_RDZV_PUBLIC_KEY", transport::curve::Z85(rank.public_key)});
+    env.push_back({"MUSTER_RDZV_SECRET_KEY", transport::curve::Z85(rank.secret_key)});
+    env.push_back({"MUSTER_RDZV_SERVER_KEY", transport::curve::Z85(options_.access->server_public())});
+  }
   if (!user_checkpoint_dir)
     env.push_back({"MUSTER_CHECKPOINT_DIR", options_.checkpoint_root + "/" + std::to_string(j.id)});
 
@@ -114,6 +122,8 @@ wire::LaunchRanks GangCoordinator::LaunchMessage(const Job& j, int32_t k) const 
   m.env = std::move(env);
   m.node_rank = k;
   m.local_world_size = per_node;
+  m.user = j.spec.user;
+  m.allow_root = options_.allow_root_jobs;
   for (int32_t l = 0; l < per_node; ++l) {
     wire::RankLaunch r;
     r.rank = k * per_node + l;
@@ -129,6 +139,7 @@ wire::LaunchRanks GangCoordinator::LaunchMessage(const Job& j, int32_t k) const 
 
 void GangCoordinator::Launch(JobEntry& e, std::vector<NodeAllocation> placement) {
   Job& j = e.job;
+  if (options_.access) options_.access->ForgetRank(j.id, j.attempt);  // the last attempt's key
   j.attempt += 1;
   j.placement = std::move(placement);
   j.start_time = clock_.Now();
@@ -298,6 +309,16 @@ void GangCoordinator::OnReserved(const std::string& from, const wire::Reserved& 
   Apply(*e, actions);
 }
 
+bool GangCoordinator::PlacedOn(const std::string& from, const Job& j, int32_t rank) const {
+  const NodeEntry* n = nodes_.ByIdentity(from);
+  const int32_t idx = n ? NodeIndex(j, n->node.name) : -1;
+  if (idx >= 0 && rank / RanksPerNode(j) == idx) return true;
+  MLOG(Warning) << "ignored a report about rank " << rank << " of job " << j.id << " from "
+                << (n ? "node " + n->node.name : std::string("an unregistered peer"))
+                << ": that rank is not placed there";
+  return false;
+}
+
 void GangCoordinator::OnRankStarted(const std::string& from, const wire::RankStarted& m) {
   JobEntry* e = jobs_.Active(m.ref.job);
   if (!e || !e->gang || e->job.attempt != m.ref.attempt || m.ref.rank < 0 || m.ref.rank >= e->gang->world()) {
@@ -305,6 +326,7 @@ void GangCoordinator::OnRankStarted(const std::string& from, const wire::RankSta
     fx_.Send(from, 0, wire::KillJob{m.ref.job, m.ref.attempt, 0});
     return;
   }
+  if (!PlacedOn(from, e->job, m.ref.rank)) return;
   GangActions actions;
   e->gang->OnRankStarted(m.ref.rank, &actions);
   Apply(*e, actions);
@@ -314,6 +336,7 @@ void GangCoordinator::OnRankExited(const std::string& from, const wire::RankExit
   fx_.Send(from, 0, wire::AckExit{x.ref});
   JobEntry* e = jobs_.Active(x.ref.job);
   if (!e || !e->gang || e->job.attempt != x.ref.attempt) return;  // an earlier attempt or a finished job
+  if (!PlacedOn(from, e->job, x.ref.rank)) return;
   GangActions actions;
   e->gang->OnRankExited(x.ref.rank, OutcomeOf(x), &actions);
   Apply(*e, actions);

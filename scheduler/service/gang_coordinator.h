@@ -10,6 +10,7 @@
 
 #include "common/base/clock.h"
 #include "common/proto/messages.h"
+#include "scheduler/service/access.h"
 #include "scheduler/service/effects.h"
 #include "scheduler/service/job_table.h"
 #include "scheduler/service/node_registry.h"
@@ -25,6 +26,9 @@ class GangCoordinator {
     Duration reserve_timeout = 10 * kSecond;
     std::string checkpoint_root;  // MUSTER_CHECKPOINT_DIR is <root>/<job id>
     std::string rdzv_endpoint;    // MUSTER_RDZV
+    // The rendezvous keys of each attempt (MUSTER_RDZV_*_KEY); null: --insecure.
+    AccessTable* access = nullptr;
+    bool allow_root_jobs = false;  // LaunchRanks::allow_root
   };
   GangCoordinator(Options options, JobTable& jobs, NodeRegistry& nodes, Rendezvous& rdzv, Effects& fx,
                   Timers& timers, const Clock& clock)
@@ -71,6 +75,9 @@ class GangCoordinator {
   // may remove the job from the active set: `e` is not used afterwards.
   void Apply(JobEntry& e, const GangActions& actions);
   void End(JobEntry& e);
+  // Whether the peer `from` is the node that rank of `j` is placed on (a
+  // report from anywhere else is ignored, and logged).
+  bool PlacedOn(const std::string& from, const Job& j, int32_t rank) const;
   void SendTo(const std::string& node, wire::Body body);
   wire::LaunchRanks LaunchMessage(const Job& job, int32_t node_index) const;
   void ArmTimeLimit(const Job& job);

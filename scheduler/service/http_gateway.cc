@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/base/clock.h"
 #include "common/base/job_spec.h"
 #include "common/base/log.h"
 #include "common/base/mutex.h"
@@ -23,6 +24,7 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr size_t kMaxBodyBytes = 1024 * 1024;
+constexpr int64_t kBodyDeadlineMs = 5000;  // a request's whole body, however it trickles in
 // Connections served at once, and accepted ones waiting for a worker; past
 // that the listener stops accepting (BoundedTaskQueue).
 constexpr size_t kWorkers = 4;
@@ -89,7 +91,7 @@ struct HttpGateway::Impl {
   transport::Client client GUARDED_BY(mu);
 
   Impl(const HttpOptions& o, const std::string& endpoint)
-      : options(o), client(endpoint, o.musterd_timeout_ms) {}
+      : options(o), client(endpoint, o.musterd_timeout_ms, o.musterd_keys) {}
 
   // The team of the request's bearer token, or the 401 to send. Every
   // token is compared in full, in time independent of where they differ.
@@ -201,7 +203,10 @@ struct HttpGateway::Impl {
     return t;
   }
 
-  void Handle(const httplib::Request& req, httplib::Response& res,
+  // The token comes from the headers, before a byte of the body is read:
+  // an unauthenticated client never gets to send one. The body is then read
+  // here, chunked or not, up to kMaxBodyBytes and within kBodyDeadlineMs.
+  void Handle(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
               const std::function<Answer(const std::string& team, const Json& body)>& fn) {
     Answer a;
     auto team = Authenticate(req);
@@ -209,14 +214,27 @@ struct HttpGateway::Impl {
       a = *fail;
       res.set_header("WWW-Authenticate", "Bearer");
     } else {
-      Json body;
-      try {
-        body = Json::parse(req.body);
-        a = fn(std::get<std::string>(team), body);
-      } catch (const Json::parse_error& e) {
-        a = Fail(400, std::string("the body is not JSON: ") + e.what());
-      } catch (const Json::exception& e) {
-        a = Fail(400, std::string("bad JSON: ") + e.what());
+      std::string text;
+      bool too_large = false, too_slow = false;
+      const int64_t deadline = MonotonicMs() + kBodyDeadlineMs;
+      reader([&](const char* data, size_t len) {
+        if (text.size() + len > kMaxBodyBytes) return !(too_large = true);
+        if (MonotonicMs() > deadline) return !(too_slow = true);
+        text.append(data, len);
+        return true;
+      });
+      if (too_large) {
+        a = Fail(413, "body larger than 1 MiB");
+      } else if (too_slow) {
+        a = Fail(408, "the body took longer than " + std::to_string(kBodyDeadlineMs / 1000) + " s");
+      } else {
+        try {
+          a = fn(std::get<std::string>(team), Json::parse(text));
+        } catch (const Json::parse_error& e) {
+          a = Fail(400, std::string("the body is not JSON: ") + e.what());
+        } catch (const Json::exception& e) {
+          a = Fail(400, std::string("bad JSON: ") + e.what());
+        }
       }
     }
     res.status = a.status;
@@ -235,15 +253,17 @@ struct HttpGateway::Impl {
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("ok\n", "text/plain");
     });
-    server.Post(R"(/v1/models/([A-Za-z0-9._-]{1,64})/trigger)",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  const std::string model = req.matches[1];
-                  Handle(req, res, [&](const std::string& team, const Json& body) {
-                    return PlainTrigger(team, model, body);
-                  });
-                });
-    server.Post("/v1/alertmanager", [this](const httplib::Request& req, httplib::Response& res) {
-      Handle(req, res, [&](const std::string& team, const Json& body) { return Alertmanager(team, body); });
+    server.Post(
+        R"(/v1/models/([A-Za-z0-9._-]{1,64})/trigger)",
+        [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& body) {
+          const std::string model = req.matches[1];
+          Handle(req, res, body,
+                 [&](const std::string& team, const Json& json) { return PlainTrigger(team, model, json); });
+        });
+    server.Post("/v1/alertmanager", [this](const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader& body) {
+      Handle(req, res, body,
+             [&](const std::string& team, const Json& json) { return Alertmanager(team, json); });
     });
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;

@@ -10,8 +10,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "common/transport/curve.h"
 #include "muster/status.h"
 
 namespace muster::service {
@@ -22,6 +24,9 @@ struct HttpOptions {
   std::map<std::string, std::string> tokens;  // bearer token -> team
   std::string model_label = "model";          // the Alertmanager label that names the model
   int musterd_timeout_ms = 5000;
+  // The gateway's own key for musterd's socket (musterd makes one at start,
+  // access.h); nullopt only against musterd --insecure.
+  std::optional<transport::curve::ClientKeys> musterd_keys;
 };
 
 // "8080", "127.0.0.1:8080", "0.0.0.0:8080", "[::1]:8080" -> host and port.

@@ -17,6 +17,7 @@ void JobTable::Recover(std::vector<Job> active, std::vector<Job> recent, JobId n
     if (!j.submit_token.empty()) tokens_[TokenKey(j.spec.user, j.submit_token)] = j.id;
     JobEntry e;
     e.job = std::move(j);
+    ++active_by_user_[e.job.spec.user];
     active_.emplace(e.job.id, std::move(e));
   }
   for (auto& j : recent) {
@@ -63,6 +64,7 @@ JobEntry& JobTable::Create(JobSpec spec, Time submit_time, const std::string& ca
   Persist(e.job);
   JobId id = e.job.id;
   JobEntry& added = active_.emplace(id, std::move(e)).first->second;
+  ++active_by_user_[added.job.spec.user];
   if (hooks_.pending) hooks_.pending(added.job);
   fx_.ScheduleSoon();
   return added;
@@ -85,6 +87,7 @@ JobEntry& JobTable::CreateTask(const Job& parent, int32_t index) {
   Persist(t.job);
   JobId id = t.job.id;
   JobEntry& added = active_.emplace(id, std::move(t)).first->second;
+  ++active_by_user_[added.job.spec.user];
   if (hooks_.pending) hooks_.pending(added.job);
   return added;
 }
@@ -107,6 +110,8 @@ void JobTable::Finish(JobId id) {
   if (it == active_.end()) return;
   Job job = std::move(it->second.job);
   active_.erase(it);
+  if (auto u = active_by_user_.find(job.spec.user); u != active_by_user_.end() && --u->second == 0)
+    active_by_user_.erase(u);
   placed_.erase(id);
   fx_.writes().Put(job);
   fx_.dirty_jobs().erase(id);

@@ -72,6 +72,11 @@ class JobTable {
   // Jobs holding GPUs now (placement not empty), for per-cycle work that
   // must not walk every pending job.
   const std::set<JobId>& placed() const { return placed_; }
+  // Jobs (and array tasks) of `user` not finished yet (Slurm's MaxSubmitJobs counts these).
+  size_t ActiveOf(const std::string& user) const {
+    auto it = active_by_user_.find(user);
+    return it == active_by_user_.end() ? 0 : it->second;
+  }
   // The job a user's submit with `token` made, while it is in memory
   // (active, or among the recent finished): idempotent submits.
   const Job* ByToken(const std::string& user, const std::string& token);
@@ -94,6 +99,7 @@ class JobTable {
   std::map<JobId, JobEntry> active_;  // every job not final
   std::map<JobId, Job> recent_;       // newest finished, bounded
   std::set<JobId> placed_;
+  std::map<std::string, size_t> active_by_user_;
   std::map<std::string, JobId> tokens_;  // user '\0' token -> job, for jobs in memory
   JobId next_id_ = 1;
 };

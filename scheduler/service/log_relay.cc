@@ -31,13 +31,14 @@ void LogRelay::OnReadLog(const Caller& from, const wire::ReadLog& m) {
   wire::ReadLog fwd = m;
   fwd.max_bytes = std::min<uint32_t>(m.max_bytes ? m.max_bytes : 64 * 1024, 1024 * 1024);
   uint64_t request = fx_.Request(n->identity, fwd);
-  reads_[request] = {from, m.job, m.offset};
+  reads_[request] = {from, m.job, m.offset, n->identity};
   timers_.Arm(Timer::kLogRead, request, clock_.MonotonicNow() + timeout_);
 }
 
-bool LogRelay::OnAnswer(uint64_t request, wire::Body body) {
+bool LogRelay::OnAnswer(const std::string& from, uint64_t request, wire::Body body) {
   auto it = reads_.find(request);
-  if (it == reads_.end()) return false;  // late: the reader already got a timeout
+  if (it == reads_.end()) return false;            // late: the reader already got a timeout
+  if (it->second.node_peer != from) return false;  // not the node asked: another node's forgery
   Read r = it->second;
   reads_.erase(it);
   timers_.Disarm(Timer::kLogRead, request);

@@ -27,7 +27,8 @@ class LogRelay {
   void OnReadLog(const Caller& from, const wire::ReadLog& m);
   // A node's answer (LogChunk or Error) to musterd's request `request`;
   // false when no read is waiting for it.
-  bool OnAnswer(uint64_t request, wire::Body body);
+  // `from`: the peer that answered; only the node that was asked counts.
+  bool OnAnswer(const std::string& from, uint64_t request, wire::Body body);
   void OnTimeout(uint64_t request);
 
  private:
@@ -35,6 +36,7 @@ class LogRelay {
     Caller reader;
     JobId job = kNoJob;
     uint64_t offset = 0;
+    std::string node_peer;  // the node asked
   };
   Duration timeout_;
   JobTable& jobs_;

@@ -1,5 +1,6 @@
 // musterd: the Muster scheduler daemon.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cstdio>
@@ -9,12 +10,14 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "common/base/clock.h"
 #include "common/base/log.h"
 #include "common/base/strings.h"
 #include "common/config/options.h"
 #include "common/transport/zmq_router.h"
+#include "scheduler/service/access.h"
 #include "scheduler/service/http_gateway.h"
 #include "scheduler/service/server.h"
 #include "scheduler/store/state_store.h"
@@ -22,7 +25,16 @@
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 void OnSignal(int) { g_stop.store(true); }
+void OnHangup(int) { g_reload.store(true); }
+
+// --insecure is for experiments on one machine: a loopback or ipc endpoint.
+bool IsLoopback(const std::string& endpoint) {
+  for (const char* p : {"tcp://127.", "tcp://localhost:", "tcp://[::1]:", "ipc://", "inproc://"})
+    if (endpoint.rfind(p, 0) == 0) return true;
+  return false;
+}
 
 std::string DefaultStateDir() {
   const char* home = std::getenv("HOME");
@@ -84,6 +96,19 @@ int main(int argc, char** argv) {
       "(team * triggers any)")("http-model-label",
                                po::value<std::string>()->default_value(service::HttpOptions{}.model_label),
                                "the Alertmanager alert label that names the model to retrain")(
+      "key", po::value<std::string>()->default_value("/etc/muster/server.key"),
+      "musterd's CURVE key pair (muster keygen); clients and agents are given its public half")(
+      "access", po::value<std::string>()->default_value("/etc/muster/access"),
+      "who may connect: one \"user NAME KEY [teams=..] [admin=..] [operator]\" or \"node NAME KEY\" per line "
+      "(docs/security.md); re-read on SIGHUP")(
+      "max-jobs-per-user", po::value<size_t>()->default_value(defaults.max_jobs_per_user),
+      "unfinished jobs and array tasks a user may have (operators: no limit; 0: none)")(
+      "max-submit-rate", po::value<double>()->default_value(defaults.max_submits_per_user_per_s),
+      "submits per second per user, in bursts of up to 4 seconds' worth (operators: no limit; 0: none)")(
+      "allow-root-jobs", po::bool_switch(),
+      "run jobs whose user is root as root on the nodes (refused by default)")(
+      "insecure", po::bool_switch(),
+      "no keys: anyone who can connect is trusted with everything (loopback endpoints only; experiments)")(
       "log-level", po::value<std::string>()->default_value(LogLevelName(LogLevel::kInfo)),
       "debug | info | warning | error");
   po::variables_map vm;
@@ -113,6 +138,10 @@ int main(int argc, char** argv) {
   if (vm.count("offpeak")) options.offpeak = vm["offpeak"].as<std::vector<std::string>>();
   options.timezone = vm["timezone"].as<std::string>();
   options.backfill = vm["backfill"].as<bool>();
+  options.allow_root_jobs = vm["allow-root-jobs"].as<bool>();
+  options.max_jobs_per_user = vm["max-jobs-per-user"].as<size_t>();
+  options.max_submits_per_user_per_s = vm["max-submit-rate"].as<double>();
+  options.submit_burst = 4 * options.max_submits_per_user_per_s;
   options.queue_depth = vm["queue-depth"].as<size_t>();
   options.full_queue_depth = vm["full-queue-depth"].as<size_t>();
   for (auto [flag, target] : {std::pair{"heartbeat-timeout", &options.heartbeat_timeout},
@@ -154,6 +183,12 @@ int main(int argc, char** argv) {
     http->model_label = vm["http-model-label"].as<std::string>();
   }
 
+  // Every client and agent connection is a descriptor: the soft limit
+  // (1,024 by default) would let idle connections lock agents out.
+  if (rlimit rl{}; getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) MLOG(Warning) << "could not raise the open-file limit";
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) {
@@ -165,13 +200,42 @@ int main(int argc, char** argv) {
     std::cerr << "musterd: " << store.status().message() << "\n";
     return 1;
   }
-  auto router = transport::BindZmqRouter(options.listen);
+  // Who may connect: every key from the access file, plus the keys musterd
+  // makes itself (ranks, the HTTP gateway). --insecure: nobody is asked.
+  std::shared_ptr<service::AccessTable> access;
+  std::optional<transport::CurveServer> curve;
+  const bool insecure = vm["insecure"].as<bool>();
+  if (insecure) {
+    if (!IsLoopback(options.listen) || (http && http->host != "127.0.0.1" && http->host != "localhost")) {
+      std::cerr << "musterd: --insecure only on a loopback endpoint (" << options.listen
+                << "): without keys anyone who can connect may do anything\n";
+      return 2;
+    }
+    MLOG(Warning) << "--insecure: connections are not authenticated and every request is trusted";
+  } else {
+    auto keys = transport::curve::ReadSecretFile(vm["key"].as<std::string>());
+    if (!keys.ok()) {
+      std::cerr << "musterd: " << keys.status().message()
+                << " (make one with `muster keygen`; --insecure for a loopback experiment)\n";
+      return 1;
+    }
+    auto table = service::AccessTable::Load(*keys, vm["access"].as<std::string>());
+    if (!table.ok()) {
+      std::cerr << "musterd: " << table.status().message() << "\n";
+      return 1;
+    }
+    access = std::move(*table);
+    curve = transport::CurveServer{*keys,
+                                   [access](const transport::curve::Key& k) { return access->Authorize(k); }};
+    if (http) http->musterd_keys = transport::curve::ClientKeys{access->GatewayKeys(), keys->public_key};
+  }
+  auto router = transport::BindZmqRouter(options.listen, std::move(curve));
   if (!router.ok()) {
     std::cerr << "musterd: " << router.status().message() << "\n";
     return 1;
   }
   SystemClock clock;
-  auto server = service::Server::Create(options, std::move(*store), std::move(*router), clock);
+  auto server = service::Server::Create(options, std::move(*store), std::move(*router), clock, access);
   if (!server.ok()) {
     std::cerr << "musterd: " << server.status().message() << "\n";
     return 1;
@@ -183,6 +247,10 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  struct sigaction hup {};
+  hup.sa_handler = OnHangup;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
 
   std::printf("musterd listening on %s\n", (*server)->endpoint().c_str());
   std::unique_ptr<service::HttpGateway> gateway;
@@ -201,7 +269,22 @@ int main(int argc, char** argv) {
   }
   std::fflush(stdout);
   MLOG(Info) << "state in " << options.state_dir << ", listening on " << (*server)->endpoint();
+  // The access file is re-read on SIGHUP, off the loop (the table is shared
+  // with the ZAP handler under its own lock).
+  std::thread reloader([&] {
+    while (!g_stop.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!g_reload.exchange(false) || !access) continue;
+      Status st = access->Reload(vm["access"].as<std::string>());
+      if (st.ok())
+        MLOG(Info) << "re-read the access file " << vm["access"].as<std::string>();
+      else
+        MLOG(Error) << "kept the old access table: " << st.message();
+    }
+  });
   Status st = (*server)->Run(g_stop);
+  g_stop = true;
+  reloader.join();
   {
     // The loop's counters (group-commit batch sizes, heartbeats) for
     // muster-bench and operators; written at every exit, replaced each time.

@@ -48,6 +48,10 @@ class Models {
   std::string UsingQueue(const std::string& queue) const;
   // The record to write for a dirty model at the commit; null when gone.
   const Model* DirtyRecord(const std::string& name) const;
+  const Model* Find(const std::string& name) const {
+    auto it = models_.find(name);
+    return it == models_.end() ? nullptr : &it->second;
+  }
 
  private:
   // Submits a retrain of `model`, which becomes its active job.

@@ -48,6 +48,7 @@ std::string StatsJson(const ServerStats& s) {
   field("committed_turn_messages", s.committed_turn_messages);
   field("max_committed_turn_messages", s.max_committed_turn_messages);
   field("heartbeats", s.heartbeats);
+  field("refused", s.refused);
   field("schedule_cycles", s.schedule_cycles);
   field("cycle_us_total", s.cycle_us_total);
   field("cycle_us_max", s.cycle_us_max);
@@ -59,17 +60,20 @@ std::string StatsJson(const ServerStats& s) {
 
 Server::Server(const ServerOptions& o, std::unique_ptr<store::StateStore> store,
                std::unique_ptr<transport::Router> router, const Clock& clock,
-               std::shared_ptr<const timewin::OffPeakCalendar> calendar)
+               std::shared_ptr<const timewin::OffPeakCalendar> calendar, std::shared_ptr<AccessTable> access)
     : options_(o),
       store_(std::move(store)),
       router_(std::move(router)),
       clock_(clock),
+      access_(std::move(access)),
       nodes_({o.port_range_begin, o.port_range_end}, fx_),
       jobs_(*store_, fx_, clock, o.recent_finished),
       queues_(o.fair_share_half_life, fx_),
       rdzv_(jobs_, fx_, timers_, clock),
       gangs_({o.start_timeout, o.reserve_timeout, CheckpointRoot(o),
-              o.advertise.empty() ? AdvertisedEndpoint(router_->endpoint()) : o.advertise},
+              o.advertise.empty() ? AdvertisedEndpoint(router_->endpoint()) : o.advertise, access_.get(),
+              // Without authentication nobody is anybody: the user field is trusted as it comes.
+              o.allow_root_jobs || !access_},
              jobs_, nodes_, rdzv_, fx_, timers_, clock),
       arrays_(jobs_, gangs_, fx_, clock),
       models_(CheckpointRoot(o), *store_, jobs_, queues_, arrays_, fx_, clock),
@@ -79,10 +83,16 @@ Server::Server(const ServerOptions& o, std::unique_ptr<store::StateStore> store,
       ops_(queues_, nodes_, jobs_, models_, fx_, clock),
       agents_({o.heartbeat_timeout, o.heartbeat_interval_ms}, nodes_, gangs_, fx_, clock),
       logs_(o.log_forward_timeout, jobs_, nodes_, fx_, timers_, clock) {
-  jobs_.SetHooks({[this](const Job& j) { driver_.Index(j); },
+  jobs_.SetHooks({[this](const Job& j) {
+                    driver_.Index(j);
+                    // Pending again (requeued): its last attempt's ranks are done with.
+                    if (access_ && j.attempt > 0 && j.state == JobState::kPending)
+                      access_->ForgetRank(j.id, j.attempt);
+                  },
                   [this](const Job& j) {
                     arrays_.OnTaskFinished(j);
                     models_.OnJobFinished(j);
+                    if (access_) access_->ForgetRank(j.id, j.attempt);
                   }});
 }
 
@@ -90,12 +100,12 @@ Server::~Server() = default;
 
 Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
                                                std::unique_ptr<store::StateStore> store,
-                                               std::unique_ptr<transport::Router> router,
-                                               const Clock& clock) {
+                                               std::unique_ptr<transport::Router> router, const Clock& clock,
+                                               std::shared_ptr<AccessTable> access) {
   auto calendar = timewin::OffPeakCalendar::Create(options.offpeak, options.timezone);
   if (!calendar.ok()) return calendar.status();
-  std::unique_ptr<Server> s(
-      new Server(options, std::move(store), std::move(router), clock, std::move(*calendar)));
+  std::unique_ptr<Server> s(new Server(options, std::move(store), std::move(router), clock,
+                                       std::move(*calendar), std::move(access)));
   MUSTER_RETURN_IF_ERROR(s->Recover());
   // What the recovery itself decided (a default queue, reservations rolled
   // back) is durable before the first request is served.
@@ -113,7 +123,10 @@ Status Server::Recover() {
   size_t placed = 0;
   for (auto& [id, e] : jobs_.active()) {
     gangs_.Recover(e);
-    if (e.gang) ++placed;
+    if (!e.gang) continue;
+    ++placed;
+    // Its ranks reconnect to the rendezvous with the key of their attempt.
+    if (access_) access_->RankKeys(id, e.job.attempt);
   }
   arrays_.Recover();
   // Models before anything can end a job: a retrain rolled back below may
@@ -234,10 +247,192 @@ void Server::HandleFrame(const transport::Incoming& in) {
     MLOG(Warning) << "rejected a message of " << in.payload.size() << " bytes: " << env.status().ToString();
     return fx_.Reply(from, wire::ErrorOf(env.status()));
   }
-  Dispatch({in.identity, env->request_id}, std::move(*env));
+  // Who is calling comes from the connection's credential (the ZAP
+  // handler's principal), never from the message.
+  Principal who;
+  if (!access_)
+    who.role = Role::kInsecure;
+  else if (!in.principal.empty())
+    who = access_->Resolve(in.principal);
+  Dispatch({in.identity, env->request_id}, who, std::move(*env));
 }
 
-void Server::Dispatch(const Caller& from, wire::Envelope env) {
+Subject Server::JobSubject(JobId id, bool history) {
+  Subject s;
+  const Job* job = nullptr;
+  if (JobEntry* e = jobs_.Active(id)) job = &e->job;
+  if (auto it = jobs_.recent().find(id); !job && it != jobs_.recent().end()) job = &it->second;
+  // Older jobs are on disk only: read them for what needs history (logs),
+  // never for an id no job ever had.
+  std::optional<Job> found;
+  if (!job && history && id != kNoJob && id < jobs_.next_id() && (found = jobs_.Find(id))) job = &*found;
+  if (job) {
+    s.job_user = job->spec.user;
+    s.job_team = job->spec.team;
+    s.job_priority = job->spec.priority;
+  }
+  return s;
+}
+
+Subject Server::ModelSubject(const std::string& name) const {
+  Subject s;
+  if (const Model* m = models_.Find(name)) s.model_team = m->spec.job.team;
+  return s;
+}
+
+Status Server::FromCredential(const Principal& who, JobSpec& spec) const {
+  if (who.role == Role::kInsecure) return Status::Ok();
+  if (who.operator_rights()) {
+    // Operators may act for any user and team (as root may with sbatch --uid).
+    if (spec.user.empty()) spec.user = who.name;
+  } else {
+    spec.user = who.name;
+    if (spec.team.empty()) spec.team = who.DefaultTeam();
+    if (spec.priority > 0 && !who.AdminOf(spec.team))
+      return Status::PermissionDenied("permission denied: a priority above 0 is for an admin of team " +
+                                      spec.team + " or an operator (" + who.name +
+                                      " may order their own jobs below 0)");
+    if (!who.InTeam(spec.team) && spec.team != who.DefaultTeam()) {
+      std::string teams;
+      for (const auto& t : who.teams) teams += (teams.empty() ? "" : ", ") + t;
+      return Status::PermissionDenied(
+          "permission denied: user " + who.name + " is not in team " + spec.team +
+          (teams.empty() ? std::string(" (in no team)") : " (teams: " + teams + ")"));
+    }
+  }
+  if (spec.user == "root" && !options_.allow_root_jobs)
+    return Status::PermissionDenied(
+        "permission denied: jobs as root are refused (musterd --allow-root-jobs "
+        "allows them)");
+  return Status::Ok();
+}
+
+Status Server::WithinLimits(const Principal& who, const JobSpec& spec) {
+  if (who.role == Role::kInsecure || who.operator_rights()) return Status::Ok();
+  if (options_.max_jobs_per_user > 0 && jobs_.ActiveOf(spec.user) >= options_.max_jobs_per_user)
+    return Status::ResourceExhausted(
+        "user " + spec.user + " has " + std::to_string(jobs_.ActiveOf(spec.user)) +
+        " unfinished jobs, the most a user may have (musterd --max-jobs-per-user)");
+  if (options_.max_submits_per_user_per_s > 0) {
+    auto it =
+        submit_rate_.try_emplace(spec.user, options_.max_submits_per_user_per_s, options_.submit_burst).first;
+    if (!it->second.Take(clock_.MonotonicNow()))
+      return Status::Unavailable("user " + spec.user + " submits faster than " +
+                                 std::to_string(static_cast<int64_t>(options_.max_submits_per_user_per_s)) +
+                                 " jobs/s: try again in a moment (musterd --max-submit-rate)");
+  }
+  return Status::Ok();
+}
+
+void Server::Dispatch(const Caller& from, const Principal& who, wire::Envelope env) {
+  const std::string what = ActionOf(env.body);
+  Status allowed = std::visit(
+      [&](auto& m) -> Status {
+        using T = std::decay_t<decltype(m)>;
+        constexpr Permission need = PermissionOf<T>::value;
+        Subject about;
+        if constexpr (std::is_same_v<T, wire::CancelJob> || std::is_same_v<T, wire::JobAction>)
+          about = JobSubject(m.id, /*history=*/false);
+        else if constexpr (std::is_same_v<T, wire::ReadLog>) {
+          about = JobSubject(m.job, /*history=*/true);
+          // A log read goes to the node only for a job musterd could check.
+          if (!about.job_user) return Status::NotFound("no job " + std::to_string(m.job));
+        } else if constexpr (std::is_same_v<T, wire::PutModel>) {
+          about = ModelSubject(m.spec.name);
+          if (!about.model_team)
+            about.model_team = m.spec.job.team.empty() ? who.DefaultTeam() : m.spec.job.team;
+        } else if constexpr (std::is_same_v<T, wire::DeleteModel>)
+          about = ModelSubject(m.name);
+        else if constexpr (std::is_same_v<T, wire::TriggerModel>) {
+          about = ModelSubject(m.model);
+          about.gateway_team = m.team;
+        } else if constexpr (std::is_same_v<T, wire::RdzvPut> || std::is_same_v<T, wire::RdzvGet> ||
+                             std::is_same_v<T, wire::RdzvBarrier>) {
+          about.job = m.job;
+          about.attempt = m.attempt;
+        } else if constexpr (std::is_same_v<T, wire::Register>)
+          about.node = m.node.name;
+        else if constexpr (std::is_same_v<T, wire::Heartbeat>)
+          about.node = m.node;
+        else if constexpr (need == Permission::kAgent) {
+          if (const NodeEntry* n = nodes_.ByIdentity(from.peer)) about.node = n->node.name;
+        }
+        MUSTER_RETURN_IF_ERROR(Authorize(who, need, about, what));
+
+        // Fields the credential decides.
+        if constexpr (std::is_same_v<T, wire::SubmitJob>) {
+          MUSTER_RETURN_IF_ERROR(FromCredential(who, m.spec));
+          return WithinLimits(who, m.spec);
+        }
+        if constexpr (std::is_same_v<T, wire::PutModel>) {
+          MUSTER_RETURN_IF_ERROR(FromCredential(who, m.spec.job));
+          if (!who.operator_rights() && who.role != Role::kInsecure && !who.AdminOf(m.spec.job.team))
+            return Status::PermissionDenied("permission denied: " + who.Describe() +
+                                            " may not move a model to team " + m.spec.job.team +
+                                            " (not its admin)");
+        }
+        if constexpr (std::is_same_v<T, wire::JobAction>) {
+          const bool owner_only = !who.operator_rights() && !who.AdminOf(about.job_team);
+          if (m.op == wire::JobOp::kSetPriority && owner_only && about.job_user &&
+              m.priority > about.job_priority)
+            return Status::PermissionDenied(
+                "permission denied: a user may only lower the priority of a job (" +
+                std::to_string(about.job_priority) + " now); raising it is for " + "an admin of team " +
+                about.job_team + " or an operator");
+        }
+        if constexpr (std::is_same_v<T, wire::TriggerModel>) {
+          // Who triggered: the credential says, except for operators (trusted to label it).
+          if (who.role == Role::kUser && !who.operator_rights()) m.source = "cli:" + who.name;
+        }
+        return Status::Ok();
+      },
+      env.body);
+  if (!allowed.ok()) {
+    ++stats_.refused;
+    const bool answer =
+        std::holds_alternative<wire::Error>(env.body) || std::holds_alternative<wire::Ok>(env.body);
+    // A flood of refused requests is not a flood of log lines.
+    if (refusal_log_.Take(clock_.MonotonicNow())) {
+      MLOG(Warning) << "refused " << wire::BodyName(env.body) << " from " << who.Describe() << ": "
+                    << allowed.message()
+                    << (refusals_unlogged_
+                            ? " (and " + std::to_string(refusals_unlogged_) + " refusals not logged)"
+                            : std::string());
+      refusals_unlogged_ = 0;
+    } else {
+      ++refusals_unlogged_;
+    }
+    if (!answer) fx_.Reply(from, wire::ErrorOf(allowed));  // never answer an answer
+    return;
+  }
+  const size_t first_reply = fx_.outbox().size();
+  Route(from, env.body);
+  RedactReplies(from.peer, who, first_reply);
+}
+
+void Server::RedactReplies(const std::string& peer, const Principal& who, size_t first) {
+  // Every user may read every job's and model's metadata (as with squeue),
+  // but a job's environment (its --export and --env) is for those who may
+  // act on the job: it may hold the submitter's tokens.
+  if (who.role == Role::kInsecure || who.operator_rights()) return;
+  auto hide = [](std::vector<EnvVar>& env) {
+    for (EnvVar& v : env) v.value = kHiddenValue;
+  };
+  for (size_t i = first; i < fx_.outbox().size(); ++i) {
+    if (fx_.outbox()[i].peer != peer) continue;
+    wire::Body& body = fx_.outbox()[i].env.body;
+    if (auto* list = std::get_if<wire::JobList>(&body)) {
+      for (Job& j : list->jobs)
+        if (j.spec.user != who.name && !who.AdminOf(j.spec.team)) hide(j.spec.env);
+    } else if (auto* models = std::get_if<wire::ModelList>(&body)) {
+      for (wire::ModelInfo& m : models->models)
+        if (!who.AdminOf(m.model.spec.job.team) && m.model.spec.job.user != who.name)
+          hide(m.model.spec.job.env);
+    }
+  }
+}
+
+void Server::Route(const Caller& from, wire::Body& body) {
   std::visit(
       [&](auto& m) {
         using T = std::decay_t<decltype(m)>;
@@ -294,16 +489,17 @@ void Server::Dispatch(const Caller& from, wire::Envelope env) {
         else if constexpr (std::is_same_v<T, wire::RankExited>)
           gangs_.OnRankExited(from.peer, m.exit);
         else if constexpr (std::is_same_v<T, wire::LogChunk>)
-          logs_.OnAnswer(from.request, std::move(m));
+          logs_.OnAnswer(from.peer, from.request, std::move(m));
         else if constexpr (std::is_same_v<T, wire::Error>) {
-          if (!logs_.OnAnswer(from.request, m)) MLOG(Warning) << "error from a peer: " << m.message;
+          if (!logs_.OnAnswer(from.peer, from.request, m))
+            MLOG(Warning) << "error from a peer: " << m.message;
         } else if constexpr (std::is_same_v<T, wire::Ok>) {
         } else {
           fx_.Error(from, wire::ErrorCode::kBadRequest,
-                    std::string("musterd does not accept ") + wire::BodyName(env.body));
+                    std::string("musterd does not accept ") + wire::BodyName(body));
         }
       },
-      env.body);
+      body);
 }
 
 Status Server::CommitAndFlush() {

@@ -13,16 +13,20 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/base/clock.h"
+#include "common/base/token_bucket.h"
 #include "common/proto/messages.h"
 #include "common/transport/router.h"
 #include "muster/status.h"
+#include "scheduler/service/access.h"
 #include "scheduler/service/agent_api.h"
 #include "scheduler/service/arrays.h"
+#include "scheduler/service/authz.h"
 #include "scheduler/service/client_api.h"
 #include "scheduler/service/effects.h"
 #include "scheduler/service/gang_coordinator.h"
@@ -43,10 +47,13 @@ namespace muster::service {
 class Server {
  public:
   // Loads the state from `store` and serves on `router`. Does not loop yet.
+  // `access` says who each connection's principal is (access.h); null only
+  // for musterd --insecure, where nobody is authenticated and every field of
+  // a request is trusted.
   static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
                                                 std::unique_ptr<store::StateStore> store,
-                                                std::unique_ptr<transport::Router> router,
-                                                const Clock& clock);
+                                                std::unique_ptr<transport::Router> router, const Clock& clock,
+                                                std::shared_ptr<AccessTable> access);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -68,11 +75,25 @@ class Server {
  private:
   Server(const ServerOptions& options, std::unique_ptr<store::StateStore> store,
          std::unique_ptr<transport::Router> router, const Clock& clock,
-         std::shared_ptr<const timewin::OffPeakCalendar> calendar);
+         std::shared_ptr<const timewin::OffPeakCalendar> calendar, std::shared_ptr<AccessTable> access);
   Status Recover();
   void HandleFrame(const transport::Incoming& in);
-  // The one dispatch point: every request type and the part that handles it.
-  void Dispatch(const Caller& from, wire::Envelope env);
+  // The one dispatch point: every request type, the permission it needs
+  // (authz.h) and the part that handles it.
+  void Dispatch(const Caller& from, const Principal& who, wire::Envelope env);
+  // What a request is about, for its permission check (authz.h).
+  // `history`: also jobs only on disk (a store read).
+  Subject JobSubject(JobId id, bool history);
+  Subject ModelSubject(const std::string& name) const;
+  // Fields the credential decides, whatever the request said (the user of
+  // a submit, its team); an error when the caller may not use the value.
+  Status FromCredential(const Principal& who, JobSpec& spec) const;
+  // A user's share of musterd: unfinished jobs and submits per second.
+  Status WithinLimits(const Principal& who, const JobSpec& spec);
+  void Route(const Caller& from, wire::Body& body);
+  // Hides what `who` may not see in the replies added to the outbox since
+  // `first` (the values of other users' job environments).
+  void RedactReplies(const std::string& peer, const Principal& who, size_t first);
   void OnTimer(Timer kind, uint64_t id);
   void MaybeCycle();
   Status CommitAndFlush();
@@ -82,6 +103,7 @@ class Server {
   std::unique_ptr<store::StateStore> store_;
   std::unique_ptr<transport::Router> router_;
   const Clock& clock_;
+  std::shared_ptr<AccessTable> access_;  // null: --insecure
 
   // The current turn's effects, and every deadline.
   Effects fx_;
@@ -100,6 +122,11 @@ class Server {
   OpsApi ops_;
   AgentApi agents_;
   LogRelay logs_;
+
+  // Per-user submit rates, and how often a refusal is logged.
+  std::map<std::string, TokenBucket> submit_rate_;
+  TokenBucket refusal_log_{10, 20};
+  uint64_t refusals_unlogged_ = 0;
 
   ServerStats stats_;
   uint64_t turn_messages_ = 0;  // drained this turn

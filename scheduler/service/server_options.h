@@ -36,6 +36,13 @@ struct ServerOptions {
   std::string timezone = "UTC";
   Duration fair_share_half_life = 7 * kDay;
   bool backfill = true;
+  // Jobs whose user is root run as root on the nodes; refused otherwise.
+  bool allow_root_jobs = false;
+  // Per user (operators are not limited): unfinished jobs and array tasks
+  // (Slurm's MaxSubmitJobs), and submits per second with a burst; 0: none.
+  size_t max_jobs_per_user = 10000;
+  double max_submits_per_user_per_s = 500;
+  double submit_burst = 2000;
   // The core sees at most this many plain pending jobs per queue and team in
   // a cycle, and `full_queue_depth` in the full cycle once a second
   // (scheduler/input/pending_queue.h); 0: every job (queue_depth 0: every
@@ -57,6 +64,7 @@ struct ServerStats {
   uint64_t max_committed_turn_messages = 0;
   uint64_t commit_ops = 0;  // store ops over all commits
   uint64_t heartbeats = 0;
+  uint64_t refused = 0;  // requests the permission check turned away (authz.h)
   uint64_t schedule_cycles = 0;
   // Time spent in scheduling cycles (Slurm's sdiag "Main schedule
   // statistics"), and in the full ones, which look deepest.

@@ -56,7 +56,7 @@ Status FaultyStore::Commit(const store::WriteSet& ws) {
 
 FakeAgent::FakeAgent(Harness& h, std::string name, int gpus, std::map<std::string, std::string> labels)
     : h_(h), name_(std::move(name)), gpus_(gpus), labels_(std::move(labels)) {
-  peer_ = &h_.router_->Connect("agent:" + name_);
+  peer_ = &h_.router_->Connect("agent:" + name_, h_.AddNode(name_));
 }
 
 void FakeAgent::Register(std::vector<wire::RankRef> running, std::vector<wire::RankExit> exited,
@@ -177,7 +177,12 @@ Harness::Harness(Options options)
       faulty_(*memory_),
       router_(std::make_unique<transport::InProcRouter>()) {
   if (options_.server.state_dir.empty()) options_.server.state_dir = "/nonexistent/state";
-  cli_ = &router_->Connect("cli");
+  if (!options_.insecure) {
+    access_ = std::make_shared<service::AccessTable>(transport::curve::GenerateKeyPair(),
+                                                     std::vector<service::AccessEntry>{});
+    AddUser("ops", {}, {}, /*is_operator=*/true);
+  }
+  cli_ = &router_->Connect("cli", options_.insecure ? "" : kOperator);
   Restart();
 }
 
@@ -186,12 +191,36 @@ Harness::~Harness() = default;
 void Harness::Restart() {
   server_.reset();
   auto s = service::Server::Create(options_.server, std::make_unique<StoreHandle>(faulty_),
-                                   std::make_unique<RouterHandle>(*router_), clock_);
+                                   std::make_unique<RouterHandle>(*router_), clock_, access_);
   if (!s.ok()) throw std::runtime_error("musterd did not start: " + s.status().ToString());
   server_ = std::move(*s);
 }
 
 Status Harness::Turn() { return server_->Turn(); }
+
+std::string Harness::AddUser(const std::string& name, std::vector<std::string> teams,
+                             std::set<std::string> admin_of, bool is_operator) {
+  if (!access_) return "";
+  service::AccessEntry e;
+  e.role = service::Role::kUser;
+  e.name = name;
+  e.key = transport::curve::GenerateKeyPair().public_key;
+  e.teams = std::move(teams);
+  e.admin_of = std::move(admin_of);
+  e.is_operator = is_operator;
+  access_->Put(std::move(e));
+  return "user:" + name;
+}
+
+std::string Harness::AddNode(const std::string& name) {
+  if (!access_) return "";
+  service::AccessEntry e;
+  e.role = service::Role::kAgent;
+  e.name = name;
+  e.key = transport::curve::GenerateKeyPair().public_key;
+  access_->Put(std::move(e));
+  return "node:" + name;
+}
 
 void Harness::Settle(int max_turns) {
   for (int i = 0; i < max_turns; ++i) {

@@ -129,7 +129,12 @@ class Harness {
   struct Options {
     service::ServerOptions server;
     Time start = kHarnessStart;
+    // musterd --insecure: no access table, every caller trusted.
+    bool insecure = false;
   };
+  // The CLI peer's principal: an operator (who may act for any user, as
+  // the tests' specs do); other callers connect as themselves (AddUser).
+  static constexpr const char* kOperator = "user:ops";
   Harness() : Harness(Options{}) {}
   explicit Harness(Options options);
   ~Harness();
@@ -167,8 +172,18 @@ class Harness {
   Job Show(JobId id);
   std::vector<Job> Jobs();
   std::vector<JobEvent> History(JobId id);
-  // A new client connection (e.g. a rank talking to the rendezvous).
-  transport::InProcRouter::Peer& Connect(const std::string& identity) { return router_->Connect(identity); }
+  // A new client connection (e.g. a rank talking to the rendezvous),
+  // authenticated as `principal` ("user:bob", "node:node-a", "rank:4:1";
+  // empty: unauthenticated).
+  transport::InProcRouter::Peer& Connect(const std::string& identity,
+                                         const std::string& principal = kOperator) {
+    return router_->Connect(identity, principal);
+  }
+  // Enrolls a user or node in musterd's access table; returns its principal id.
+  std::string AddUser(const std::string& name, std::vector<std::string> teams = {},
+                      std::set<std::string> admin_of = {}, bool is_operator = false);
+  std::string AddNode(const std::string& name);
+  service::AccessTable* access() { return access_.get(); }
 
  private:
   friend class FakeAgent;
@@ -179,6 +194,7 @@ class Harness {
   std::unique_ptr<store::StateStore> memory_;
   FaultyStore faulty_;
   std::unique_ptr<transport::InProcRouter> router_;
+  std::shared_ptr<service::AccessTable> access_;  // null: insecure
   std::unique_ptr<service::Server> server_;
   std::map<std::string, std::unique_ptr<FakeAgent>> agents_;
   transport::InProcRouter::Peer* cli_ = nullptr;

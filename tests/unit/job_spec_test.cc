@@ -85,12 +85,12 @@ TEST(ValidateJobSpec, TooLargeShapes) {
 }
 
 TEST(ValidateJobSpec, BadTeamNames) {
-  for (const std::string& team :
-       {std::string(""), std::string("a b"), std::string("ml/vision"), std::string(65, 't'),
-        std::string("caf\xC3\xA9"), std::string("a\nb"), std::string("x;rm")}) {
+  for (const std::string& team : {std::string("a b"), std::string("ml/vision"), std::string(65, 't'),
+                                  std::string("caf\xC3\xA9"), std::string("a\nb"), std::string("x;rm")}) {
     SCOPED_TRACE(team);
     ExpectRejected(JobSpecBuilder().Team(team), "bad team");
   }
+  EXPECT_TRUE(ValidateJobSpec(JobSpecBuilder().Team("").Build()).ok()) << "empty: musterd's default team";
 }
 
 TEST(ValidateJobSpec, BadQueueNames) {
