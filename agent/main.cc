@@ -64,6 +64,13 @@ int main(int argc, char** argv) {
     ("scheduler", po::value<std::string>()->default_value(DefaultScheduler()),
      "musterd endpoint (env MUSTER_SCHEDULER)")
     ("name", po::value<std::string>()->default_value(hostname), "node name")
+    ("key", po::value<std::string>()->default_value("/etc/muster/node.key"),
+     "this node's CURVE key pair (muster keygen); musterd's access file binds its public half to --name")
+    ("server-key", po::value<std::string>()->default_value("/etc/muster/server.pub"), "musterd's public key")
+    ("insecure", po::bool_switch(), "no keys (only against musterd --insecure, on loopback)")
+    ("pass-env", po::value<std::string>()->default_value(""),
+     "variables of the agent's own environment that every rank gets, e.g. http_proxy,NCCL_SOCKET_IFNAME "
+     "(nothing else of it reaches a rank)")
     ("fake-gpus", po::value<int>()->default_value(0),
      "pretend to have N GPUs instead of asking NVML (no driver needed)")
     ("fake-unhealthy-gpus", po::value<std::string>()->default_value(""),
@@ -125,6 +132,24 @@ int main(int argc, char** argv) {
   opt.reserve_ttl_ms = vm["reserve-ttl-ms"].as<int>();
   if (opt.reserve_ttl_ms <= 0) return Usage("--reserve-ttl-ms must be > 0");
   opt.work_dir = vm.count("work-dir") ? vm["work-dir"].as<std::string>() : DefaultWorkDir(opt.node_name);
+  for (const std::string& name : Split(vm["pass-env"].as<std::string>(), ','))
+    if (!name.empty()) opt.pass_env.push_back(name);
+  // As root, ranks run as their job's user; otherwise every rank runs as
+  // this agent's user, whoever submitted it (a single-user node).
+  // --insecure: nobody is authenticated, so nobody is switched to either.
+  opt.switch_user = geteuid() == 0 && !vm["insecure"].as<bool>();
+  if (!opt.switch_user)
+    MLOG(Warning) << "ranks run as this agent's own user (not root, or --insecure): only that user's jobs "
+                     "start here";
+  if (!vm["insecure"].as<bool>()) {
+    auto keys =
+        transport::curve::ReadClientKeys(vm["key"].as<std::string>(), vm["server-key"].as<std::string>());
+    if (!keys.ok()) {
+      std::cerr << kProgram << ": " << keys.status().message() << "\n";
+      return kExitFailure;
+    }
+    opt.keys = *keys;
+  }
 
   // Block the signals we read through signalfds before any thread exists, so
   // every thread inherits the mask: ZeroMQ starts I/O threads, and NVML

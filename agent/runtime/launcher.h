@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,11 +11,20 @@
 
 namespace muster::agent {
 
+// The UNIX identity a process runs as (the agent must be root to switch).
+struct RunAs {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> groups;  // supplementary groups (initgroups' list)
+  bool operator==(const RunAs&) const = default;
+};
+
 struct ProcessSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in the PATH of `env`
   std::vector<std::string> env;   // the complete environment, "NAME=value"
-  std::string workdir;            // must exist
-  std::string log_path;           // stdout and stderr are appended here (created)
+  std::string workdir;            // must exist; entered as `run_as`
+  std::string log_path;           // stdout and stderr are appended here (created, owned by `run_as`)
+  std::optional<RunAs> run_as{};  // nullopt: the agent's own identity
 };
 
 // A supervised process that ended: it was reaped and its process group killed.

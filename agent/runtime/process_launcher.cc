@@ -1,10 +1,12 @@
 #include "agent/runtime/process_launcher.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,13 +21,16 @@ namespace muster::agent {
 namespace {
 
 // What the child reports through the CLOEXEC pipe when it cannot exec.
-enum class Stage : int32_t { kSetup = 1, kStdin, kChdir, kExec };
+enum class Stage : int32_t { kSetup = 1, kStdin, kChdir, kExec, kUser };
 struct ChildFailure {
   Stage stage;
   int32_t err;
 };
 
 std::string Errno(int err) { return std::strerror(err); }
+
+// The longest a child may take from fork to exec.
+constexpr int kExecTimeoutMs = 10000;
 
 // What the child needs, all built by the parent before vfork: the child
 // shares the parent's memory until it execs, so it allocates nothing and
@@ -40,6 +45,11 @@ struct ChildPlan {
   char* const* argv;
   char* const* sh_argv;  // {"/bin/sh", path, argv[1..]}: execvp's fallback for a script without "#!"
   char* const* envp;
+  bool switch_user;  // then become uid/gid with `groups` before anything of the job's
+  uid_t uid;
+  gid_t gid;
+  const gid_t* groups;
+  size_t ngroups;
 };
 
 // Between vfork and exec only system calls. The parent blocked every signal
@@ -56,7 +66,17 @@ struct ChildPlan {
     _exit(127);
   };
   if (setpgid(0, 0) != 0) fail(Stage::kSetup, errno);
+  if (p.switch_user) {
+    // Raw system calls: glibc's setuid() would also try to change the
+    // credentials of every thread of the process it thinks it is in, and
+    // this vfork child shares the agent's memory. Groups first, then the
+    // gid, then the uid (after which nothing else may be changed).
+    if (syscall(SYS_setgroups, p.ngroups, p.groups) != 0) fail(Stage::kUser, errno);
+    if (syscall(SYS_setresgid, p.gid, p.gid, p.gid) != 0) fail(Stage::kUser, errno);
+    if (syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0) fail(Stage::kUser, errno);
+  }
   // Die with the agent; if it already died before prctl, do not run at all.
+  // After the switch: a change of credentials clears the death signal.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(Stage::kSetup, errno);
   if (getppid() != p.parent) _exit(127);
   // A caught signal would run the agent's handler in the job; an ignored
@@ -134,6 +154,8 @@ std::string DescribeFailure(const ChildFailure& f, const ProcessSpec& spec) {
       return "exec '" + spec.argv[0] + "': " + Errno(f.err);
     case Stage::kStdin:
       return "open /dev/null: " + Errno(f.err);
+    case Stage::kUser:
+      return "become uid " + std::to_string(spec.run_as ? spec.run_as->uid : 0) + ": " + Errno(f.err);
     case Stage::kSetup:
       break;
   }
@@ -189,16 +211,40 @@ Result<ProcessLauncher::Forked> ProcessLauncher::Fork(const ProcessSpec& spec) {
   std::vector<char*> sh_argv{const_cast<char*>("/bin/sh"), const_cast<char*>(path.c_str())};
   sh_argv.insert(sh_argv.end(), argv.begin() + 1, argv.end());
 
-  int log_fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // The job's output is its user's: nobody else on the node reads it
+  // (`muster logs` goes through the agent, which checks who asks).
+  int log_fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0) return Status::IoError("open log '" + spec.log_path + "': " + Errno(errno));
+  std::vector<gid_t> groups;
+  if (spec.run_as) {
+    groups.assign(spec.run_as->groups.begin(), spec.run_as->groups.end());
+    // The log is the user's own file.
+    if (fchown(log_fd, spec.run_as->uid, spec.run_as->gid) != 0) {
+      int err = errno;
+      close(log_fd);
+      return Status::IoError("chown log '" + spec.log_path + "': " + Errno(err));
+    }
+  }
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) {
     int err = errno;
     close(log_fd);
     return Status::Internal("pipe: " + Errno(err));
   }
-  const ChildPlan plan{getpid(),     log_fd,      report[1],      workdir.c_str(), path.c_str(),
-                       lookup_errno, argv.data(), sh_argv.data(), envp.data()};
+  const ChildPlan plan{getpid(),
+                       log_fd,
+                       report[1],
+                       workdir.c_str(),
+                       path.c_str(),
+                       lookup_errno,
+                       argv.data(),
+                       sh_argv.data(),
+                       envp.data(),
+                       spec.run_as.has_value(),
+                       spec.run_as ? spec.run_as->uid : 0,
+                       spec.run_as ? spec.run_as->gid : 0,
+                       groups.data(),
+                       groups.size()};
 
   // vfork, not fork: no copy of the agent's page tables, and the parent goes
   // on once the child has exec'd (or failed). Every signal stays blocked
@@ -206,7 +252,10 @@ Result<ProcessLauncher::Forked> ProcessLauncher::Fork(const ProcessSpec& spec) {
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
-  pid_t pid = vfork();
+  // A child that becomes another user could be stopped (SIGSTOP) by that
+  // user before it execs, which would hold a vfork parent for ever: such a
+  // child is a real fork, and AwaitExec bounds the wait for its exec.
+  pid_t pid = spec.run_as ? fork() : vfork();
   if (pid == 0) RunChild(plan);
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
@@ -221,6 +270,21 @@ Result<ProcessLauncher::Forked> ProcessLauncher::Fork(const ProcessSpec& spec) {
 
 Result<int32_t> ProcessLauncher::AwaitExec(const Forked& child, const ProcessSpec& spec) {
   ChildFailure failure{};
+  pollfd pfd{child.report_fd, POLLIN, 0};
+  int ready;
+  do ready = poll(&pfd, 1, kExecTimeoutMs);
+  while (ready < 0 && errno == EINTR);
+  if (ready == 0) {
+    // Stopped (or stuck) between fork and exec: it never ran the job.
+    close(child.report_fd);
+    kill(child.pid, SIGKILL);
+    int status = 0;
+    while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return Status::FailedPrecondition("the rank did not exec within " +
+                                      std::to_string(kExecTimeoutMs / 1000) +
+                                      " s (stopped before it started?)");
+  }
   ssize_t n;
   do n = read(child.report_fd, &failure, sizeof failure);
   while (n < 0 && errno == EINTR);

@@ -5,19 +5,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <set>
 
 #include "agent/core/rank_env.h"
+#include "agent/runtime/accounts.h"
 #include "agent/service/log_reader.h"
 #include "common/base/clock.h"
 #include "common/base/log.h"
 #include "common/proto/wire_errors.h"
 #include "common/transport/zmq_util.h"
-
-extern char** environ;
 
 namespace muster::agent {
 namespace fs = std::filesystem;
@@ -35,15 +36,9 @@ std::string RefText(const wire::RankRef& r) {
          std::to_string(r.rank);
 }
 
-std::vector<std::string> OwnEnvironment() {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
-  return env;
-}
-
 // Puts the reason a rank never ran into its log, where `muster logs` shows it.
 void AppendToLog(const std::string& path, const std::string& line) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return;
   std::string text = "muster-agent: " + line + "\n";
   ssize_t n = write(fd, text.data(), text.size());
@@ -77,7 +72,7 @@ const Clock& ClockOf(const AgentOptions& o) {
 
 AgentService::AgentService(AgentOptions options, std::vector<GpuInfo> gpus, Launcher& launcher)
     : opt_(std::move(options)), clock_(ClockOf(opt_)), gpus_(std::move(gpus)), launcher_(launcher) {
-  sock_ = transport::MakeDealer(ctx_, opt_.scheduler_endpoint);
+  sock_ = transport::MakeDealer(ctx_, opt_.scheduler_endpoint, opt_.keys);
 }
 
 AgentService::~AgentService() = default;
@@ -188,6 +183,12 @@ void AgentService::HandleRegisterReply(const wire::RegisterReply& m) {
 }
 
 void AgentService::HandleError(const wire::Error& m) {
+  if (m.code == wire::ErrorCode::kPermissionDenied && !ever_registered_) {
+    // musterd will never take this node as it is configured (a key bound to
+    // another node's name): say so and stop, rather than retry for ever.
+    refused_ = "musterd refused this node: " + m.message;
+    return;
+  }
   if (m.code != wire::ErrorCode::kNotRegistered) {
     MLOG(Warning) << "musterd: " << m.message;
     return;
@@ -207,18 +208,39 @@ void AgentService::HandleLaunch(const wire::LaunchRanks& m) {
   ranks_.NoteLaunch(m.job, m.attempt);
 
   std::string setup_error;
+  // Who the ranks run as, and the environment they start from: the job's
+  // user's login basics, never the agent's environment.
+  auto account = opt_.switch_user ? LookupAccount(m.user) : OwnAccount();
+  std::optional<RunAs> run_as;
+  std::vector<std::string> base_env;
+  if (!account.ok()) {
+    setup_error = account.status().message();
+  } else if (opt_.switch_user && account->ids.uid == 0 && !m.allow_root) {
+    setup_error = "refusing to run a job as root (uid 0); musterd --allow-root-jobs allows it";
+  } else if (!opt_.switch_user && opt_.keys && m.user != account->name) {
+    // Not root: it cannot become the job's user, and running another
+    // user's job as itself would mix users on one uid.
+    setup_error = "this node's agent runs as " + account->name + ", not as root: it starts only " +
+                  account->name + "'s jobs, not " + m.user + "'s";
+  } else {
+    if (opt_.switch_user) run_as = account->ids;
+    base_env = BaseEnvironment(*account, opt_.pass_env);
+  }
   std::error_code ec;
   std::string workdir = m.workdir;
   if (workdir.empty()) {
     workdir = (fs::path(opt_.work_dir) / "jobs" / std::to_string(m.job)).string();
     fs::create_directories(workdir, ec);
     if (ec) setup_error = "create work dir '" + workdir + "': " + ec.message();
+    if (!ec && run_as && chown(workdir.c_str(), run_as->uid, run_as->gid) != 0 && setup_error.empty())
+      setup_error = "chown work dir '" + workdir + "': " + std::strerror(errno);
   }
   const fs::path log_dir = fs::path(opt_.work_dir) / "logs" / std::to_string(m.job);
   fs::create_directories(log_dir, ec);
   if (ec && setup_error.empty()) setup_error = "create log dir '" + log_dir.string() + "': " + ec.message();
+  if (!ec)
+    fs::permissions(log_dir, fs::perms::owner_all, ec);  // the agent reads logs for musterd; no one else
   if (m.argv.empty() || m.argv[0].empty()) setup_error = "empty argv";
-  const std::vector<std::string> own_env = OwnEnvironment();
 
   MLOG(Info) << "launching job " << m.job << " attempt " << m.attempt << ": " << m.ranks.size() << " ranks";
   // Ranks that cannot start fail at once; the rest start together.
@@ -242,7 +264,8 @@ void AgentService::HandleLaunch(const wire::LaunchRanks& m) {
       continue;
     }
     refs.push_back(ref);
-    specs.push_back(ProcessSpec{m.argv, RankEnvironment(own_env, m, r), workdir, LogPath(m.job, r.rank)});
+    specs.push_back(
+        ProcessSpec{m.argv, RankEnvironment(base_env, m, r), workdir, LogPath(m.job, r.rank), run_as});
   }
   std::vector<Result<int32_t>> pids = launcher_.StartAll(specs);
   for (size_t i = 0; i < refs.size(); ++i) {
@@ -543,6 +566,7 @@ Status AgentService::Run() {
       if (!in) break;
       HandleIncoming(in->payload, in->extra_frames);
     }
+    if (!refused_.empty()) return Status::PermissionDenied(refused_);
     ReapExits();
     const int64_t now = NowMs();
     while (auto key = timers_.PopDue(now)) OnTimer(key->kind, key->id, now);

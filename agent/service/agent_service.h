@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -17,6 +18,7 @@
 #include "common/base/clock.h"
 #include "common/base/timer_queue.h"
 #include "common/proto/messages.h"
+#include "common/transport/curve.h"
 #include "muster/status.h"
 #include "muster/types.h"
 
@@ -24,6 +26,15 @@ namespace muster::agent {
 
 struct AgentOptions {
   std::string scheduler_endpoint = "tcp://127.0.0.1:7600";
+  // This node's key and musterd's public key; nullopt only against
+  // musterd --insecure.
+  std::optional<transport::curve::ClientKeys> keys;
+  // Ranks run as their job's user (the agent must be root); false: every
+  // rank runs as the agent's own user.
+  bool switch_user = false;
+  // Variables of the agent's own environment that ranks get (--pass-env);
+  // nothing else of it reaches them.
+  std::vector<std::string> pass_env;
   std::string node_name;
   std::string address = "127.0.0.1";  // what other nodes reach this one at
   std::map<std::string, std::string> labels;
@@ -126,6 +137,7 @@ class AgentService {
   TimerQueue<AgentTimer> timers_;                           // in ms of the monotonic clock
 
   bool ever_registered_ = false;
+  std::string refused_;            // why musterd will not take this node (Run returns it)
   bool register_pending_ = false;  // a Register is out with no reply yet
   int64_t last_register_ms_ = 0;
   int musterd_heartbeat_ms_ = 1000;

@@ -106,7 +106,7 @@ TEST(AgentMainTest, BadFlagsAreUsageErrors) {
 TEST(AgentMainTest, NoGpusAndNoFakeGpusExitsOne) {
   if (NvmlGpuProbe().Discover().ok()) GTEST_SKIP() << "this machine has NVML";
   TempDir dir;
-  AgentProcess agent(dir, {"--name", "n1", "--work-dir", dir.Sub("work")});
+  AgentProcess agent(dir, {"--name", "n1", "--work-dir", dir.Sub("work"), "--insecure"});
   EXPECT_EQ(agent.Wait(kWaitMs), 1);
   EXPECT_NE(agent.err().find("muster-agent: no GPUs found (NVML libnvidia-ml.so.1 not available); pass "
                              "--fake-gpus N to run without GPUs"),
@@ -115,12 +115,21 @@ TEST(AgentMainTest, NoGpusAndNoFakeGpusExitsOne) {
   EXPECT_EQ(agent.out(), "");
 }
 
+TEST(AgentMainTest, WithoutItsKeyFileItSaysWhichAndExitsOne) {
+  TempDir dir;
+  AgentProcess agent(dir, {"--name", "n1", "--fake-gpus", "1", "--work-dir", dir.Sub("work"), "--key",
+                           dir.Sub("missing.key"), "--server-key", dir.Sub("server.pub")});
+  EXPECT_EQ(agent.Wait(kWaitMs), 1);
+  EXPECT_NE(agent.err().find("cannot read key file " + dir.Sub("missing.key")), std::string::npos)
+      << agent.err();
+}
+
 TEST(AgentMainTest, RegistersPrintsOneLineAndStopsCleanlyOnSigterm) {
   TempDir dir;
   FakeScheduler sched;
   AgentProcess agent(dir, {"--scheduler", sched.endpoint(), "--name", "node-a", "--fake-gpus", "2",
                            "--labels", "rack=r1,switch=s1", "--work-dir", dir.Sub("work"), "--address",
-                           "10.0.0.7", "--heartbeat-ms", "100"});
+                           "10.0.0.7", "--heartbeat-ms", "100", "--insecure"});
   ASSERT_GT(agent.pid(), 0);
   auto reg = sched.WaitFor<wire::Register>(kWaitMs);
   ASSERT_TRUE(reg) << agent.err();
@@ -164,8 +173,8 @@ TEST(AgentMainTest, ConfigFileWithTheCommandLineWinning) {
                      "name = from-file\nfake-gpus = 3\nlabels = rack=r9\nheartbeat-ms = 100\n"
                      "scheduler = " +
                          sched.endpoint() + "\n");
-  AgentProcess agent(
-      dir, {"--config", dir.Sub("agent.conf"), "--name", "from-cli", "--work-dir", dir.Sub("work")});
+  AgentProcess agent(dir, {"--config", dir.Sub("agent.conf"), "--name", "from-cli", "--work-dir",
+                           dir.Sub("work"), "--insecure"});
   auto reg = sched.WaitFor<wire::Register>(kWaitMs);
   ASSERT_TRUE(reg) << agent.err();
   EXPECT_EQ(reg->node.name, "from-cli");

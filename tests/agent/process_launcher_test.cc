@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "agent/core/rank_env.h"
+#include "agent/runtime/accounts.h"
 #include "agent/runtime/fake_launcher.h"
 #include "tests/agent/test_util.h"
 
@@ -357,6 +359,59 @@ TEST(FakeLauncherTest, RecordsStartsSignalsAndExits) {
   EXPECT_EQ(exits[1], (ProcessExit{*b, 3, 0}));
   EXPECT_TRUE(fake.Reap().empty());
   EXPECT_EQ(fake.signals().size(), 2u);
+}
+
+// As root, a rank becomes its user: uid, gid and groups, with its log given
+// to it (tests/integration/security_test.cc does the same through musterd).
+TEST_F(ProcessLauncherTest, ARankRunsAsItsUserWithItsLogOwnedByIt) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  auto nobody = LookupAccount("nobody");
+  ASSERT_TRUE(nobody.ok()) << nobody.status().ToString();
+  ProcessSpec spec = Spec({"/bin/sh", "-c", "echo $(id -u) $(id -g) $(id -G)"});
+  spec.workdir = "/";
+  spec.env = BaseEnvironment(*nobody, {});
+  spec.run_as = nobody->ids;
+  auto pid = Start(spec);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  auto exit = AwaitExit(*pid);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->exit_code, 0);
+  std::string groups;
+  for (uint32_t g : nobody->ids.groups) groups += " " + std::to_string(g);
+  EXPECT_EQ(ReadFile(spec.log_path),
+            std::to_string(nobody->ids.uid) + " " + std::to_string(nobody->ids.gid) + groups + "\n");
+  struct stat st {};
+  ASSERT_EQ(stat(spec.log_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody->ids.uid);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ProcessLauncherTest, AWorkdirTheUserCannotEnterIsAFailedStart) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  auto nobody = LookupAccount("nobody");
+  ASSERT_TRUE(nobody.ok());
+  ASSERT_EQ(chmod(dir_.path().c_str(), 0700), 0);
+  ProcessSpec spec = Spec({"true"});
+  spec.log_path = "/tmp/muster-launcher-test-" + std::to_string(getpid()) + ".log";
+  spec.run_as = nobody->ids;
+  auto pid = Start(spec);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_EQ(pid.status().message(), "chdir '" + dir_.path() + "': Permission denied");
+  unlink(spec.log_path.c_str());
+}
+
+TEST(Accounts, LookupSaysWhoIsMissingAndTheBaseEnvironmentIsALogins) {
+  auto none = LookupAccount("no-such-user-here");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().message(), "no user 'no-such-user-here' on this node");
+  auto me = OwnAccount();
+  ASSERT_TRUE(me.ok()) << me.status().ToString();
+  setenv("MUSTER_TEST_PASSED", "yes", 1);
+  setenv("MUSTER_TEST_KEPT_OUT", "no", 1);
+  auto env = BaseEnvironment(*me, {"MUSTER_TEST_PASSED", "UNSET_VARIABLE_X"});
+  EXPECT_EQ(env, (std::vector<std::string>{"HOME=" + me->home, "USER=" + me->name, "LOGNAME=" + me->name,
+                                           "SHELL=" + me->shell, "PATH=/usr/local/bin:/usr/bin:/bin",
+                                           "MUSTER_TEST_PASSED=yes"}));
 }
 
 }  // namespace
