@@ -13,7 +13,9 @@ constexpr int kMaxTimeoutMs = 24 * 3600 * 1000;
 
 bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-bool IsGlobalFlag(std::string_view name) { return name == "scheduler" || name == "timeout-ms"; }
+bool IsGlobalFlag(std::string_view name) {
+  return name == "scheduler" || name == "timeout-ms" || name == "key" || name == "server-key";
+}
 
 // Applies one global flag's value; InvalidArgument says what is wrong with it.
 Status ApplyGlobal(std::string_view name, const std::string& value, GlobalOptions* global) {
@@ -21,6 +23,11 @@ Status ApplyGlobal(std::string_view name, const std::string& value, GlobalOption
     if (value.empty())
       return Status::InvalidArgument("--scheduler needs an endpoint, e.g. tcp://127.0.0.1:7600");
     global->scheduler = value;
+    return Status::Ok();
+  }
+  if (name == "key" || name == "server-key") {
+    if (value.empty()) return Status::InvalidArgument("--" + std::string(name) + " needs a key file");
+    (name == "key" ? global->key_file : global->server_key_file) = value;
     return Status::Ok();
   }
   int ms = 0;
@@ -82,6 +89,12 @@ po::options_description GlobalOptionsDescription(bool with_version) {
        "musterd endpoint (default: $MUSTER_SCHEDULER, else tcp://127.0.0.1:7600)")
       ("timeout-ms", po::value<std::string>()->value_name("MS"),
        "how long to wait for each reply (default 5000)")
+      ("key", po::value<std::string>()->value_name("FILE"),
+       "your key pair (default: $MUSTER_KEY, else ~/.config/muster/user.key; make one with muster keygen)")
+      ("server-key", po::value<std::string>()->value_name("FILE"),
+       "musterd's public key (default: $MUSTER_SERVER_KEY, else ~/.config/muster/server.pub, "
+       "else /etc/muster/server.pub)")
+      ("insecure", po::bool_switch(), "no keys: only against musterd --insecure (or MUSTER_INSECURE=1)")
       ("help,h", "show this help");
   // clang-format on
   if (with_version) d.add_options()("version", "print the version");
@@ -100,6 +113,10 @@ Parsed<Invocation> ParseInvocation(const std::vector<std::string>& args, GlobalO
     }
     if (a == "--version") {
       inv.version = true;
+      continue;
+    }
+    if (a == "--insecure") {
+      inv.global.insecure = true;
       continue;
     }
     if (StartsWith(a, "--") && a.size() > 2) {
@@ -143,7 +160,8 @@ Parsed<po::variables_map> ParseCommandArgs(const CommandHelp& help, const po::op
   } catch (const po::error& e) {
     return UsageError{e.what()};
   }
-  for (const char* name : {"scheduler", "timeout-ms"}) {
+  if (vm.count("insecure") && vm["insecure"].as<bool>()) global->insecure = true;
+  for (const char* name : {"scheduler", "timeout-ms", "key", "server-key"}) {
     if (!vm.count(name)) continue;
     if (Status st = ApplyGlobal(name, vm[name].as<std::string>(), global); !st.ok())
       return UsageError{st.message()};

@@ -92,6 +92,7 @@ const std::vector<Command>& AllCommands() {
       {"model", "retraining templates: register, update, list, show, delete", RunModel},
       {"trigger", "ask for a retrain of a registered model", RunTrigger},
       {"drift", "data drift of a model's input: drift check (PSI, KS)", RunDrift},
+      {"keygen", "make a CURVE key pair (yours, a node's or musterd's) for musterd's access file", RunKeygen},
   };
   return kCommands;
 }

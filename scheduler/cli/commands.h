@@ -38,7 +38,8 @@ int RunPriority(Context& ctx, const std::vector<std::string>& args);
 // Retraining (commands_models.cc).
 int RunModel(Context& ctx, const std::vector<std::string>& args);  // model register|update|list|show|delete
 int RunTrigger(Context& ctx, const std::vector<std::string>& args);
-int RunDrift(Context& ctx, const std::vector<std::string>& args);  // drift check (commands_drift.cc)
+int RunDrift(Context& ctx, const std::vector<std::string>& args);   // drift check (commands_drift.cc)
+int RunKeygen(Context& ctx, const std::vector<std::string>& args);  // commands_keys.cc
 
 // A command made of subcommands (`muster queue create ...`): dispatches on
 // the first argument; `GROUP --help` lists the subcommands and

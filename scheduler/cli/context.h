@@ -26,6 +26,11 @@ enum ExitCode : int {
 struct GlobalOptions {
   std::string scheduler;  // ZeroMQ endpoint of musterd
   int timeout_ms = 5000;  // per request
+  // The caller's CURVE key pair and musterd's public key (docs/security.md);
+  // `insecure`: no keys, only against musterd --insecure.
+  std::string key_file;
+  std::string server_key_file;
+  bool insecure = false;
 };
 
 // One request -> one reply. Unavailable when no reply came in time,
@@ -44,6 +49,8 @@ using RpcFactory = std::function<std::unique_ptr<Rpc>(const GlobalOptions&)>;
 struct SubmitDefaults {
   std::string user;  // also the default team
   std::string cwd;   // absolute; the default workdir, and the base of a relative --workdir
+  // The submitter's environment ("NAME=value"), for --export.
+  std::vector<std::string> environment{};
 };
 
 struct Context {

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
       .global = cli::DefaultGlobalOptions(std::getenv("MUSTER_SCHEDULER")),
       .submit_defaults = cli::SubmitDefaultsFromProcess(),
   };
+  cli::KeysFromEnvironment(&ctx.global);
   int code = cli::RunCli(ctx, std::vector<std::string>(argv + 1, argv + argc));
   std::cout.flush();
   return code;

@@ -13,8 +13,15 @@
 
 namespace muster::cli {
 
-// transport::Client behind the Rpc interface.
+// The CLI's own ZMTP client (CURVE unless `global.insecure`) behind the Rpc
+// interface.
 std::unique_ptr<Rpc> MakeZmqRpc(const GlobalOptions& global);
+
+// The key files when no flag names them: $MUSTER_KEY, else
+// ~/.config/muster/user.key; $MUSTER_SERVER_KEY, else
+// ~/.config/muster/server.pub when it exists, else /etc/muster/server.pub;
+// MUSTER_INSECURE=1 for no keys.
+void KeysFromEnvironment(GlobalOptions* global);
 
 // Prints "muster: <why>" for a failed call and returns the exit code it means:
 // no reply in time -> kExitUnavailable, an unusable endpoint -> kExitUsage,

@@ -26,6 +26,8 @@ po::options_description SubmitOnlyOptions() {
       ("deadline", po::value<std::string>()->value_name("TIME"),
        "when the job must be done by: an RFC 3339 time (2026-11-27T20:00:00Z) or a duration from now (12h)")
       ("hold", "submit held: it waits until `muster release ID`")
+      ("export", po::value<std::string>()->value_name("WHAT")->default_value("ALL"),
+       "your environment for the ranks, as sbatch --export: ALL, NONE or VAR,VAR=value,... (--env wins)")
       ("array", po::value<std::string>()->value_name("SPEC"),
        "a job array: task indices N, N-M or a comma list, optionally %K to run at most K at once "
        "(e.g. 0-99%8)")
@@ -137,7 +139,8 @@ po::options_description JobTemplateOptions() {
   // clang-format off
   d.add_options()
       ("name", po::value<std::string>()->value_name("N"), "job name (default: the command's base name)")
-      ("team", po::value<std::string>()->value_name("T"), "owning team (default: your user name)")
+      ("team", po::value<std::string>()->value_name("T"),
+       "owning team, one of yours (default: your first team in musterd's access file)")
       ("queue", po::value<std::string>()->value_name("Q")->default_value("default"), "queue")
       ("gpus", po::value<int32_t>()->value_name("G"),
        "total GPUs; the scheduler picks the shape with the fewest nodes (default 1)")
@@ -167,7 +170,8 @@ po::options_description JobTemplateOptions() {
 
 Status FillTemplateSpec(const po::variables_map& vm, const SubmitDefaults& defaults, JobSpec* spec) {
   spec->user = defaults.user;
-  spec->team = defaults.user;
+  // No --team: musterd decides (the caller's first team; the user's name
+  // without keys), never the client.
   spec->workdir = defaults.cwd;
   if (!spec->argv.empty()) spec->name = std::filesystem::path(spec->argv[0]).filename().string();
   spec->total_gpus = 1;
@@ -248,7 +252,52 @@ SubmitDefaults SubmitDefaultsFromProcess() {
   std::error_code ec;
   auto cwd = std::filesystem::current_path(ec);
   d.cwd = ec ? "/" : cwd.string();
+  for (char** e = environ; e && *e; ++e) d.environment.push_back(*e);
   return d;
+}
+
+Status ApplyExport(const std::string& what, const std::vector<std::string>& environment, JobSpec* spec) {
+  // Muster's own variables (the client's keys and endpoint; a rank's job id,
+  // rendezvous keys and checkpoint dir when submitting from inside a job)
+  // and the gang's are never the submitter's to hand on: musterd and the
+  // agent set what the new job needs.
+  auto ours = [](std::string_view name) {
+    static const std::set<std::string_view> kGang = {
+        "RANK",   "LOCAL_RANK",  "NODE_RANK",   "WORLD_SIZE",          "LOCAL_WORLD_SIZE",
+        "NNODES", "MASTER_ADDR", "MASTER_PORT", "CUDA_VISIBLE_DEVICES"};
+    return name.substr(0, 7) == "MUSTER_" || kGang.count(name) > 0;
+  };
+  std::vector<EnvVar> exported;
+  auto take = [&](std::string_view entry) {
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos || eq == 0) return;
+    std::string_view name = entry.substr(0, eq);
+    if (ours(name)) return;
+    exported.push_back({std::string(name), std::string(entry.substr(eq + 1))});
+  };
+  if (what == "ALL") {
+    for (const std::string& e : environment) take(e);
+  } else if (what != "NONE") {
+    for (const std::string& item : Split(what, ',')) {
+      if (item.empty()) return Status::InvalidArgument("bad --export '" + what + "': ALL, NONE or VAR,...");
+      if (item.find('=') != std::string::npos) {
+        take(item);
+        continue;
+      }
+      for (const std::string& e : environment)
+        if (e.size() > item.size() && e.compare(0, item.size(), item) == 0 && e[item.size()] == '=') take(e);
+    }
+  }
+  // --env (already in spec->env) wins over the exported value.
+  std::erase_if(exported, [&](const EnvVar& v) {
+    return std::any_of(spec->env.begin(), spec->env.end(), [&](const EnvVar& s) { return s.name == v.name; });
+  });
+  if (exported.size() + spec->env.size() > kMaxEnv)
+    return Status::InvalidArgument("--export " + what + " exports " + std::to_string(exported.size()) +
+                                   " variables, more than a job may have (" + std::to_string(kMaxEnv) +
+                                   "): give --export NONE or a list");
+  spec->env.insert(spec->env.begin(), exported.begin(), exported.end());
+  return Status::Ok();
 }
 
 Parsed<SubmitArgs> ParseSubmitArgs(const std::vector<std::string>& args, const SubmitDefaults& defaults,
@@ -275,6 +324,8 @@ Parsed<SubmitArgs> ParseSubmitArgs(const std::vector<std::string>& args, const S
   if (dashdash != args.end()) out.spec.argv.assign(dashdash + 1, args.end());
   if (Status st = FillTemplateSpec(v, defaults, &out.spec); !st.ok()) return UsageError{st.message()};
   if (Status st = FillSubmitOnly(v, now, &out); !st.ok()) return UsageError{st.message()};
+  if (Status st = ApplyExport(v["export"].as<std::string>(), defaults.environment, &out.spec); !st.ok())
+    return UsageError{st.message()};
   if (Status st = ValidateJobSpec(out.spec); !st.ok()) return UsageError{st.message()};
   return out;
 }

@@ -40,6 +40,10 @@ po::options_description TemplateUpdateOptions();
 // --window-may-overrun can only be turned on.
 Status ApplyTemplateFlags(const po::variables_map& vm, const std::string& cwd, JobSpec* spec);
 
+// --export WHAT (sbatch's): ALL (default), NONE, or VAR[,VAR=value...] of
+// `environment`, put before the job's own --env variables, which win.
+Status ApplyExport(const std::string& what, const std::vector<std::string>& environment, JobSpec* spec);
+
 // Everything after the first "--" is the job's command, verbatim. The spec is
 // checked with ValidateJobSpec; what it rejects is a usage error. `now` is
 // what a relative --deadline ("12h") counts from.

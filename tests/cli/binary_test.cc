@@ -7,11 +7,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -30,12 +32,16 @@ struct Outcome {
   std::string err;
 };
 
-// Runs muster with `args` and extra environment entries; collects both streams.
-Outcome RunMuster(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+// Runs muster with `args` and extra environment entries; collects both
+// streams. The stubs here speak plain ZMTP unless a test gives keys: by
+// default the CLI runs with MUSTER_INSECURE=1, and never with the caller's
+// own MUSTER_* settings.
+Outcome RunMuster(const std::vector<std::string>& args,
+                  const std::vector<std::string>& env = {"MUSTER_INSECURE=1"}) {
   // Everything the child needs is built before fork(): other threads may run.
   std::vector<std::string> env_strings = env;
   for (char** e = environ; *e; ++e)
-    if (std::string_view(*e).substr(0, 17) != "MUSTER_SCHEDULER=") env_strings.push_back(*e);
+    if (std::string_view(*e).substr(0, 7) != "MUSTER_") env_strings.push_back(*e);
   std::vector<char*> envp, argv{const_cast<char*>(MUSTER_CLI_BINARY)};
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -114,8 +120,8 @@ TEST(MusterBinary, GlobalFlagsAfterTheCommandAndFromTheEnvironment) {
   EXPECT_EQ(after.exit_code, 3);
   EXPECT_NE(after.err.find(port.Endpoint()), std::string::npos) << after.err;
 
-  Outcome env =
-      RunMuster({"--timeout-ms", "300", "nodes", "--json"}, {"MUSTER_SCHEDULER=" + port.Endpoint()});
+  Outcome env = RunMuster({"--timeout-ms", "300", "nodes", "--json"},
+                          {"MUSTER_SCHEDULER=" + port.Endpoint(), "MUSTER_INSECURE=1"});
   EXPECT_EQ(env.exit_code, 3);
   EXPECT_NE(env.err.find(port.Endpoint()), std::string::npos) << env.err;
 }
@@ -255,6 +261,90 @@ TEST(MusterBinary, ASubmitWhoseConnectionBrokeIsSentAgainWithTheSameToken) {
   ASSERT_EQ(tokens.size(), 2u) << "the submit was not sent again";
   EXPECT_EQ(tokens[0], tokens[1]);
   EXPECT_EQ(tokens[0].size(), 32u) << tokens[0];
+}
+
+}  // namespace
+
+namespace {
+
+using muster::transport::curve::KeyPair;
+
+// The CLI's keys, as `muster keygen` writes them, against a CURVE stub that
+// knows exactly one user key.
+class MusterBinaryCurve : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    using namespace muster::transport;
+    dir_ = ::testing::TempDir() + "muster-cli-curve-" + std::to_string(getpid());
+    std::filesystem::create_directories(dir_);
+    server_ = curve::GenerateKeyPair();
+    ASSERT_TRUE(curve::WritePublicFile(dir_ + "/server.pub", server_.public_key).ok());
+    Outcome made = RunMuster({"keygen", "--out", dir_ + "/alice.key"}, {});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    EXPECT_NE(made.out.find("user "), std::string::npos) << made.out;
+    auto alice = curve::ReadSecretFile(dir_ + "/alice.key");
+    ASSERT_TRUE(alice.ok()) << alice.status().ToString();
+    alice_ = alice->public_key;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<muster::testing::TestRouter> Stub() {
+    using namespace muster;
+    return std::make_unique<muster::testing::TestRouter>(
+        [](const wire::Envelope& req, const std::string& principal) {
+          return std::vector<wire::Envelope>{{wire::kProtocolVersion, req.request_id,
+                                              wire::Error{wire::ErrorCode::kNotFound, "hello " + principal}}};
+        },
+        0,
+        muster::testing::TestRouter::Curve{
+            server_, [this](const transport::curve::Key& k) -> std::optional<std::string> {
+              if (k == alice_) return "user:alice";
+              return std::nullopt;
+            }});
+  }
+
+  std::string dir_;
+  KeyPair server_;
+  muster::transport::curve::Key alice_{};
+};
+
+TEST_F(MusterBinaryCurve, AKnownKeyIsTheCallersIdentity) {
+  auto stub = Stub();
+  Outcome o = RunMuster({"--scheduler", stub->endpoint(), "cancel", "5"},
+                        {"MUSTER_KEY=" + dir_ + "/alice.key", "MUSTER_SERVER_KEY=" + dir_ + "/server.pub"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(o.err, "muster: hello user:alice\n");
+}
+
+TEST_F(MusterBinaryCurve, AnUnknownKeyIsRefusedWithAClearErrorBeforeAnyRequest) {
+  auto stub = Stub();
+  Outcome made = RunMuster({"keygen", "--out", dir_ + "/mallory.key"}, {});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  Outcome o = RunMuster({"--scheduler", stub->endpoint(), "--timeout-ms", "2000", "--key",
+                         dir_ + "/mallory.key", "--server-key", dir_ + "/server.pub", "cancel", "5"},
+                        {});
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_NE(o.err.find("refused"), std::string::npos) << o.err;
+  EXPECT_EQ(stub->requests(), 0);
+}
+
+TEST_F(MusterBinaryCurve, NoKeyFileSaysHowToGetOne) {
+  auto stub = Stub();
+  Outcome o = RunMuster({"--scheduler", stub->endpoint(), "--key", dir_ + "/nobody.key", "--server-key",
+                         dir_ + "/server.pub", "jobs"},
+                        {});
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_NE(o.err.find("muster keygen"), std::string::npos) << o.err;
+  EXPECT_EQ(stub->requests(), 0);
+}
+
+TEST_F(MusterBinaryCurve, KeygenRefusesToOverwriteAKey) {
+  Outcome again = RunMuster({"keygen", "--out", dir_ + "/alice.key"}, {});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ + "/alice.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 }  // namespace

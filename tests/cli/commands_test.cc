@@ -13,7 +13,7 @@ TEST_F(CommandsTest, SubmitSendsTheSpecAndPrintsTheId) {
   const JobSpec& spec = Request<wire::SubmitJob>(0).spec;
   EXPECT_EQ(spec.argv, (std::vector<std::string>{"python", "train.py", "-v"}));
   EXPECT_EQ(spec.total_gpus, 4);
-  EXPECT_EQ(spec.team, "alice");
+  EXPECT_EQ(spec.team, "") << "musterd decides the default team, from the caller's key";
   EXPECT_EQ(spec.workdir, "/home/alice");
 }
 

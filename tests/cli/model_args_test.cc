@@ -34,7 +34,7 @@ TEST(ParseModelPutArgs, RegisterBuildsATemplateThatDefaultsToOffpeakPreferred) {
   EXPECT_EQ(s.checkpoint_dir, "/home/alice/churn/ckpt") << "relative to the current directory, no trailing /";
   EXPECT_EQ(s.job.argv, (std::vector<std::string>{"python3", "train.py", "--data", "x.csv"}));
   EXPECT_EQ(s.job.name, "churn") << "its jobs list under the model's name";
-  EXPECT_EQ(s.job.team, "alice");
+  EXPECT_EQ(s.job.team, "") << "musterd's default: the caller's first team";
   EXPECT_EQ(s.job.user, "alice");
   EXPECT_EQ(s.job.queue, "default");
   EXPECT_EQ(s.job.total_gpus, 2);

@@ -32,7 +32,7 @@ std::string Error(const Args& args) {
 TEST(ParseSubmitArgs, Defaults) {
   JobSpec s = Spec({"--", "./train.sh"});
   EXPECT_EQ(s.user, "alice");
-  EXPECT_EQ(s.team, "alice");
+  EXPECT_EQ(s.team, "") << "musterd's to decide";
   EXPECT_EQ(s.queue, "default");
   EXPECT_EQ(s.workdir, "/home/alice/proj");
   EXPECT_EQ(s.name, "train.sh");
@@ -248,6 +248,45 @@ TEST(ParseSubmitArgs, HelpAndGlobalFlags) {
   EXPECT_EQ(g.scheduler, "tcp://h:9");
   EXPECT_EQ(g.timeout_ms, 100);
   EXPECT_EQ(std::get<SubmitArgs>(p).spec.argv, (Args{"--scheduler", "mine"}));
+}
+
+TEST(ApplyExport, AllNoneOrAListAndEnvWins) {
+  const std::vector<std::string> env = {
+      "HOME=/home/alice", "HF_HOME=/data/hf",         "X=1=2", "MUSTER_KEY=/k",
+      "RANK=3",           "MUSTER_RDZV_SECRET_KEY=s", "=odd"};
+  auto names = [](const JobSpec& s) {
+    std::vector<std::string> out;
+    for (const EnvVar& v : s.env) out.push_back(v.name + "=" + v.value);
+    return out;
+  };
+  JobSpec all;
+  all.env = {{"X", "mine"}};
+  ASSERT_TRUE(ApplyExport("ALL", env, &all).ok());
+  EXPECT_EQ(names(all), (std::vector<std::string>{"HOME=/home/alice", "HF_HOME=/data/hf", "X=mine"}))
+      << "muster's own and the gang's variables never go; --env wins";
+  JobSpec none;
+  ASSERT_TRUE(ApplyExport("NONE", env, &none).ok());
+  EXPECT_TRUE(none.env.empty());
+  JobSpec some;
+  ASSERT_TRUE(ApplyExport("HF_HOME,EXTRA=yes,NOT_SET", env, &some).ok());
+  EXPECT_EQ(names(some), (std::vector<std::string>{"HF_HOME=/data/hf", "EXTRA=yes"}));
+  JobSpec bad;
+  EXPECT_FALSE(ApplyExport("HF_HOME,,X", env, &bad).ok());
+}
+
+TEST(ParseSubmitArgs, ExportsTheSubmittersEnvironmentByDefault) {
+  SubmitDefaults d = kDefaults;
+  d.environment = {"DATA=/d", "MUSTER_SCHEDULER=tcp://x:1"};
+  GlobalOptions g = DefaultGlobalOptions(nullptr);
+  auto p = ParseSubmitArgs({"--env", "K=V", "--", "true"}, d, kNow, &g);
+  ASSERT_TRUE(IsValue(p));
+  const auto& env = std::get<SubmitArgs>(p).spec.env;
+  ASSERT_EQ(env.size(), 2u);
+  EXPECT_EQ(env[0].name, "DATA");
+  EXPECT_EQ(env[1].name, "K");
+  auto none = ParseSubmitArgs({"--export", "NONE", "--", "true"}, d, kNow, &g);
+  ASSERT_TRUE(IsValue(none));
+  EXPECT_TRUE(std::get<SubmitArgs>(none).spec.env.empty());
 }
 
 }  // namespace
