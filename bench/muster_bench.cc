@@ -59,7 +59,48 @@ struct Options {
   int64_t history = 1000000;
   int64_t pending = 100000;
   double probe_seconds = 1;
+  bool insecure = false;
 };
+
+// Security as a real cluster has it (docs/security.md): musterd's key pair,
+// an operator key for the load clients, and node keys derived from one seed
+// by node name, so 10,000 simulated agents need no 10,000 key files.
+// --insecure: none of it, for the side-by-side figures.
+struct BenchAuth {
+  bool on = false;
+  transport::curve::KeyPair server;
+  transport::curve::KeyPair client;
+  transport::curve::Key node_seed{};
+  std::string dir;
+  std::optional<transport::curve::ClientKeys> ClientKeys() const {
+    if (!on) return std::nullopt;
+    return transport::curve::ClientKeys{client, server.public_key};
+  }
+};
+BenchAuth g_auth;
+
+// Writes musterd's key and access file (user "bench", an operator; nodes
+// sim-<i> or real-<i>, whose key files it writes too).
+bool MakeAuth(const Options& o, const std::string& dir) {
+  namespace curve = transport::curve;
+  g_auth.on = true;
+  g_auth.dir = dir;
+  g_auth.server = curve::GenerateKeyPair();
+  g_auth.client = curve::GenerateKeyPair();
+  g_auth.node_seed = curve::GenerateKeyPair().secret_key;
+  std::ofstream access(dir + "/access");
+  access << "user bench " << curve::Z85(g_auth.client.public_key) << " operator\n";
+  const bool real = !o.real_agents.empty();
+  for (int i = 0; i < o.agents; ++i) {
+    const std::string name = (real ? "real-" : "sim-") + std::to_string(i);
+    curve::KeyPair k = curve::DeriveKeyPair(g_auth.node_seed, name);
+    access << "node " << name << " " << curve::Z85(k.public_key) << "\n";
+    if (real && !curve::WriteSecretFile(dir + "/" + name + ".key", k).ok()) return false;
+  }
+  access.close();
+  return access.good() && curve::WriteSecretFile(dir + "/server.key", g_auth.server).ok() &&
+         curve::WritePublicFile(dir + "/server.pub", g_auth.server.public_key).ok();
+}
 
 std::atomic<bool> g_worker_stop{false};
 void OnWorkerSignal(int) { g_worker_stop.store(true); }
@@ -78,9 +119,16 @@ struct Musterd {
 bool StartMusterd(const Options& o, const std::string& state_dir, const std::string& log, Musterd* m) {
   m->state_dir = state_dir;
   m->started_ns = MonoNs();
-  m->child =
-      Spawn({o.musterd, "--state-dir", state_dir, "--listen", "tcp://127.0.0.1:0", "--log-level", "warning"},
-            true, log);
+  std::vector<std::string> args = {o.musterd,           "--state-dir", state_dir, "--listen",
+                                   "tcp://127.0.0.1:0", "--log-level", "warning"};
+  if (g_auth.on) {
+    for (const std::string& a :
+         {std::string("--key"), g_auth.dir + "/server.key", std::string("--access"), g_auth.dir + "/access"})
+      args.push_back(a);
+  } else {
+    args.push_back("--insecure");
+  }
+  m->child = Spawn(args, true, log);
   m->endpoint = ReadLineWithPrefix(m->child, "musterd listening on ", 600000);
   return !m->endpoint.empty();
 }
@@ -160,7 +208,7 @@ JobSpec SpecOf(const Options& o) {
 // window of outstanding requests allows), until `jobs` sent or the time is up.
 void RunClient(const Options& o, zmq::context_t& ctx, const std::string& endpoint, int64_t jobs, double rate,
                std::vector<Sent>* out) {
-  zmq::socket_t sock = transport::MakeDealer(ctx, endpoint);
+  zmq::socket_t sock = transport::MakeDealer(ctx, endpoint, g_auth.ClientKeys());
   JobSpec base = SpecOf(o);
   int64_t start = MonoNs();
   int64_t end = start + static_cast<int64_t>(o.duration * 1e9);
@@ -225,6 +273,10 @@ int RunLoad(const Options& o) {
     return 1;
   }
   std::string load_at_start = Load1();
+  if (!o.insecure && !MakeAuth(o, tmp)) {
+    std::cerr << "muster-bench: cannot write keys in " << tmp << "\n";
+    return 1;
+  }
   Musterd d;
   if (!StartMusterd(o, tmp + "/state", tmp + "/musterd.log", &d)) {
     std::cerr << "muster-bench: musterd did not start (see " << tmp << "/musterd.log)\n";
@@ -242,6 +294,10 @@ int RunLoad(const Options& o) {
     for (int w = 0; w < nworkers; ++w) {
       SimAgentOptions so;
       so.endpoint = d.endpoint;
+      if (g_auth.on) {
+        so.server_key = g_auth.server.public_key;
+        so.node_seed = g_auth.node_seed;
+      }
       so.first_index = w * kAgentsPerWorker;
       so.count = std::min(kAgentsPerWorker, o.agents - so.first_index);
       so.gpus_per_node = o.gpus_per_node;
@@ -272,14 +328,15 @@ int RunLoad(const Options& o) {
   } else {
     for (int i = 0; i < o.agents; ++i) {
       std::string name = "real-" + std::to_string(i);
-      real.push_back(
-          Spawn({o.real_agents, "--scheduler", d.endpoint, "--name", name, "--fake-gpus",
-                 std::to_string(o.gpus_per_node), "--work-dir", tmp + "/" + name, "--log-level", "warning"},
-                false, tmp + "/" + name + ".log"));
+      real.push_back(Spawn({o.real_agents, "--scheduler", d.endpoint, "--name", name, "--fake-gpus",
+                            std::to_string(o.gpus_per_node), "--work-dir", tmp + "/" + name, "--log-level",
+                            "warning", g_auth.on ? "--key=" + tmp + "/" + name + ".key" : "--insecure",
+                            "--server-key=" + tmp + "/server.pub"},
+                           false, tmp + "/" + name + ".log"));
     }
   }
 
-  transport::Client ctl(d.endpoint, 30000);
+  transport::Client ctl(d.endpoint, 30000, g_auth.ClientKeys());
   int64_t reg_start = MonoNs();
   size_t up = 0;
   if (o.real_agents.empty()) {
@@ -490,7 +547,8 @@ int RunLoad(const Options& o) {
                  {"job_nodes", o.job_nodes},
                  {"job_gpus", o.job_gpus},
                  {"job_seconds", o.job_seconds},
-                 {"array", o.array}};
+                 {"array", o.array},
+                 {"curve", !o.insecure}};
   j["machine"] = {{"cpus", std::thread::hardware_concurrency()},
                   {"load_start", load_at_start},
                   {"load_end", load_at_end}};
@@ -545,9 +603,10 @@ int RunLoad(const Options& o) {
                   v["max"].get<double>(), v["n"].get<size_t>());
     return std::string(b);
   };
-  std::printf("muster-bench: %d %s agents x %d GPUs, %d clients, %s %.1fs%s\n", o.agents,
+  std::printf("muster-bench: %d %s agents x %d GPUs, %d clients, %s %.1fs%s, %s\n", o.agents,
               o.real_agents.empty() ? "simulated" : "real", o.gpus_per_node, o.clients, o.mode.c_str(),
-              o.duration, o.array ? (", arrays of " + std::to_string(o.array)).c_str() : "");
+              o.duration, o.array ? (", arrays of " + std::to_string(o.array)).c_str() : "",
+              o.insecure ? "no keys (--insecure)" : "CURVE");
   std::printf("  load (1/5/15 min)           %s -> %s\n", load_at_start.c_str(), load_at_end.c_str());
   std::printf("  durable submits/s           %.0f  (%zu accepted of %zu)\n", j["submits_per_s"].get<double>(),
               accepted, all.size());
@@ -628,7 +687,7 @@ json TimeStartup(const Options& o, const std::string& state_dir, const std::stri
   Musterd d;
   if (!StartMusterd(o, state_dir, log, &d)) return {{"error", "musterd did not start"}};
   int64_t t_listen = MonoNs();
-  transport::Client c(d.endpoint, 600000);
+  transport::Client c(d.endpoint, 600000, g_auth.ClientKeys());
   auto r = c.Call(wire::ListQueues{});
   int64_t t_answer = MonoNs();
   json j = {{"startup_s", (t_answer - t0) / 1e9},
@@ -650,6 +709,10 @@ int RunRecovery(const Options& o) {
   std::string tmp = MakeTempDir();
   std::string state = tmp + "/state";
   std::filesystem::create_directories(state);
+  if (!o.insecure && !MakeAuth(o, tmp)) {
+    std::cerr << "muster-bench: cannot write keys in " << tmp << "\n";
+    return 1;
+  }
   std::string load_at_start = Load1();
   int64_t t_fill = MonoNs();
   {
@@ -740,6 +803,7 @@ int main(int argc, char** argv) {
       "json", po::value(&o.json_path), "write the figures as JSON here")("keep", po::bool_switch(&o.keep),
                                                                          "keep the temporary state dir")(
       "probe-seconds", po::value(&o.probe_seconds)->default_value(1), "length of each disk probe")(
+      "insecure", po::bool_switch(&o.insecure), "run musterd and every client without keys (for comparison)")(
       "recovery", po::bool_switch(&o.recovery), "time musterd's start-up over --history and --pending jobs")(
       "history", po::value(&o.history)->default_value(1000000), "recovery: finished jobs")(
       "pending", po::value(&o.pending)->default_value(100000), "recovery: pending jobs");

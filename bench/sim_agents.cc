@@ -66,7 +66,9 @@ class SimCluster {
     for (int i = 0; i < o.count; ++i) {
       Agent& a = agents_[i];
       a.name = "sim-" + std::to_string(o.first_index + i);
-      a.sock = std::make_unique<zmq::socket_t>(transport::MakeDealer(ctx_, o.endpoint));
+      std::optional<transport::curve::ClientKeys> keys;
+      if (o.server_key) keys = {transport::curve::DeriveKeyPair(o.node_seed, a.name), *o.server_key};
+      a.sock = std::make_unique<zmq::socket_t>(transport::MakeDealer(ctx_, o.endpoint, keys));
       int fd = a.sock->get(zmq::sockopt::fd);
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLET;

@@ -11,14 +11,21 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "common/transport/curve.h"
 
 namespace muster::bench {
 
 struct SimAgentOptions {
   std::string endpoint;  // musterd
-  int first_index = 0;   // nodes are named sim-<index>
+  // CURVE: musterd's public key, and the seed each node's key pair is
+  // derived from by its name (curve::DeriveKeyPair); nullopt: --insecure.
+  std::optional<transport::curve::Key> server_key;
+  transport::curve::Key node_seed{};
+  int first_index = 0;  // nodes are named sim-<index>
   int count = 1;
   int gpus_per_node = 8;
   int heartbeat_ms = 1000;

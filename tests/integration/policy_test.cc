@@ -103,7 +103,7 @@ TEST_F(IntegrationArrayTasks, TasksAreShownAndAddressedAsArrayUnderscoreTask) {
   }
   EXPECT_EQ(task_ids.size(), 4u);
   // On the wire: ListJobs by array lists its tasks; a task index needs its array.
-  transport::Client client(cluster().endpoint(), 5000);
+  transport::Client client(cluster().endpoint(), 5000, cluster().Keys());
   wire::ListJobs by_array;
   by_array.array_job = static_cast<JobId>(array);
   auto listed = client.Call(by_array);

@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <csignal>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -134,7 +135,7 @@ TEST_F(IntegrationRetrain, ABurstOfAThousandConcurrentTriggersSubmitsExactlyOneR
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
-      transport::Client client(cluster().endpoint(), 10000);
+      transport::Client client(cluster().endpoint(), 10000, cluster().Keys());
       for (int i = 0; i < kPerClient; ++i) {
         wire::TriggerModel t{"ranker", "drift " + std::to_string(c) + "/" + std::to_string(i), {}, "test"};
         auto reply = client.Call(t);
@@ -301,7 +302,7 @@ TEST_F(IntegrationRetrain, BadModelsAndTriggersGetClearErrorsAndChangeNothing) {
   r = cluster().Cli({"trigger", "m", "--reason", "x", "--metric", "novalue"});
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
   // What only musterd can check (any client may speak the wire protocol).
-  transport::Client client(cluster().endpoint(), 5000);
+  transport::Client client(cluster().endpoint(), 5000, cluster().Keys());
   auto refused = [&](wire::TriggerModel t, wire::ErrorCode code) {
     auto reply = client.Call(t);
     auto* e = reply.ok() ? std::get_if<wire::Error>(&*reply) : nullptr;
@@ -428,6 +429,58 @@ TEST_F(IntegrationRetrain, HttpTriggersAuthenticateByTeamAndAcceptAlertmanagerWe
   EXPECT_EQ(model["recent_triggers"][1]["source"], "alertmanager:vision/muster");
   EXPECT_EQ(model["recent_triggers"][1]["reason"], "alert DataDrift: PSI 0.41 on age");
   EXPECT_EQ(model["recent_triggers"][1]["metrics"]["value"], "0.41");
+}
+
+// An HTTP body is read only after the token checked out, chunked or not,
+// and never past 1 MiB: a stranger's 256 MiB chunked upload is refused
+// from its headers, and musterd's memory does not grow with it.
+TEST_F(IntegrationRetrain, HttpBodiesAreReadOnlyForATokenAndNeverPastTheLimit) {
+  ASSERT_NO_FATAL_FAILURE(Register("fraud", {"--gpus", "1"}, Sh("true")));
+  const int port = HttpPort();
+  ASSERT_GT(port, 0);
+  // The upload is cut off mid-way: its writes then fail rather than kill us.
+  signal(SIGPIPE, SIG_IGN);
+  auto chunked = [&](const std::string& token, size_t mib, size_t* sent) {
+    httplib::Client http("127.0.0.1", port);
+    http.set_connection_timeout(5);
+    http.set_read_timeout(10);
+    http.set_write_timeout(10);
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    const std::string chunk(1024 * 1024, ' ');
+    *sent = 0;
+    return http.Post(
+        "/v1/models/fraud/trigger", headers,
+        [&](size_t, httplib::DataSink& sink) {
+          if (*sent >= mib) {
+            sink.done();
+            return true;
+          }
+          ++*sent;
+          return sink.write(chunk.data(), chunk.size());
+        },
+        "application/json");
+  };
+  auto rss_kib = [&] {
+    std::ifstream status("/proc/" + std::to_string(cluster().musterd_pid()) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return 0L;
+  };
+  const long before = rss_kib();
+  size_t sent = 0;
+  auto r = chunked("", 256, &sent);
+  if (r) {
+    EXPECT_EQ(r->status, 401) << r->body;
+  }
+  EXPECT_LT(sent, 256u) << "the upload was cut off, not read to the end";
+  r = chunked(kTeamToken, 8, &sent);
+  if (r) {
+    EXPECT_EQ(r->status, 413) << r->body;
+  }
+  EXPECT_LT(rss_kib() - before, 100 * 1024) << "musterd's RSS grew by more than 100 MiB";
+  EXPECT_EQ(Model("fraud")["triggers"], 0);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <zmq.hpp>
 
 #include "common/proto/codec.h"
+#include "common/transport/zap.h"
 #include "tests/integration/integration.h"
 
 namespace muster::testing {
@@ -11,11 +12,14 @@ namespace {
 
 using wire::ErrorCode;
 
-// A raw DEALER, as a misbehaving client would use: no size limit of ours.
+// A raw DEALER, as a misbehaving client would use: no size limit of ours
+// (but a key musterd knows: what an authenticated user could send).
 class RawDealer {
  public:
-  explicit RawDealer(const std::string& endpoint) : sock_(ctx_, zmq::socket_type::dealer) {
+  RawDealer(const std::string& endpoint, const std::optional<transport::curve::ClientKeys>& keys)
+      : sock_(ctx_, zmq::socket_type::dealer) {
     sock_.set(zmq::sockopt::linger, 0);
+    if (keys) transport::SetCurveClient(sock_, *keys);
     sock_.connect(endpoint);
   }
 
@@ -76,7 +80,7 @@ class IntegrationWire : public ClusterTest {
 };
 
 TEST_F(IntegrationWire, GarbageFramesGetAnErrorAndMusterdKeepsServing) {
-  RawDealer dealer(cluster().endpoint());
+  RawDealer dealer(cluster().endpoint(), cluster().Keys());
   std::mt19937 rng(42);
   auto random_bytes = [&](size_t n) {
     std::string s(n, '\0');
@@ -114,7 +118,7 @@ TEST_F(IntegrationWire, GarbageFramesGetAnErrorAndMusterdKeepsServing) {
 }
 
 TEST_F(IntegrationWire, OversizedFrameGetsAnErrorAndMusterdKeepsServing) {
-  RawDealer dealer(cluster().endpoint());
+  RawDealer dealer(cluster().endpoint(), cluster().Keys());
   std::string big(wire::kMaxFrameBytes + 64 * 1024, 'x');
   auto err = AsError(dealer.Exchange({big}, Millis(10000)));
   ASSERT_TRUE(err.has_value()) << "no Error reply to a frame of " << big.size() << " bytes";
@@ -126,7 +130,7 @@ TEST_F(IntegrationWire, OversizedFrameGetsAnErrorAndMusterdKeepsServing) {
 TEST_F(IntegrationWire, InvalidSpecsAndUnknownIdsAreRefusedByMusterdItself) {
   // Straight to musterd, past any checks the CLI makes.
   const std::set<int64_t> before = JobIds(cluster().Jobs());
-  RawDealer dealer(cluster().endpoint());
+  RawDealer dealer(cluster().endpoint(), cluster().Keys());
   auto submit = [&](uint64_t rid, JobSpec spec) {
     return AsError(dealer.Exchange({Encoded(rid, wire::SubmitJob{std::move(spec)})}, Millis(5000)));
   };
@@ -134,7 +138,7 @@ TEST_F(IntegrationWire, InvalidSpecsAndUnknownIdsAreRefusedByMusterdItself) {
     JobSpec s;
     s.name = "wire";
     s.team = "tester";
-    s.user = "tester";
+    s.user = "";  // the caller's (the test's operator, who has an account here)
     s.queue = "default";
     s.argv = {"/bin/true"};
     s.total_gpus = 1;
@@ -190,6 +194,15 @@ TEST(IntegrationCliUnreachable, ExitsThreeAndNamesTheEndpoint) {
   std::string missing = MissingBinaries();
   ASSERT_TRUE(missing.empty()) << "binaries not found: " << missing;
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(UnusedLoopbackPort());
+  // Keys as a user has them: the CLI gets as far as connecting.
+  TempDir keys("muster-keys");
+  ASSERT_TRUE(
+      transport::curve::WriteSecretFile(keys.Sub("me.key"), transport::curve::GenerateKeyPair()).ok());
+  ASSERT_TRUE(transport::curve::WritePublicFile(keys.Sub("server.pub"),
+                                                transport::curve::GenerateKeyPair().public_key)
+                  .ok());
+  const std::map<std::string, std::string> env = {{"MUSTER_KEY", keys.Sub("me.key")},
+                                                  {"MUSTER_SERVER_KEY", keys.Sub("server.pub")}};
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"jobs"},
                                              {"nodes"},
@@ -198,15 +211,16 @@ TEST(IntegrationCliUnreachable, ExitsThreeAndNamesTheEndpoint) {
                                              {"submit", "--gpus", "1", "--", "/bin/true"}}) {
     std::vector<std::string> full = {"--scheduler", endpoint, "--timeout-ms", "300"};
     full.insert(full.end(), args.begin(), args.end());
-    CommandResult r = RunCommand(CliBinary(), full, Millis(15000));
+    CommandResult r = RunCommand(CliBinary(), full, Millis(15000), env);
     EXPECT_EQ(r.exit_code, 3) << "muster " << args[0] << ": " << r.Describe();
     EXPECT_TRUE(Contains(r.err, endpoint))
         << "muster " << args[0] << " should name " << endpoint << ": " << r.Describe();
     EXPECT_LT(r.elapsed, std::chrono::seconds(8)) << "muster " << args[0] << " took too long to give up";
   }
   // The endpoint may come from the environment too.
-  CommandResult r = RunCommand(CliBinary(), {"--timeout-ms", "300", "nodes"}, Millis(15000),
-                               {{"MUSTER_SCHEDULER", endpoint}});
+  auto with_endpoint = env;
+  with_endpoint["MUSTER_SCHEDULER"] = endpoint;
+  CommandResult r = RunCommand(CliBinary(), {"--timeout-ms", "300", "nodes"}, Millis(15000), with_endpoint);
   EXPECT_EQ(r.exit_code, 3) << r.Describe();
   EXPECT_TRUE(Contains(r.err, endpoint)) << r.Describe();
 }
@@ -215,7 +229,7 @@ TEST(IntegrationCliUnreachable, ExitsThreeAndNamesTheEndpoint) {
 class IntegrationNodePages : public SizedClusterTest<3, 1> {};
 
 TEST_F(IntegrationNodePages, PagesFollowNamesAndSayWhenMoreRemain) {
-  RawDealer dealer(cluster().endpoint());
+  RawDealer dealer(cluster().endpoint(), cluster().Keys());
   auto page = [&](uint64_t rid, std::string after, uint32_t limit) {
     auto reply = dealer.Exchange({Encoded(rid, wire::ListNodes{std::move(after), limit})}, Millis(5000));
     if (!reply) return wire::NodeList{};

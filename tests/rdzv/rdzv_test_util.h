@@ -9,6 +9,7 @@
 #include "common/proto/messages.h"
 #include "common/transport/zmq_util.h"
 #include "muster/rendezvous.h"
+#include "scheduler/service/access.h"
 #include "tests/integration/integration.h"
 
 namespace muster::testing {
@@ -16,8 +17,9 @@ namespace muster::testing {
 inline std::string FakeAllReduceBinary() { return MUSTER_FAKE_ALLREDUCE_BIN; }
 
 // One raw request to musterd; the test fails (throws) when none comes back.
-inline wire::Body RawCall(const std::string& endpoint, const wire::Body& request, int timeout_ms = 5000) {
-  transport::Client client(endpoint, timeout_ms);
+inline wire::Body RawCall(const std::string& endpoint, const wire::Body& request,
+                          const std::optional<transport::curve::ClientKeys>& keys, int timeout_ms = 5000) {
+  transport::Client client(endpoint, timeout_ms, keys);
   auto reply = client.Call(request);
   if (!reply.ok()) throw std::runtime_error("no reply from musterd: " + reply.status().ToString());
   return std::move(*reply);
@@ -28,6 +30,16 @@ inline wire::Body RawCall(const std::string& endpoint, const wire::Body& request
 inline wire::Error ErrorOf(const wire::Body& body) {
   if (auto* e = std::get_if<wire::Error>(&body)) return *e;
   return {wire::ErrorCode::kUnknown, std::string("not an error: ") + wire::BodyName(body)};
+}
+
+// What the ranks of a job attempt in `cluster` connect with (musterd derives
+// them from its own key: scheduler/service/access.h).
+inline std::optional<transport::curve::ClientKeys> RankKeysOf(const TestCluster& cluster, int64_t job,
+                                                              int32_t attempt) {
+  if (cluster.insecure()) return std::nullopt;
+  return transport::curve::ClientKeys{
+      service::RankKeyPair(cluster.server_keys().secret_key, static_cast<JobId>(job), attempt),
+      cluster.server_keys().public_key};
 }
 
 inline std::unique_ptr<Rendezvous> RankClient(const std::string& endpoint, int64_t job, int32_t attempt,

@@ -1,6 +1,7 @@
 #include "tests/support/cluster.h"
 
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -86,6 +88,48 @@ TestCluster::TestCluster(ClusterOptions options)
     : options_(std::move(options)), dir_("muster-it"), token_(NewToken()) {
   dir_.MakeSub("scratch");
   agents_.resize(options_.agents);
+  const passwd* pw = getpwuid(getuid());
+  operator_ = pw && pw->pw_name ? pw->pw_name : "ops";
+  if (!options_.insecure) MakeKeys();
+}
+
+void TestCluster::MakeKeys() {
+  namespace curve = transport::curve;
+  dir_.MakeSub("keys");
+  auto check = [](Status st) {
+    if (!st.ok()) throw std::runtime_error("cannot write test keys: " + st.message());
+  };
+  server_keys_ = curve::GenerateKeyPair();
+  check(curve::WriteSecretFile(dir_.Sub("keys/server.key"), server_keys_));
+  check(curve::WritePublicFile(ServerPublicFile(), server_keys_.public_key));
+  std::ostringstream access;
+  access << "# made by tests/support/cluster.cc\n";
+  std::vector<ClusterUser> users = options_.users;
+  users.insert(users.begin(), ClusterUser{operator_, "", "", true});
+  for (const ClusterUser& u : users) {
+    curve::KeyPair k = curve::GenerateKeyPair();
+    check(curve::WriteSecretFile(KeyFile(u.name), k));
+    access << "user " << u.name << " " << curve::Z85(k.public_key)
+           << (u.teams.empty() ? "" : " teams=" + u.teams) << (u.admin.empty() ? "" : " admin=" + u.admin)
+           << (u.is_operator ? " operator" : "") << "\n";
+  }
+  for (int i = 0; i < options_.agents; ++i) {
+    curve::KeyPair k = curve::GenerateKeyPair();
+    check(curve::WriteSecretFile(NodeKeyFile(i), k));
+    access << "node " << AgentName(i) << " " << curve::Z85(k.public_key) << "\n";
+  }
+  std::ofstream(AccessFile()) << access.str();
+}
+
+std::optional<transport::curve::ClientKeys> TestCluster::Keys(const std::string& user) const {
+  if (options_.insecure) return std::nullopt;
+  auto keys = transport::curve::ReadClientKeys(KeyFile(user.empty() ? operator_ : user), ServerPublicFile());
+  if (!keys.ok()) throw std::runtime_error(keys.status().ToString());
+  return *keys;
+}
+
+transport::curve::ClientKeys TestCluster::UnknownKeys() const {
+  return {transport::curve::GenerateKeyPair(), server_keys_.public_key};
 }
 
 TestCluster::~TestCluster() {
@@ -124,6 +168,15 @@ void TestCluster::StartMusterd() {
                                    first ? "tcp://127.0.0.1:0" : endpoint_,
                                    "--heartbeat-timeout",
                                    options_.heartbeat_timeout};
+  if (options_.insecure) {
+    args.push_back("--insecure");
+  } else {
+    for (const std::string& a :
+         {std::string("--key"), dir_.Sub("keys/server.key"), std::string("--access"), AccessFile()})
+      args.push_back(a);
+  }
+  // The default operator is the UNIX user running the tests, often root.
+  if (operator_ == "root" && options_.allow_root_jobs) args.push_back("--allow-root-jobs");
   args.insert(args.end(), options_.musterd_args.begin(), options_.musterd_args.end());
   SpawnOptions so;
   so.env[kTokenVar] = token_;
@@ -172,11 +225,19 @@ int TestCluster::AgentIndex(const std::string& name) const {
 void TestCluster::StartAgent(int i) {
   if (endpoint_.empty()) throw std::runtime_error("start musterd before the agents");
   std::filesystem::create_directories(AgentWorkDir(i));
-  std::vector<std::string> args = {"--scheduler",    endpoint_,
-                                   "--name",         AgentName(i),
-                                   "--fake-gpus",    std::to_string(options_.gpus_per_agent),
-                                   "--work-dir",     AgentWorkDir(i),
-                                   "--heartbeat-ms", std::to_string(options_.heartbeat_ms)};
+  std::vector<std::string> args = {"--scheduler", endpoint_, "--name", AgentName(i), "--fake-gpus",
+                                   std::to_string(options_.gpus_per_agent), "--work-dir", AgentWorkDir(i),
+                                   "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
+                                   // Ranks start with a clean environment; these two of the agent's
+                                   // reach them (teardown finds them by the token).
+                                   "--pass-env", std::string(kTokenVar) + ",MUSTER_TEST_NODE"};
+  if (options_.insecure) {
+    args.push_back("--insecure");
+  } else {
+    for (const std::string& a :
+         {std::string("--key"), NodeKeyFile(i), std::string("--server-key"), ServerPublicFile()})
+      args.push_back(a);
+  }
   if (i < static_cast<int>(options_.labels.size()) && !options_.labels[i].empty()) {
     args.push_back("--labels");
     args.push_back(options_.labels[i]);
@@ -184,10 +245,12 @@ void TestCluster::StartAgent(int i) {
   if (i < static_cast<int>(options_.agent_args.size()))
     args.insert(args.end(), options_.agent_args[i].begin(), options_.agent_args[i].end());
   SpawnOptions so;
-  // Ranks inherit the agent's environment: the token finds them (and their
-  // grandchildren) in teardown, MUSTER_TEST_NODE tells a rank where it runs.
+  // Ranks get these two of the agent's environment (--pass-env): the token
+  // finds them (and their grandchildren) in teardown, MUSTER_TEST_NODE tells
+  // a rank where it runs.
   so.env[kTokenVar] = token_;
   so.env["MUSTER_TEST_NODE"] = AgentName(i);
+  for (const auto& [k, v] : options_.agent_env) so.env[k] = v;
   so.stderr_path = AgentLog(i);
   agents_.at(i) = Process::Spawn(AgentBinary(), args, so);
   std::string prefix = "muster-agent " + AgentName(i) + " registered";
@@ -211,8 +274,19 @@ std::string TestCluster::RankLogPath(int agent, int64_t job, int rank) const {
 }
 
 CommandResult TestCluster::Cli(const std::vector<std::string>& args) const {
+  if (options_.insecure) return RunCli({"--insecure"}, args);
+  return RunCli({"--key", KeyFile(operator_), "--server-key", ServerPublicFile()}, args);
+}
+
+CommandResult TestCluster::CliAs(const std::string& user, const std::vector<std::string>& args) const {
+  return RunCli({"--key", KeyFile(user), "--server-key", ServerPublicFile()}, args);
+}
+
+CommandResult TestCluster::RunCli(const std::vector<std::string>& auth,
+                                  const std::vector<std::string>& args) const {
   std::vector<std::string> full = {"--scheduler", endpoint_, "--timeout-ms",
                                    std::to_string(options_.cli_timeout_ms)};
+  full.insert(full.end(), auth.begin(), auth.end());
   full.insert(full.end(), args.begin(), args.end());
   return RunCommand(CliBinary(), full, Millis(options_.cli_timeout_ms + 10000));
 }

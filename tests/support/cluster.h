@@ -2,6 +2,11 @@
 // ephemeral port with its state in a temp dir, N muster-agents with fake
 // GPUs and short heartbeats, and the `muster` CLI driven with --json.
 //
+// Secure, as a real cluster is (docs/security.md): the cluster makes
+// musterd's key pair, one key per node and one per user, and writes
+// musterd's access file. The CLI runs as the operator named after the
+// test's UNIX user unless a test picks another user (CliAs).
+//
 // Every process it starts (daemons, ranks, their grandchildren) carries a
 // per-cluster token in its environment; teardown kills them all, also when
 // the test failed half way. On failure the tails of the daemons' logs are
@@ -11,11 +16,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/transport/curve.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -34,6 +42,14 @@ std::string MissingBinaries();
 // Polls `cond` every `interval` until it holds or `timeout` passes.
 bool PollUntil(const std::function<bool()>& cond, Millis timeout, Millis interval = Millis(100));
 
+// A user in musterd's access file.
+struct ClusterUser {
+  std::string name;
+  std::string teams;  // "vision,nlp"; empty: none
+  std::string admin;  // teams this user administers
+  bool is_operator = false;
+};
+
 struct ClusterOptions {
   int agents = 2;
   int gpus_per_agent = 4;
@@ -44,7 +60,17 @@ struct ClusterOptions {
   std::vector<std::string> musterd_args;  // extra flags
   // Per agent extra flags (e.g. {"--fake-unhealthy-gpus", "1"}); missing: none.
   std::vector<std::vector<std::string>> agent_args;
-  int cli_timeout_ms = 5000;      // muster --timeout-ms
+  int cli_timeout_ms = 5000;  // muster --timeout-ms
+  // Users besides the default operator.
+  std::vector<ClusterUser> users;
+  // No keys at all (musterd --insecure and friends).
+  bool insecure = false;
+  // musterd --allow-root-jobs when the default operator is root (the tests'
+  // own jobs run as whoever runs the tests).
+  bool allow_root_jobs = true;
+  // Added to every agent's environment (ranks must not see it unless
+  // passed on with --pass-env).
+  std::map<std::string, std::string> agent_env;
   Millis startup_timeout{20000};  // for the "listening"/"registered" lines
 };
 
@@ -68,6 +94,7 @@ class TestCluster {
   std::optional<int> StopMusterd(Millis timeout = Millis(10000));
   void RestartMusterd() { StartMusterd(); }
   bool MusterdRunning();
+  pid_t musterd_pid() const { return musterd_ ? musterd_->pid() : -1; }
   const std::string& endpoint() const { return endpoint_; }
   std::string state_dir() const { return dir_.Sub("state"); }
   std::string musterd_log() const { return dir_.Sub("musterd.log"); }
@@ -85,8 +112,26 @@ class TestCluster {
   std::string RankLogPath(int agent, int64_t job, int rank) const;
 
   // ---- the CLI ----
-  // `muster --scheduler <endpoint> --timeout-ms N args...`.
+  // `muster --scheduler <endpoint> --timeout-ms N args...`, as the default
+  // operator.
   CommandResult Cli(const std::vector<std::string>& args) const;
+  // The same as one of options().users (or any name with a key file here).
+  CommandResult CliAs(const std::string& user, const std::vector<std::string>& args) const;
+  // ---- keys ----
+  // The default operator's name (the UNIX user running the test).
+  const std::string& operator_name() const { return operator_; }
+  std::string KeyFile(const std::string& user) const { return dir_.Sub("keys/user-" + user + ".key"); }
+  std::string NodeKeyFile(int i) const { return dir_.Sub("keys/node-" + std::to_string(i) + ".key"); }
+  std::string ServerPublicFile() const { return dir_.Sub("keys/server.pub"); }
+  std::string AccessFile() const { return dir_.Sub("keys/access"); }
+  // What a test's own client needs to connect as `user` (default: the
+  // operator); nullopt when the cluster is insecure.
+  std::optional<transport::curve::ClientKeys> Keys(const std::string& user = "") const;
+  // A fresh key pair that is in no access file (an impostor's).
+  transport::curve::ClientKeys UnknownKeys() const;
+  // musterd's own key pair (tests derive the ranks' keys from it).
+  const transport::curve::KeyPair& server_keys() const { return server_keys_; }
+  bool insecure() const { return options_.insecure; }
   // Cli(args + --json); throws unless it exits 0 with valid JSON.
   Json CliJson(std::vector<std::string> args) const;
   // `muster submit --json <flags> -- <command>`; throws unless accepted.
@@ -114,8 +159,13 @@ class TestCluster {
   std::string Diagnostics() const;
 
  private:
+  void MakeKeys();
+  CommandResult RunCli(const std::vector<std::string>& auth, const std::vector<std::string>& args) const;
+
   ClusterOptions options_;
   TempDir dir_;
+  std::string operator_;
+  transport::curve::KeyPair server_keys_;
   std::string token_;  // MUSTER_TEST_TOKEN of every process of this cluster
   std::string endpoint_;
   std::unique_ptr<Process> musterd_;
