@@ -20,6 +20,10 @@ cmake -S . -B "$build_dir" -G Ninja >/dev/null
 cmake --build "$build_dir" -j "$jobs" --target musterd muster-agent muster
 local_cluster_init "$build_dir/bin" demo
 
+section "keys: musterd's, one per node, and users alice (team vision), bob (team nlp) and you (an operator)"
+local_cluster_keys "node-1 node-2" "alice:teams=vision bob:teams=nlp"
+run cat "$keys/access"
+
 section "starting musterd (state in $work/state)"
 start_musterd
 
@@ -57,6 +61,27 @@ run muster show "$gang"
 section "logs"
 run muster logs "$single"
 for r in 0 5; do run muster logs "$gang" --rank "$r"; done
+
+section "two users: alice's job is alice's; bob cannot touch it, and an unknown key gets nowhere"
+# Held, so it never needs a UNIX account named alice on this machine.
+alice_out="$(run as alice muster submit --hold --name alices -- sleep 30)"
+echo "$alice_out"
+alices="${alice_out##* }"
+run as bob muster jobs
+for verb in cancel release; do
+  if run as bob muster "$verb" "$alices"; then
+    echo "bob could $verb alice's job: that must not happen" >&2
+    exit 1
+  fi
+done
+wait_state "$alices" 15 "PENDING"
+muster keygen --out "$keys/user-stranger.key" >/dev/null  # in no access file
+if run as stranger muster --timeout-ms 2000 jobs; then
+  echo "an unknown key was let in: that must not happen" >&2
+  exit 1
+fi
+run as alice muster cancel "$alices"
+wait_state "$alices" 15 "CANCELLED"
 
 ok=true
 for id in "$single" "$gang"; do [ "$(job_state "$id")" = COMPLETED ] || ok=false; done

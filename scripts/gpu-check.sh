@@ -390,7 +390,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-muster() { with_libs "$bin/muster" --scheduler "$endpoint" "$@"; }
+muster() { with_libs "$bin/muster" --scheduler "$endpoint" --key "$work/keys/me.key" --server-key "$work/keys/server.pub" "$@"; }
+
+# Keys, as on a real cluster (docs/security.md): musterd's, the operator's
+# (this script's) and one per node it starts; musterd's access file lists them.
+make_keys() {
+  local node
+  mkdir -m 700 "$work/keys"
+  for k in server me gpu-node-1 gpu-node-a gpu-node-b; do
+    with_libs "$bin/muster" keygen --out "$work/keys/$k.key" >/dev/null || return 1
+  done
+  echo "user $(id -un) $(sed -n 's/^public-key = //p' "$work/keys/me.pub") operator" >"$work/keys/access"
+  for node in gpu-node-1 gpu-node-a gpu-node-b; do
+    echo "node $node $(sed -n 's/^public-key = //p' "$work/keys/$node.pub")" >>"$work/keys/access"
+  done
+}
 
 # Waits up to $3 seconds for a line starting with $2 in file $1 while process
 # $4 lives; prints the line.
@@ -409,7 +423,9 @@ wait_line() {
 # Starts musterd with state in $work/$1; sets endpoint.
 start_musterd() {
   local tag=$1 line
+  [ -f "$work/keys/access" ] || make_keys || return 1
   launch "$bin/musterd" --state-dir "$work/$tag/state" --listen tcp://127.0.0.1:0 \
+    --key "$work/keys/server.key" --access "$work/keys/access" $( [ "$(id -u)" = 0 ] && echo --allow-root-jobs) \
     >"$work/$tag-musterd.out" 2>"$work/$tag-musterd.log"
   pids+=("$last_pid")
   cluster_logs+=("$work/$tag-musterd.log")
@@ -425,7 +441,8 @@ start_musterd() {
 start_agent() {
   local name=$1 line
   shift
-  launch "$bin/muster-agent" --scheduler "$endpoint" --name "$name" --work-dir "$work/$name" "$@" \
+  launch "$bin/muster-agent" --scheduler "$endpoint" --name "$name" --work-dir "$work/$name" \
+    --key "$work/keys/$name.key" --server-key "$work/keys/server.pub" --pass-env LD_LIBRARY_PATH,MUSTER_NCCL_HOME "$@" \
     >"$work/$name.out" 2>"$work/$name.log"
   pids+=("$last_pid")
   cluster_logs+=("$work/$name.log")

@@ -32,6 +32,7 @@ else
 fi
 
 section "a cluster: musterd (off-peak window '$window' UTC) and one agent with 2 fake GPUs"
+local_cluster_keys node-1
 start_musterd --offpeak "$window"
 start_agent node-1 2
 wait_line "$work/node-1.out" 15 "muster-agent node-1 registered"

@@ -75,10 +75,45 @@ wait_state() {
   return 1
 }
 
-# Starts musterd on a free loopback port with extra flags "$@"; exports
-# MUSTER_SCHEDULER.
+# The cluster's keys (docs/security.md), all in $work/keys: musterd's key
+# pair, one per node named in $1 (space-separated) and one per user in $2
+# ("alice:teams=vision bob:teams=nlp"), plus you as an operator; musterd's
+# access file lists them. Exports MUSTER_KEY and MUSTER_SERVER_KEY for you.
+local_cluster_keys() {
+  local nodes=$1 users=${2:-} me entry name opts
+  keys="$work/keys"
+  mkdir -m 700 "$keys"
+  muster keygen --out "$keys/server.key" >/dev/null
+  me="$(id -un)"
+  : >"$keys/access"
+  for entry in "$me:operator" $users; do
+    name="${entry%%:*}" opts=""
+    [ "$entry" != "$name" ] && opts="${entry#*:}"
+    muster keygen --out "$keys/user-$name.key" >/dev/null
+    echo "user $name $(public_key "$keys/user-$name.pub") ${opts//:/ }" >>"$keys/access"
+  done
+  for name in $nodes; do
+    muster keygen --out "$keys/node-$name.key" >/dev/null
+    echo "node $name $(public_key "$keys/node-$name.pub")" >>"$keys/access"
+  done
+  export MUSTER_KEY="$keys/user-$me.key" MUSTER_SERVER_KEY="$keys/server.pub"
+}
+public_key() { sed -n 's/^public-key = //p' "$1"; }
+# as USER CMD...: runs CMD with USER's key.
+as() {
+  local user=$1
+  shift
+  MUSTER_KEY="$keys/user-$user.key" "$@"
+}
+
+# Starts musterd on a free loopback port with extra flags "$@" and the keys
+# of local_cluster_keys; exports MUSTER_SCHEDULER.
 start_musterd() {
-  "$musterd" --state-dir "$work/state" --listen tcp://127.0.0.1:0 "$@" >"$work/musterd.out" 2>"$work/musterd.log" &
+  local root=()
+  # Your own jobs run as you; as root that needs saying.
+  [ "$(id -u)" = 0 ] && root=(--allow-root-jobs)
+  "$musterd" --state-dir "$work/state" --listen tcp://127.0.0.1:0 --key "$keys/server.key" \
+    --access "$keys/access" "${root[@]}" "$@" >"$work/musterd.out" 2>"$work/musterd.log" &
   pids+=($!)
   local line
   line="$(wait_line "$work/musterd.out" 15 "musterd listening on ")"
@@ -90,7 +125,8 @@ start_musterd() {
 start_agent() {
   local name=$1 gpus=$2
   shift 2
-  "$agent" --scheduler "$MUSTER_SCHEDULER" --name "$name" --fake-gpus "$gpus" --work-dir "$work/$name" "$@" \
+  "$agent" --scheduler "$MUSTER_SCHEDULER" --name "$name" --fake-gpus "$gpus" --work-dir "$work/$name" \
+    --key "$keys/node-$name.key" --server-key "$keys/server.pub" "$@" \
     >"$work/$name.out" 2>"$work/$name.log" &
   pids+=($!)
 }
