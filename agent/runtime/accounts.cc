@@ -36,7 +36,8 @@ Result<Account> LookupAccount(const std::string& user) {
   passwd* found = nullptr;
   std::vector<char> buf(16384);
   int rc;
-  while ((rc = getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found)) == ERANGE) buf.resize(buf.size() * 2);
+  while ((rc = getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found)) == ERANGE)
+    buf.resize(buf.size() * 2);
   if (rc != 0) return Status::Unavailable("looking up user '" + user + "': " + std::strerror(rc));
   if (!found) return Status::NotFound("no user '" + user + "' on this node");
   return FromPasswd(pw);
@@ -47,14 +48,16 @@ Result<Account> OwnAccount() {
   passwd* found = nullptr;
   std::vector<char> buf(16384);
   int rc;
-  while ((rc = getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &found)) == ERANGE) buf.resize(buf.size() * 2);
-  if (rc != 0 || !found) return Status::NotFound("the agent's uid " + std::to_string(geteuid()) + " has no account");
+  while ((rc = getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &found)) == ERANGE)
+    buf.resize(buf.size() * 2);
+  if (rc != 0 || !found)
+    return Status::NotFound("the agent's uid " + std::to_string(geteuid()) + " has no account");
   return FromPasswd(pw);
 }
 
 std::vector<std::string> BaseEnvironment(const Account& account, const std::vector<std::string>& pass) {
   std::vector<std::string> env = {"HOME=" + account.home, "USER=" + account.name, "LOGNAME=" + account.name,
-                                   "SHELL=" + account.shell, std::string("PATH=") + kDefaultPath};
+                                  "SHELL=" + account.shell, std::string("PATH=") + kDefaultPath};
   for (const std::string& name : pass)
     if (const char* v = std::getenv(name.c_str())) env.push_back(name + "=" + v);
   return env;

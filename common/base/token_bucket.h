@@ -13,7 +13,8 @@ class TokenBucket {
   TokenBucket(double rate_per_s, double burst) : rate_(rate_per_s), burst_(burst), tokens_(burst) {}
   // Takes one token at monotonic time `now_us`; false when none is left.
   bool Take(int64_t now_us) {
-    if (last_us_ >= 0 && now_us > last_us_) tokens_ = std::min(burst_, tokens_ + (now_us - last_us_) * rate_ / 1e6);
+    if (last_us_ >= 0 && now_us > last_us_)
+      tokens_ = std::min(burst_, tokens_ + (now_us - last_us_) * rate_ / 1e6);
     last_us_ = std::max(last_us_, now_us);
     if (tokens_ < 1) return false;
     tokens_ -= 1;

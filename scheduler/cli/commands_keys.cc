@@ -11,10 +11,11 @@ namespace muster::cli {
 namespace curve = transport::curve;
 
 int RunKeygen(Context& ctx, const std::vector<std::string>& args) {
-  const CommandHelp help{"keygen", "[--out FILE] [--public FILE] [--node NAME] [--force]",
-                         "Makes a CURVE key pair. The secret file (mode 0600) stays with its owner; the public "
-                         "half goes into musterd's access file, one line an operator adds (printed here). "
-                         "Defaults to your user key, where muster looks for it."};
+  const CommandHelp help{
+      "keygen", "[--out FILE] [--public FILE] [--node NAME] [--force]",
+      "Makes a CURVE key pair. The secret file (mode 0600) stays with its owner; the public "
+      "half goes into musterd's access file, one line an operator adds (printed here). "
+      "Defaults to your user key, where muster looks for it."};
   po::options_description own("keygen flags");
   // clang-format off
   own.add_options()

@@ -30,8 +30,8 @@ Status ParseTeams(const std::string& list, const std::string& where, Teams* out)
 }  // namespace
 
 curve::KeyPair RankKeyPair(const curve::Key& server_secret, JobId job, int32_t attempt) {
-  return curve::DeriveKeyPair(server_secret, "muster rendezvous key of job " + std::to_string(job) + " attempt " +
-                                                 std::to_string(attempt));
+  return curve::DeriveKeyPair(server_secret, "muster rendezvous key of job " + std::to_string(job) +
+                                                 " attempt " + std::to_string(attempt));
 }
 
 std::string Principal::Describe() const {
@@ -119,7 +119,8 @@ AccessTable::AccessTable(curve::KeyPair server, std::vector<AccessEntry> entries
   Index(std::move(entries));
 }
 
-Result<std::unique_ptr<AccessTable>> AccessTable::Load(const curve::KeyPair& server, const std::string& path) {
+Result<std::unique_ptr<AccessTable>> AccessTable::Load(const curve::KeyPair& server,
+                                                       const std::string& path) {
   auto table = std::make_unique<AccessTable>(server, std::vector<AccessEntry>{});
   MUSTER_RETURN_IF_ERROR(table->Reload(path));
   return table;

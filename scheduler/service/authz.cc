@@ -73,7 +73,8 @@ Status Authorize(const Principal& who, Permission need, const Subject& about, co
       return denied("only users may");
     case Permission::kJobOwner:
       if (!user) return denied("only users may");
-      if (!about.job_user || who.operator_rights() || *about.job_user == who.name || who.AdminOf(about.job_team))
+      if (!about.job_user || who.operator_rights() || *about.job_user == who.name ||
+          who.AdminOf(about.job_team))
         return Status::Ok();
       return denied("the job is " + *about.job_user + "'s (team " + about.job_team +
                     "); only its user, an admin of its team or an operator may");
@@ -94,7 +95,8 @@ Status Authorize(const Principal& who, Permission need, const Subject& about, co
       if (!about.model_team || who.operator_rights() || who.InTeam(*about.model_team)) return Status::Ok();
       return denied("only members of team " + *about.model_team + " or an operator may");
     case Permission::kRank:
-      if (who.role == Role::kRank && who.job == about.job && who.attempt == about.attempt) return Status::Ok();
+      if (who.role == Role::kRank && who.job == about.job && who.attempt == about.attempt)
+        return Status::Ok();
       return denied("only the ranks of job " + std::to_string(about.job) + " attempt " +
                     std::to_string(about.attempt) + " may");
     case Permission::kAgent:

@@ -34,9 +34,11 @@ std::string ActionOf(const wire::Body& body);
 template <typename T>
 struct PermissionOf;  // undefined: every request type must have a line
 
-#define MUSTER_PERMISSION(T, P) \
-  template <>                   \
-  struct PermissionOf<wire::T> { static constexpr Permission value = Permission::P; }
+#define MUSTER_PERMISSION(T, P)                        \
+  template <>                                          \
+  struct PermissionOf<wire::T> {                       \
+    static constexpr Permission value = Permission::P; \
+  }
 
 // Users.
 MUSTER_PERMISSION(SubmitJob, kSubmit);

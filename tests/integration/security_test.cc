@@ -52,7 +52,9 @@ TEST_F(IntegrationSecurity, BobCannotCancelAlicesJobAnOperatorCan) {
 
   CommandResult bob = cluster().CliAs(kBob, {"cancel", std::to_string(id)});
   EXPECT_EQ(bob.exit_code, 1) << bob.Describe();
-  EXPECT_TRUE(Contains(bob.err, "permission denied: user " + kBob + " may not cancel job " + std::to_string(id))) << bob.err;
+  EXPECT_TRUE(
+      Contains(bob.err, "permission denied: user " + kBob + " may not cancel job " + std::to_string(id)))
+      << bob.err;
   for (const char* verb : {"hold", "requeue"}) {
     CommandResult r = cluster().CliAs(kBob, {verb, std::to_string(id)});
     EXPECT_EQ(r.exit_code, 1) << verb << ": " << r.Describe();
@@ -81,11 +83,11 @@ TEST_F(IntegrationSecurity, AliceCancelsHerOwnJob) {
 TEST_F(IntegrationSecurity, AnUnknownKeyGetsAClearErrorAndNothingElse) {
   CommandResult made = cluster().Cli({"keygen", "--out", cluster().Scratch("mallory.key")});
   ASSERT_EQ(made.exit_code, 0) << made.Describe();
-  CommandResult r = RunCommand(CliBinary(),
-                               {"--scheduler", cluster().endpoint(), "--timeout-ms", "3000", "--key",
-                                cluster().Scratch("mallory.key"), "--server-key", cluster().ServerPublicFile(),
-                                "submit", "--gpus", "1", "--", "true"},
-                               Millis(15000));
+  CommandResult r = RunCommand(
+      CliBinary(),
+      {"--scheduler", cluster().endpoint(), "--timeout-ms", "3000", "--key", cluster().Scratch("mallory.key"),
+       "--server-key", cluster().ServerPublicFile(), "submit", "--gpus", "1", "--", "true"},
+      Millis(15000));
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_TRUE(Contains(r.err, "refused")) << r.err;
   // A plain-text client (no CURVE at all) is no better off.
@@ -105,13 +107,15 @@ TEST_F(IntegrationSecurity, AnImpostorAgentForALiveNodeIsRefusedAndTheNodeKeepsI
   // Another node's real key, claiming the victim's name.
   SpawnOptions so;
   so.stderr_path = cluster().Scratch("impostor.log");
-  auto impostor = Process::Spawn(
-      AgentBinary(), {"--scheduler", cluster().endpoint(), "--name", victim, "--fake-gpus", "2", "--work-dir",
-                      cluster().Scratch("impostor"), "--heartbeat-ms", "100", "--key", cluster().NodeKeyFile(other),
-                      "--server-key", cluster().ServerPublicFile()},
-      so);
-  EXPECT_TRUE(PollUntil([&] { return Contains(ReadFile(cluster().Scratch("impostor.log")), "permission denied"); },
-                        Millis(10000)))
+  auto impostor =
+      Process::Spawn(AgentBinary(),
+                     {"--scheduler", cluster().endpoint(), "--name", victim, "--fake-gpus", "2", "--work-dir",
+                      cluster().Scratch("impostor"), "--heartbeat-ms", "100", "--key",
+                      cluster().NodeKeyFile(other), "--server-key", cluster().ServerPublicFile()},
+                     so);
+  EXPECT_TRUE(
+      PollUntil([&] { return Contains(ReadFile(cluster().Scratch("impostor.log")), "permission denied"); },
+                Millis(10000)))
       << ReadFile(cluster().Scratch("impostor.log"));
   EXPECT_FALSE(impostor->WaitForLine("muster-agent " + victim + " registered", Millis(1000)));
   auto status = impostor->Wait(Millis(10000));
@@ -160,8 +164,8 @@ class IntegrationRunAs : public ClusterTest {
 
 TEST_F(IntegrationRunAs, AJobRunsAsItsUserWithACleanEnvironmentAndLogsOwnedByIt) {
   CommandResult sub = cluster().CliAs(
-      "nobody", {"submit", "--json", "--gpus", "1", "--workdir", "/tmp", "--export", "NONE", "--env", "MINE=1",
-                 "--", "/bin/sh", "-c",
+      "nobody", {"submit", "--json", "--gpus", "1", "--workdir", "/tmp", "--export", "NONE", "--env",
+                 "MINE=1", "--", "/bin/sh", "-c",
                  "echo uid=$(id -u) user=$USER mine=$MINE secret=${AGENT_SECRET:-unset}; "
                  "cat /etc/shadow >/dev/null 2>&1 && echo shadow=read || echo shadow=denied; "
                  "touch /root/muster-test 2>/dev/null && echo root=written || echo root=denied"});
@@ -188,10 +192,17 @@ TEST_F(IntegrationRunAs, TheSubmittersEnvironmentGoesWithTheJobAsExportSays) {
     for (const char* a : {"--", "/bin/sh", "-c", "echo from=${FROM_SUBMITTER:-unset} other=${OTHER:-unset}"})
       args.push_back(a);
     CommandResult r = RunCommand(
-        "/usr/bin/env", [&] {
-          std::vector<std::string> e = {"FROM_SUBMITTER=yes", "OTHER=too", CliBinary(), "--scheduler",
-                                        cluster().endpoint(), "--key", cluster().KeyFile("nobody"),
-                                        "--server-key", cluster().ServerPublicFile()};
+        "/usr/bin/env",
+        [&] {
+          std::vector<std::string> e = {"FROM_SUBMITTER=yes",
+                                        "OTHER=too",
+                                        CliBinary(),
+                                        "--scheduler",
+                                        cluster().endpoint(),
+                                        "--key",
+                                        cluster().KeyFile("nobody"),
+                                        "--server-key",
+                                        cluster().ServerPublicFile()};
           e.insert(e.end(), args.begin(), args.end());
           return e;
         }(),

@@ -1,11 +1,12 @@
 // musterd's access table (scheduler/service/access.h): the access file's
 // grammar and errors, key -> principal -> rights, revocation by reload, and
 // the ranks' derived keys.
+#include "scheduler/service/access.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "scheduler/service/access.h"
 #include "tests/support/temp_dir.h"
 
 namespace muster::service {
@@ -111,14 +112,16 @@ TEST(AccessTable, AReloadRevokesRemovedAndReplacedKeysEvenOnOpenConnections) {
 
   std::ofstream(dir.Sub("access"), std::ios::trunc) << "user alice broken\n";
   EXPECT_FALSE((*t)->Reload(dir.Sub("access")).ok());
-  EXPECT_EQ((*t)->Resolve(*(*t)->Authorize(new_key.public_key)).name, "alice") << "a bad file changes nothing";
+  EXPECT_EQ((*t)->Resolve(*(*t)->Authorize(new_key.public_key)).name, "alice")
+      << "a bad file changes nothing";
 }
 
 TEST(AccessTable, RankKeysAreDerivedFromMusterdsSecretAndForgotten) {
   const auto server = curve::GenerateKeyPair();
   AccessTable t(server, {});
   const auto k = t.RankKeys(7, 1);
-  EXPECT_EQ(k.public_key, RankKeyPair(server.secret_key, 7, 1).public_key) << "a restarted musterd makes the same";
+  EXPECT_EQ(k.public_key, RankKeyPair(server.secret_key, 7, 1).public_key)
+      << "a restarted musterd makes the same";
   EXPECT_NE(k.public_key, RankKeyPair(server.secret_key, 7, 2).public_key);
   EXPECT_NE(k.public_key, RankKeyPair(curve::GenerateKeyPair().secret_key, 7, 1).public_key);
   Principal p = t.Resolve(*t.Authorize(k.public_key));

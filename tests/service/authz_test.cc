@@ -3,19 +3,20 @@
 // Server's one dispatch point. A request type without a row fails the test,
 // so a new message cannot slip in unchecked. Plus what a refusal looks like
 // and what the credential decides (the user and team of a submit).
+#include "scheduler/service/authz.h"
+
 #include <utility>
 
 #include "common/base/check.h"
-#include "scheduler/service/authz.h"
 #include "tests/service/service_test_util.h"
 
 namespace muster::testing {
 namespace {
 
 enum Caller { kNobody, kOwner, kOtherUser, kTeamAdmin, kOperator, kOwnAgent, kOtherAgent, kRank, kCallers };
-const char* const kCallerNames[kCallers] = {"unauthenticated", "the job's owner", "another user",
-                                            "the team's admin", "an operator",    "the job's node's agent",
-                                            "another node's agent", "a rank of the job"};
+const char* const kCallerNames[kCallers] = {
+    "unauthenticated", "the job's owner",        "another user",         "the team's admin",
+    "an operator",     "the job's node's agent", "another node's agent", "a rank of the job"};
 
 // A cluster with one job of alice's (team vision) running on node-a, and a
 // model of team vision.
@@ -80,8 +81,10 @@ struct World {
                                std::is_same_v<T, wire::RdzvBarrier>) {
             m.job = job;
             m.attempt = attempt;
-            if constexpr (std::is_same_v<T, wire::RdzvBarrier>) m.name = "b";
-            else m.key = "k";
+            if constexpr (std::is_same_v<T, wire::RdzvBarrier>)
+              m.name = "b";
+            else
+              m.key = "k";
           } else if constexpr (std::is_same_v<T, wire::Register>) {
             m.node.name = "node-a";
           } else if constexpr (std::is_same_v<T, wire::Heartbeat>) {
@@ -140,20 +143,27 @@ constexpr Row kNoOne = {};
 
 const std::map<std::string, Row>& Table() {
   static const std::map<std::string, Row> table = {
-      {"SubmitJob", kUsersOnly},     {"ListJobs", kUsersOnly},       {"ListEvents", kUsersOnly},
-      {"CancelJob", kJobOwner},      {"JobAction", kJobOwner},       {"ReadLog", kJobOwner},
-      {"ListNodes", kUsersOnly},     {"ListQueues", kUsersOnly},     {"ListModels", kUsersOnly},
-      {"NodeAction", kOperatorOnly}, {"PutQueue", kOperatorOnly},    {"DeleteQueue", kOperatorOnly},
-      {"PutModel", kModelAdmin},     {"DeleteModel", kModelAdmin},   {"TriggerModel", kModelTeam},
-      {"RdzvPut", kRankOnly},        {"RdzvGet", kRankOnly},         {"RdzvBarrier", kRankOnly},
-      {"Register", kNodeOwnOnly},    {"Heartbeat", kNodeOwnOnly},    {"Reserved", kAnyAgent},
-      {"RankStarted", kAnyAgent},    {"RankExited", kAnyAgent},      {"LogChunk", kAnyAgent},
-      {"Error", kAnyAgent},          {"Ok", kAnyAgent},              {"SubmitReply", kNoOne},
-      {"JobList", kNoOne},           {"NodeList", kNoOne},           {"RegisterReply", kNoOne},
-      {"LaunchRanks", kNoOne},       {"AckExit", kNoOne},            {"KillJob", kNoOne},
-      {"QueueList", kNoOne},         {"RdzvValue", kNoOne},          {"ReserveRanks", kNoOne},
-      {"CommitRanks", kNoOne},       {"AbortRanks", kNoOne},         {"ModelList", kNoOne},
-      {"TriggerReply", kNoOne},      {"EventList", kNoOne},
+      {"SubmitJob", kUsersOnly},    {"ListJobs", kUsersOnly},
+      {"ListEvents", kUsersOnly},   {"CancelJob", kJobOwner},
+      {"JobAction", kJobOwner},     {"ReadLog", kJobOwner},
+      {"ListNodes", kUsersOnly},    {"ListQueues", kUsersOnly},
+      {"ListModels", kUsersOnly},   {"NodeAction", kOperatorOnly},
+      {"PutQueue", kOperatorOnly},  {"DeleteQueue", kOperatorOnly},
+      {"PutModel", kModelAdmin},    {"DeleteModel", kModelAdmin},
+      {"TriggerModel", kModelTeam}, {"RdzvPut", kRankOnly},
+      {"RdzvGet", kRankOnly},       {"RdzvBarrier", kRankOnly},
+      {"Register", kNodeOwnOnly},   {"Heartbeat", kNodeOwnOnly},
+      {"Reserved", kAnyAgent},      {"RankStarted", kAnyAgent},
+      {"RankExited", kAnyAgent},    {"LogChunk", kAnyAgent},
+      {"Error", kAnyAgent},         {"Ok", kAnyAgent},
+      {"SubmitReply", kNoOne},      {"JobList", kNoOne},
+      {"NodeList", kNoOne},         {"RegisterReply", kNoOne},
+      {"LaunchRanks", kNoOne},      {"AckExit", kNoOne},
+      {"KillJob", kNoOne},          {"QueueList", kNoOne},
+      {"RdzvValue", kNoOne},        {"ReserveRanks", kNoOne},
+      {"CommitRanks", kNoOne},      {"AbortRanks", kNoOne},
+      {"ModelList", kNoOne},        {"TriggerReply", kNoOne},
+      {"EventList", kNoOne},
   };
   return table;
 }
@@ -177,7 +187,9 @@ TEST(Authz, EveryRequestTypeTimesEveryCaller) {
       auto& peer = w.PeerOf(static_cast<Caller>(c));
       peer.RecvAll();
       // A fake agent reads its own messages: what it got is in received().
-      FakeAgent* agent = c == kOwnAgent ? &w.h.agent("node-a") : c == kOtherAgent ? &w.h.agent("node-b") : nullptr;
+      FakeAgent* agent = c == kOwnAgent     ? &w.h.agent("node-a")
+                         : c == kOtherAgent ? &w.h.agent("node-b")
+                                            : nullptr;
       if (agent) agent->ClearReceived();
       const uint64_t refused = w.h.server().stats().refused;
       peer.Send(body);
@@ -205,10 +217,10 @@ TEST(Authz, BobCancellingAlicesJobIsToldWhyAndTheJobRunsOn) {
   w.h.Settle();
   auto reply = bob.Recv();
   ASSERT_TRUE(reply);
-  EXPECT_EQ(ErrorOf(reply->body).message,
-            "permission denied: user bob may not cancel job " + std::to_string(w.job) +
-                ": the job is alice's (team vision); only its user, an "
-            "admin of its team or an operator may");
+  EXPECT_EQ(ErrorOf(reply->body).message, "permission denied: user bob may not cancel job " +
+                                              std::to_string(w.job) +
+                                              ": the job is alice's (team vision); only its user, an "
+                                              "admin of its team or an operator may");
   EXPECT_EQ(w.h.Show(w.job).state, JobState::kRunning);
 }
 
@@ -280,7 +292,8 @@ TEST(Authz, AnotherNodesKeyCannotRegisterALiveNodesName) {
   auto reply = impostor.Recv();
   ASSERT_TRUE(reply);
   EXPECT_EQ(ErrorOf(reply->body).message,
-            "permission denied: the agent of node node-b may not register as node node-a: it is node node-b's key, not node "
+            "permission denied: the agent of node node-b may not register as node node-a: it is node "
+            "node-b's key, not node "
             "node-a's");
   EXPECT_EQ(w.h.Show(w.job).state, JobState::kRunning) << "the real node keeps its ranks";
 }
@@ -309,8 +322,7 @@ TEST(Authz, TheLaunchCarriesTheAttemptsRendezvousKeyAndItIsForgottenAtTheEnd) {
               env.count("MUSTER_RDZV_SERVER_KEY"));
   auto pub = transport::curve::ParseZ85(env["MUSTER_RDZV_PUBLIC_KEY"]);
   ASSERT_TRUE(pub.ok());
-  EXPECT_EQ(w.h.access()->Authorize(*pub),
-            "rank:" + std::to_string(w.job) + ":" + std::to_string(w.attempt));
+  EXPECT_EQ(w.h.access()->Authorize(*pub), "rank:" + std::to_string(w.job) + ":" + std::to_string(w.attempt));
   w.h.agent("node-a").Exit(w.job, 0);
   w.h.Settle();
   EXPECT_EQ(w.h.access()->Authorize(*pub), std::nullopt) << "the key dies with the attempt";
