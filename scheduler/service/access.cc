@@ -98,6 +98,15 @@ Result<std::vector<AccessEntry>> ParseAccessFile(const std::string& text, const 
     }
     out.push_back(std::move(e));
   }
+  // A user in no team submits into a team of their own name: no user may
+  // be named like a team, or that user would join it.
+  for (const AccessEntry& e : out)
+    for (const AccessEntry& u : out) {
+      if (u.role != Role::kUser || e.role != Role::kUser) continue;
+      if (std::find(e.teams.begin(), e.teams.end(), u.name) != e.teams.end() || e.admin_of.count(u.name))
+        return Status::InvalidArgument(source + ": user '" + u.name +
+                                       "' has the name of a team; rename the user or the team");
+    }
   return out;
 }
 

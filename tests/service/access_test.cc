@@ -62,6 +62,8 @@ TEST(AccessFile, MistakesAreRefusedWithTheLineAndWhy) {
       {"node n1 " + k1 + " operator", "access:1: a node line has no options ('operator')"},
       {"user alice " + k1 + " root", "access:1: unknown option 'root' (operator, teams=A,B or admin=A,B)"},
       {"user alice " + k1 + " teams=a,b/c", "access:1: bad team name 'b/c'"},
+      {"user alice " + k1 + " teams=vision\nuser vision " + k2,
+       "access: user 'vision' has the name of a team; rename the user or the team"},
   };
   for (const auto& [text, error] : cases) {
     SCOPED_TRACE(text);
