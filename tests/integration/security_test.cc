@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "common/proto/messages.h"
 #include "common/transport/zmq_util.h"
 #include "tests/integration/integration.h"
@@ -163,12 +165,17 @@ class IntegrationRunAs : public ClusterTest {
 };
 
 TEST_F(IntegrationRunAs, AJobRunsAsItsUserWithACleanEnvironmentAndLogsOwnedByIt) {
+  // A directory only the agent's user (root) may write to, like root's home.
+  const std::string private_dir = cluster().Scratch("root-only");
+  std::filesystem::create_directories(private_dir);
+  ASSERT_EQ(chmod(private_dir.c_str(), 0700), 0);
   CommandResult sub = cluster().CliAs(
       "nobody", {"submit", "--json", "--gpus", "1", "--workdir", "/tmp", "--export", "NONE", "--env",
                  "MINE=1", "--", "/bin/sh", "-c",
                  "echo uid=$(id -u) user=$USER mine=$MINE secret=${AGENT_SECRET:-unset}; "
                  "cat /etc/shadow >/dev/null 2>&1 && echo shadow=read || echo shadow=denied; "
-                 "touch /root/muster-test 2>/dev/null && echo root=written || echo root=denied"});
+                 "touch " +
+                     private_dir + "/x 2>/dev/null && echo root=written || echo root=denied"});
   ASSERT_EQ(sub.exit_code, 0) << sub.Describe();
   const int64_t id = Json::parse(sub.out)["id"].get<int64_t>();
   Json job = cluster().WaitForJobState(id, "COMPLETED");
