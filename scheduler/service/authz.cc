@@ -54,12 +54,14 @@ std::string ActionOf(const wire::Body& body) {
       body);
 }
 
-Status Authorize(const Principal& who, Permission need, const Subject& about, const std::string& what) {
-  if (need == Permission::kNobody)  // `what` is "send <type>"
-    return Status::InvalidArgument("musterd does not accept " + what.substr(what.rfind(' ') + 1));
+Status Authorize(const Principal& who, Permission need, const Subject& about, const wire::Body& request) {
+  if (need == Permission::kNobody)
+    return Status::InvalidArgument(std::string("musterd does not accept ") + wire::BodyName(request));
   if (who.role == Role::kInsecure) return Status::Ok();
   auto denied = [&](const std::string& why) {
-    return Status::PermissionDenied("permission denied: " + who.Describe() + " may not " + what + ": " + why);
+    // The request's words only for a refusal: never on the path of an allowed one.
+    return Status::PermissionDenied("permission denied: " + who.Describe() + " may not " + ActionOf(request) +
+                                    ": " + why);
   };
   if (who.role == Role::kNone)
     return Status::PermissionDenied("permission denied: unauthenticated (connect with a key musterd knows)");

@@ -110,6 +110,6 @@ struct Subject {
 inline constexpr const char* kHiddenValue = "(hidden)";
 
 // Ok, or PermissionDenied saying who was refused what.
-Status Authorize(const Principal& who, Permission need, const Subject& about, const std::string& what);
+Status Authorize(const Principal& who, Permission need, const Subject& about, const wire::Body& request);
 
 }  // namespace muster::service

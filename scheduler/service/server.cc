@@ -325,7 +325,6 @@ Status Server::WithinLimits(const Principal& who, const JobSpec& spec) {
 }
 
 void Server::Dispatch(const Caller& from, const Principal& who, wire::Envelope env) {
-  const std::string what = ActionOf(env.body);
   Status allowed = std::visit(
       [&](auto& m) -> Status {
         using T = std::decay_t<decltype(m)>;
@@ -357,7 +356,7 @@ void Server::Dispatch(const Caller& from, const Principal& who, wire::Envelope e
         else if constexpr (need == Permission::kAgent) {
           if (const NodeEntry* n = nodes_.ByIdentity(from.peer)) about.node = n->node.name;
         }
-        MUSTER_RETURN_IF_ERROR(Authorize(who, need, about, what));
+        MUSTER_RETURN_IF_ERROR(Authorize(who, need, about, env.body));
 
         // Fields the credential decides.
         if constexpr (std::is_same_v<T, wire::SubmitJob>) {
