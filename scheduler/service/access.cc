@@ -100,13 +100,15 @@ Result<std::vector<AccessEntry>> ParseAccessFile(const std::string& text, const 
   }
   // A user in no team submits into a team of their own name: no user may
   // be named like a team, or that user would join it.
-  for (const AccessEntry& e : out)
-    for (const AccessEntry& u : out) {
-      if (u.role != Role::kUser || e.role != Role::kUser) continue;
-      if (std::find(e.teams.begin(), e.teams.end(), u.name) != e.teams.end() || e.admin_of.count(u.name))
-        return Status::InvalidArgument(source + ": user '" + u.name +
-                                       "' has the name of a team; rename the user or the team");
-    }
+  std::set<std::string> teams;
+  for (const AccessEntry& e : out) {
+    teams.insert(e.teams.begin(), e.teams.end());
+    teams.insert(e.admin_of.begin(), e.admin_of.end());
+  }
+  for (const AccessEntry& u : out)
+    if (u.role == Role::kUser && teams.count(u.name))
+      return Status::InvalidArgument(source + ": user '" + u.name +
+                                     "' has the name of a team; rename the user or the team");
   return out;
 }
 
